@@ -19,3 +19,34 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Demo end to end through Dagster: exports (if landing is empty), ingestion, dbt, gates, publish, summary.
+run: $(STAMP)
+	$(BIN)/omni run
+
+# Lint, then every test (unit, dbt unit tests, bad inputs, whole pipeline on a small demo).
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q -ra
+
+# Python tests without the slow whole-pipeline ones (fast feedback while editing).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -ra -m "not integration"
+
+lint: $(STAMP)
+	$(BIN)/ruff check orchestration tests bench
+	$(BIN)/python -m orchestration.lint_sql
+
+# The Dagster UI on localhost, on the same instance `make run` records its runs in.
+dev: $(STAMP)
+	$(BIN)/python -c "from orchestration.cli import _prepare_environment, dbt_parse; from orchestration.config import get_paths; p = get_paths(); _prepare_environment(p); dbt_parse(p)"
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster} $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+# Figures and ratios against baselines run in the same process (sizes: see bench/run.py --help).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+demo: $(STAMP)
+	$(BIN)/omni demo
+
+clean:
+	rm -rf data target logs

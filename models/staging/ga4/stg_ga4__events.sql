@@ -1,0 +1,84 @@
+with
+
+source as (
+
+    select * from {{ source('lake', 'ga4_events') }}
+
+),
+
+latest as (
+
+    -- events_YYYYMMDD is rewritten for 3 days: keep each event's latest delivery
+    select
+        *,
+        {{ latest_first(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id']) }} as version_rank
+    from source
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ ga4_parse_params('event_params') }} as params,
+        {{ ga4_parse_items('items') }} as item_list
+    from latest
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        {{ hash_key(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id']) }} as event_id,
+        event_name,
+        case event_name
+            when 'page_view' then 'page_view'
+            when 'screen_view' then 'page_view'
+            when 'view_item' then 'product_view'
+            when 'search' then 'search'
+            when 'view_search_results' then 'search'
+            when 'add_to_cart' then 'add_to_cart'
+            when 'begin_checkout' then 'begin_checkout'
+            when 'purchase' then 'checkout_complete'
+            when 'login' then 'login'
+            when 'app_open' then 'app_open'
+            when 'first_open' then 'app_open'
+        end as activity,
+        {{ timestamp_from_micros('event_timestamp') }} as occurred_at,
+        {{ date_from_yyyymmdd('event_date') }} as event_date,
+        upper(trim(platform)) as platform,
+        case when upper(trim(platform)) = 'WEB' then 'web' else 'app' end as channel,
+        {{ normalize_id('user_pseudo_id') }} as user_pseudo_id,
+        case when upper(trim(platform)) = 'WEB' then {{ normalize_id('user_pseudo_id') }} end as ga_client_id,
+        case when upper(trim(platform)) != 'WEB' then {{ normalize_id('user_pseudo_id') }} end as app_instance_id,
+        {{ normalize_id('user_id') }} as site_user_id,
+        {{ normalize_id(ga4_param('params', 'ga_session_id')) }} as ga_session_id,
+        {{ dbt.safe_cast(ga4_param('params', 'ga_session_number'), 'integer') }} as ga_session_number,
+        {{ ga4_param('params', 'page_location') }} as page_location,
+        {{ ga4_param('params', 'page_title') }} as page_title,
+        {{ ga4_param('params', 'page_referrer') }} as page_referrer,
+        {{ ga4_param('params', 'search_term') }} as search_term,
+        {{ normalize_id(ga4_param('params', 'method')) }} as login_method,
+        coalesce(
+            {{ normalize_id(json_text('ecommerce', '$.transaction_id')) }},
+            {{ normalize_id(ga4_param('params', 'transaction_id')) }}
+        ) as transaction_id,
+        {{ dbt.safe_cast(json_text('ecommerce', '$.purchase_revenue'), 'decimal(18, 2)') }} as purchase_revenue,
+        upper({{ normalize_id(ga4_param('params', 'currency')) }}) as currency,
+        {{ ga4_item_ids('item_list') }} as item_ids,
+        {{ normalize_id(ga4_first_item('item_list', 'item_id')) }} as first_item_id,
+        {{ normalize_id(ga4_first_item('item_list', 'item_category')) }} as first_item_category,
+        {{ json_text('traffic_source', '$.source') }} as first_touch_source,
+        {{ json_text('traffic_source', '$.medium') }} as first_touch_medium,
+        {{ json_text('traffic_source', '$.name') }} as first_touch_campaign,
+        {{ json_text('device', '$.category') }} as device_category,
+        {{ json_text('geo', '$.country') }} as geo_country,
+        stream_id,
+        _landing_date as landing_date,
+        _ingested_at as ingested_at
+    from parsed
+
+)
+
+select * from renamed

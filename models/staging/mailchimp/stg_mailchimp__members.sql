@@ -1,0 +1,72 @@
+{#- UNSUB_* / CLEAN_* columns exist only once an unsubscribed / cleaned file has landed. -#}
+{%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) -%}
+
+with
+
+source as (
+
+    select * from {{ source('lake', 'mailchimp_audience') }}
+
+),
+
+flagged as (
+
+    -- the audience export is three files (subscribed / unsubscribed / cleaned): a file's status is
+    -- told by the columns it carries, or failing that by its name
+    select
+        *,
+        max(case when {{ normalize_id(optional_column(columns, 'clean_time')) }} is not null
+            or {{ normalize_id(optional_column(columns, 'clean_campaign_id')) }} is not null then 1 else 0 end)
+            over (partition by _file_sha256) as is_cleaned_file,
+        max(case when {{ normalize_id(optional_column(columns, 'unsub_time')) }} is not null
+            or {{ normalize_id(optional_column(columns, 'unsub_campaign_id')) }} is not null then 1 else 0 end)
+            over (partition by _file_sha256) as is_unsubscribed_file
+    from source
+
+),
+
+latest as (
+
+    select
+        *,
+        {{ latest_first(['lower(trim(email_address))'], extra_order_by='_landing_date desc, ' ~ timestamp_from_offset_text('last_changed') ~ ' desc nulls last') }} as version_rank
+    from flagged
+    where {{ normalize_email('email_address') }} is not null
+
+),
+
+renamed as (
+
+    select
+        {{ normalize_email('email_address') }} as email,
+        case
+            when is_cleaned_file = 1 or lower(_source_file) like '%cleaned%' then 'cleaned'
+            when is_unsubscribed_file = 1 or lower(_source_file) like '%unsubscribed%' then 'unsubscribed'
+            else 'subscribed'
+        end as status,
+        {{ normalize_id('first_name') }} as first_name,
+        {{ normalize_id('last_name') }} as last_name,
+        {{ normalize_phone('phone_number') }} as phone,
+        {{ dbt.safe_cast('member_rating', 'integer') }} as member_rating,
+        {{ timestamp_from_offset_text('optin_time') }} as optin_at,
+        {{ normalize_id('optin_ip') }} as optin_ip,
+        {{ timestamp_from_offset_text('confirm_time') }} as confirm_at,
+        {{ timestamp_from_offset_text('last_changed') }} as last_changed_at,
+        {{ timestamp_from_offset_text(optional_column(columns, 'unsub_time')) }} as unsubscribed_at,
+        {{ normalize_id(optional_column(columns, 'unsub_reason')) }} as unsubscribe_reason,
+        {{ normalize_id(optional_column(columns, 'unsub_campaign_id')) }} as unsubscribe_campaign_id,
+        {{ timestamp_from_offset_text(optional_column(columns, 'clean_time')) }} as cleaned_at,
+        {{ normalize_id('leid') }} as leid,
+        {{ normalize_id('euid') }} as esp_member_id,
+        {{ normalize_id('timezone') }} as time_zone,
+        upper({{ normalize_id('cc') }}) as country_code,
+        {{ normalize_id('region') }} as region,
+        {{ normalize_id('tags') }} as tags,
+        _landing_date as landing_date,
+        _ingested_at as ingested_at
+    from latest
+    where version_rank = 1
+
+)
+
+select * from renamed

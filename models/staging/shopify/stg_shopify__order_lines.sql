@@ -1,0 +1,47 @@
+with
+
+source as (
+
+    {{ shopify_current_rows() }}
+
+),
+
+orders as (
+
+    select
+        order_name,
+        {{ timestamp_from_offset_text('created_at') }} as ordered_at,
+        upper({{ normalize_id('currency') }}) as currency
+    from source
+    where line_number = 1
+
+),
+
+renamed as (
+
+    select
+        concat(source.order_name, '-', cast(source.line_number as {{ dbt.type_string() }})) as order_line_id,
+        source.order_name as order_id,
+        source.line_number,
+        orders.ordered_at,
+        {{ normalize_id('source.lineitem_sku') }} as sku,
+        {{ normalize_id('source.lineitem_name') }} as product_name,
+        {{ normalize_id('source.vendor') }} as vendor,
+        {{ parse_quantity('source.lineitem_quantity') }} as quantity,
+        {{ parse_money('source.lineitem_price') }} as unit_price,
+        {{ parse_money('source.lineitem_compare_at_price') }} as compare_at_price,
+        {{ parse_money('source.lineitem_discount') }} as line_discount,
+        cast(
+            {{ parse_quantity('source.lineitem_quantity') }} * {{ parse_money('source.lineitem_price') }}
+            as decimal(18, 2)
+        ) as line_amount,
+        orders.currency,
+        lower({{ normalize_id('source.lineitem_fulfillment_status') }}) as fulfillment_status,
+        source._landing_date as landing_date
+    from source
+    inner join orders
+        on source.order_name = orders.order_name
+
+)
+
+select * from renamed

@@ -1,0 +1,77 @@
+with
+
+source as (
+
+    {{ shopify_current_rows() }}
+
+),
+
+line_counts as (
+
+    select
+        order_name,
+        count(*) as line_count,
+        sum({{ parse_quantity('lineitem_quantity') }}) as item_quantity
+    from source
+    group by order_name
+
+),
+
+first_rows as (
+
+    -- continuation rows leave order fields blank: the first row of each Name carries them
+    select * from source
+    where line_number = 1
+
+),
+
+renamed as (
+
+    select
+        first_rows.order_name as order_id,
+        {{ normalize_id('first_rows.id') }} as shopify_order_id,
+        {{ normalize_email('first_rows.email') }} as email,
+        {{ normalize_phone('first_rows.phone') }} as phone,
+        {{ normalize_phone('first_rows.billing_phone') }} as billing_phone,
+        {{ normalize_phone('first_rows.shipping_phone') }} as shipping_phone,
+        {{ parse_bool('first_rows.accepts_marketing') }} as accepts_marketing,
+        lower({{ normalize_id('first_rows.financial_status') }}) as financial_status,
+        lower({{ normalize_id('first_rows.fulfillment_status') }}) as fulfillment_status,
+        upper({{ normalize_id('first_rows.currency') }}) as currency,
+        {{ parse_money('first_rows.subtotal') }} as subtotal,
+        {{ parse_money('first_rows.shipping') }} as shipping,
+        {{ parse_money('first_rows.taxes') }} as taxes,
+        {{ parse_money('first_rows.total') }} as total,
+        {{ normalize_id('first_rows.discount_code') }} as discount_code,
+        {{ parse_money('first_rows.discount_amount') }} as discount_amount,
+        {{ parse_money('first_rows.refunded_amount') }} as refunded_amount,
+        {{ timestamp_from_offset_text('first_rows.created_at') }} as ordered_at,
+        {{ timestamp_from_offset_text('first_rows.paid_at') }} as paid_at,
+        {{ timestamp_from_offset_text('first_rows.fulfilled_at') }} as fulfilled_at,
+        {{ timestamp_from_offset_text('first_rows.cancelled_at') }} as cancelled_at,
+        {{ normalize_id('first_rows.source') }} as source_name,
+        -- Shopify's mobile sales channels report the platform; everything else is the web store
+        case
+            when lower(trim(first_rows.source)) in ('iphone', 'android', 'ios', 'app', 'mobile_app') then 'app'
+            else 'web'
+        end as channel,
+        {{ normalize_id('first_rows.payment_method') }} as payment_method,
+        {{ normalize_id('first_rows.billing_name') }} as billing_name,
+        {{ normalize_id('first_rows.billing_city') }} as billing_city,
+        -- spreadsheets keep leading zeros with an apostrophe ('4001)
+        {{ normalize_id("ltrim(first_rows.billing_zip, '''')") }} as billing_zip,
+        upper({{ normalize_id('first_rows.billing_country') }}) as billing_country,
+        upper({{ normalize_id('first_rows.shipping_country') }}) as shipping_country,
+        {{ normalize_id('first_rows.location') }} as location,
+        {{ normalize_id('first_rows.tags') }} as tags,
+        line_counts.line_count,
+        line_counts.item_quantity,
+        first_rows._landing_date as landing_date,
+        first_rows._ingested_at as ingested_at
+    from first_rows
+    inner join line_counts
+        on first_rows.order_name = line_counts.order_name
+
+)
+
+select * from renamed

@@ -1,0 +1,221 @@
+"""`omni`: the command line for analytics engineers and schedulers.
+
+  omni run [--start D] [--end D]   demo exports if the landing folder is empty, ingest every landing day
+                                   (one Dagster run), build the warehouse (dbt, gates, publish), summary
+  omni day YYYY-MM-DD               ingest one day, then build the warehouse
+  omni backfill START END           ingest a date range as one run, then build the warehouse
+  omni today                        ingest today's partition (in OMNI_TIMEZONE), then build
+  omni demo [--persons N ...]       write demo exports into the landing folder
+  omni summary                      print the summary of what is in the lake and the serving database
+  omni evaluate-identity            pairwise precision / recall of person_identifiers against the truth
+
+Every run goes through the Dagster instance in DAGSTER_HOME (default data/dagster), so runs, asset
+materialisations and check results show up in `make dev` (the Dagster UI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from orchestration.config import DBT_PROJECT_DIR, Paths, dbt_env, get_paths
+
+
+class CommandError(RuntimeError):
+    """An error the user can fix; printed without a traceback."""
+
+
+def _prepare_environment(paths: Paths) -> None:
+    """Absolute paths for every child process and a persistent Dagster instance."""
+    os.environ.update(dbt_env(paths))
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    (paths.dagster_home / "dagster.yaml").touch()
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    from orchestration.lake_layout import ensure_schema_stubs
+
+    ensure_schema_stubs(paths)
+
+
+def dbt_parse(paths: Paths) -> None:
+    """Write target/manifest.json, which the Dagster dbt assets are loaded from."""
+    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    proc = subprocess.run(
+        [dbt, "parse", "--quiet"], cwd=DBT_PROJECT_DIR, env=dbt_env(paths), capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise CommandError(f"dbt parse failed:\n{proc.stdout}\n{proc.stderr}")
+
+
+def landing_days(paths: Paths) -> list[date]:
+    days: set[date] = set()
+    if paths.landing.is_dir():
+        for table_dir in paths.landing.iterdir():
+            if table_dir.is_dir():
+                for d in table_dir.iterdir():
+                    try:
+                        days.add(date.fromisoformat(d.name))
+                    except ValueError:
+                        continue
+    return sorted(days)
+
+
+def generate_demo_if_empty(paths: Paths, args: argparse.Namespace) -> dict | None:
+    if landing_days(paths):
+        return None
+    from orchestration import demo
+
+    print(f"Landing folder {paths.landing} is empty: generating the demo exports ...", flush=True)
+    return demo.generate(
+        persons=args.persons,
+        days=args.days,
+        start=date.fromisoformat(args.demo_start),
+        seed=args.seed,
+        landing_dir=paths.landing,
+        truth_dir=paths.truth,
+        progress=sys.stderr.isatty(),
+        incident=args.incident,
+    )
+
+
+def _instance():
+    from dagster import DagsterInstance
+
+    return DagsterInstance.get()
+
+
+def ingest(start: date, end: date) -> None:
+    """One Dagster run over the partition range (the ingestion assets use a single-run backfill policy)."""
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("ingestion_job")
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
+    print(f"Ingesting landing days {start} .. {end} (Dagster run) ...", flush=True)
+    result = job.execute_in_process(instance=_instance(), tags=tags, raise_on_error=False)
+    if not result.success:
+        raise CommandError(f"ingestion run {result.run_id} failed; see `make dev` for the run's logs")
+
+
+def build_warehouse() -> None:
+    from orchestration.definitions import defs
+
+    print("Building the warehouse: dbt build, quality gates, publish (Dagster run) ...", flush=True)
+    result = defs.resolve_job_def("warehouse_job").execute_in_process(instance=_instance(), raise_on_error=False)
+    if not result.success:
+        failures = [
+            f"  {e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
+            for e in result.all_events
+            if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+        ]
+        raise CommandError(f"warehouse run {result.run_id} failed:\n" + "\n".join(failures))
+
+
+def run(args: argparse.Namespace) -> None:
+    paths = get_paths()
+    _prepare_environment(paths)
+    t0 = time.monotonic()
+    demo_summary = generate_demo_if_empty(paths, args)
+    days = landing_days(paths)
+    if not days:
+        raise CommandError(f"nothing to ingest: no landing/<table>/<YYYY-MM-DD>/ folders under {paths.landing}")
+    start = date.fromisoformat(args.start) if args.start else days[0]
+    end = date.fromisoformat(args.end) if args.end else days[-1]
+    dbt_parse(paths)
+    ingest(start, end)
+    build_warehouse()
+    from orchestration.summary import print_summary
+
+    print_summary(paths, demo=demo_summary, seconds=time.monotonic() - t0)
+
+
+def run_range(start: date, end: date) -> None:
+    paths = get_paths()
+    _prepare_environment(paths)
+    dbt_parse(paths)
+    ingest(start, end)
+    build_warehouse()
+    from orchestration.summary import print_summary
+
+    print_summary(paths)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from orchestration.demo import DEFAULT_DAYS, DEFAULT_PERSONS, DEFAULT_SEED, DEFAULT_START
+
+    parser = argparse.ArgumentParser(prog="omni", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def demo_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--persons", type=int, default=DEFAULT_PERSONS)
+        p.add_argument("--days", type=int, default=DEFAULT_DAYS)
+        p.add_argument("--demo-start", default=DEFAULT_START.isoformat())
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        p.add_argument("--incident", default=None, help="e.g. app_checkout:2026-10-15:2026-10-17")
+
+    p_run = sub.add_parser("run", help="demo if empty, ingest every landing day, build, summary")
+    p_run.add_argument("--start", help="first landing day to ingest (default: the earliest present)")
+    p_run.add_argument("--end", help="last landing day to ingest (default: the latest present)")
+    demo_options(p_run)
+    p_day = sub.add_parser("day", help="ingest one landing day, then build")
+    p_day.add_argument("day")
+    p_back = sub.add_parser("backfill", help="ingest a date range as one run, then build")
+    p_back.add_argument("start")
+    p_back.add_argument("end")
+    sub.add_parser("today", help="ingest today's landing day, then build")
+    p_demo = sub.add_parser("demo", help="write demo exports into the landing folder")
+    demo_options(p_demo)
+    sub.add_parser("summary", help="print the summary")
+    sub.add_parser("evaluate-identity", help="compare person_identifiers with data/truth/identifiers.csv")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            run(args)
+        elif args.command == "day":
+            d = date.fromisoformat(args.day)
+            run_range(d, d)
+        elif args.command == "backfill":
+            run_range(date.fromisoformat(args.start), date.fromisoformat(args.end))
+        elif args.command == "today":
+            tz = ZoneInfo(os.environ.get("OMNI_TIMEZONE", "Europe/Copenhagen"))
+            today = datetime.now(tz).date()
+            run_range(today, today)
+        elif args.command == "demo":
+            paths = get_paths()
+            from orchestration import demo
+
+            summary = demo.generate(
+                persons=args.persons,
+                days=args.days,
+                start=date.fromisoformat(args.demo_start),
+                seed=args.seed,
+                landing_dir=paths.landing,
+                truth_dir=paths.truth,
+                progress=sys.stderr.isatty(),
+                incident=args.incident,
+            )
+            print(summary)
+        elif args.command == "summary":
+            from orchestration.summary import print_summary
+
+            print_summary(get_paths())
+        elif args.command == "evaluate-identity":
+            from orchestration.summary import print_identity_evaluation
+
+            print_identity_evaluation(get_paths())
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

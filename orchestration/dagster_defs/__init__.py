@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per capability; orchestration.definitions merges them."""
