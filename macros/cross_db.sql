@@ -113,3 +113,9 @@
         when lower(trim({{ expr }})) in ('false', 'f', 'no', 'n', '0', 'unsubscribed', 'opt-out', 'opted_out') then false
     end
 {%- endmacro %}
+
+{#- dbt-duckdb has no safe_cast, so dbt.safe_cast falls back to a plain cast that fails the whole model
+    on one bad value. dbt searches the root project first for dbt's own dispatched macros. -#}
+{% macro duckdb__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}

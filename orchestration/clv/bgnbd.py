@@ -45,11 +45,7 @@ def _log_dropout_term(x, t_x, T, r, alpha, a, b):
     out = np.full_like(x, -np.inf)
     rep = x > 0
     xr = x[rep]
-    out[rep] = (
-        np.log(a)
-        - np.log(b + xr - 1.0)
-        + (r + xr) * (np.log(alpha + T[rep]) - np.log(alpha + t_x[rep]))
-    )
+    out[rep] = np.log(a) - np.log(b + xr - 1.0) + (r + xr) * (np.log(alpha + T[rep]) - np.log(alpha + t_x[rep]))
     return out
 
 

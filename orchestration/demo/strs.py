@@ -30,8 +30,11 @@ def cat(*parts) -> np.ndarray:
 
 
 def to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    """numpy strings -> arrow strings, null where mask is False (so CSV cells come out blank)."""
-    arr = pa.array(np.asarray(values).astype(str), type=pa.string())
+    """numpy (or Arrow) strings -> arrow strings, null where mask is False (so CSV cells come out blank)."""
+    if isinstance(values, pa.Array):
+        arr = values if values.type == pa.string() else values.cast(pa.string())
+    else:
+        arr = pa.array(np.asarray(values).astype(str), type=pa.string())
     if mask is not None:
         arr = pc.if_else(pa.array(np.asarray(mask, dtype=bool)), arr, pa.scalar(None, pa.string()))
     return arr

@@ -8,39 +8,43 @@ the column, and blank values are left to the required-value check (staging decid
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from orchestration.sources import TABLES
 
 FUTURE_DAYS = 2  # late-arriving clocks are tolerated this far past the landing day
 
-# name -> (SQL parsing the value `v` into a timestamp or NULL, "tz" or "naive", example for the reason)
+# name -> (SQL parsing the value `v` into a timestamp or NULL, "tz" or "naive", example for the reason).
+# Values are not trimmed (a string copy per cell): exports do not pad times, and a padded one is reported.
 _KINDS = {
     "ga4_micros": (
-        "CASE WHEN regexp_full_match(trim(v), '\\d{10,17}') THEN make_timestamp(trim(v)::BIGINT) END",
-        "naive", "microseconds since 1970 like 1702651559604143",
+        "CASE WHEN length(v) BETWEEN 10 AND 17 THEN make_timestamp(try_cast(v AS BIGINT)) END",
+        "naive",
+        "microseconds since 1970 like 1702651559604143",
     ),
-    "ga4_date": ("try_strptime(trim(v), '%Y%m%d')", "naive", "YYYYMMDD like 20231215"),
-    "shopify": (
-        "try_strptime(trim(v), '%Y-%m-%d %H:%M:%S %z')", "tz", "a Shopify time like 2021-05-13 11:01:12 +0200"
-    ),
+    "ga4_date": ("try_strptime(v, '%Y%m%d')", "naive", "YYYYMMDD like 20231215"),
+    "shopify": ("try_strptime(v, '%Y-%m-%d %H:%M:%S %z')", "tz", "a Shopify time like 2021-05-13 11:01:12 +0200"),
     "iso_offset": (
-        "CASE WHEN regexp_full_match(trim(v), "
+        "CASE WHEN regexp_full_match(v, "
         "'\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s?(Z|[+-]\\d{2}(:?\\d{2})?)') "
-        "THEN try_cast(trim(v) AS TIMESTAMPTZ) END",
-        "tz", "ISO 8601 with an offset like 2024-03-01T10:15:00+01:00 or ...Z",
+        "THEN try_cast(v AS TIMESTAMPTZ) END",
+        "tz",
+        "ISO 8601 with an offset like 2024-03-01T10:15:00+01:00 or ...Z",
     ),
     "zendesk": (
-        "coalesce(try_strptime(trim(v), ['%Y-%m-%d %H:%M:%S %z', '%d %b %Y %H:%M:%S %z']), "
-        "CASE WHEN regexp_full_match(trim(v), "
+        "coalesce(try_strptime(v, ['%Y-%m-%d %H:%M:%S %z', '%d %b %Y %H:%M:%S %z']), "
+        "CASE WHEN regexp_full_match(v, "
         "'\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s?(Z|[+-]\\d{2}(:?\\d{2})?)') "
-        "THEN try_cast(trim(v) AS TIMESTAMPTZ) END)",
-        "tz", "a time with its offset like 2024-03-01 10:15:00 +0100 or 2024-03-01T10:15:00+01:00",
+        "THEN try_cast(v AS TIMESTAMPTZ) END)",
+        "tz",
+        "a time with its offset like 2024-03-01 10:15:00 +0100 or 2024-03-01T10:15:00+01:00",
     ),
-    "naive": ("try_strptime(trim(v), '%Y-%m-%d %H:%M:%S')", "naive", "YYYY-MM-DD HH:MM:SS"),
+    "naive": ("try_strptime(v, '%Y-%m-%d %H:%M:%S')", "naive", "YYYY-MM-DD HH:MM:SS"),
     "unix_seconds": (
-        "CASE WHEN regexp_full_match(trim(v), '\\d{1,11}(\\.\\d+)?') THEN to_timestamp(trim(v)::DOUBLE) END",
-        "tz", "Unix seconds like 1690000000",
+        "CASE WHEN regexp_full_match(v, '\\d{1,11}(\\.\\d+)?') THEN to_timestamp(v::DOUBLE) END",
+        "tz",
+        "Unix seconds like 1690000000",
     ),
 }
 
@@ -69,48 +73,68 @@ _TIMES = {
     "canonical_customers": [("updated_at", "iso_offset")],
 }  # fmt: skip
 
-MONEY_MACRO = r"""
-CREATE OR REPLACE MACRO omni_money(v) AS try_cast(
-    CASE WHEN regexp_full_match(m, '-?\d{1,3}(\.\d{3})*,\d+') THEN replace(replace(m, '.', ''), ',', '.')
-         ELSE replace(m, ',', '') END AS DECIMAL(38, 6))
-FROM (SELECT regexp_replace(regexp_replace(trim(v), '^\((.*)\)$', '-\1'), '[\s$€£¥]', '', 'g') AS m)
-"""
+# A money cell is parseable when it has this shape (one regex per cell; casting is staging's job):
+# `$8.00`, `"$1,149.00 "`, `($33.62)` (negative), `-$3.00`, `525.33`, `1.234,50` / `12,50` (decimal
+# comma), `1,234` (thousands). Currency symbols go before the number; a currency code or text fails.
+MONEY_PATTERN = r"\s*\(?-?[$€£¥]?\s?-?(\d+|\d{1,3}([,.\s]\d{3})+)([.,]\d+)?\s*\)?\s*"
 
 
 @dataclass
 class CheckPlan:
-    reasons: list[str] = field(default_factory=list)  # SQL expressions, NULL when the row passes
+    # (condition, message): the condition is TRUE when the row fails; the message is SQL text.
+    checks: list[tuple[str, str]] = field(default_factory=list)
     helpers: list[str] = field(default_factory=list)  # extra columns computed before the checks
-    ordered: bool = False  # helpers use a window: restore file order explicitly
+
+    def helper(self, sql: str) -> str:
+        """Register an expression computed once per row before the checks; returns its column name."""
+        name = f"__h{len(self.helpers)}"
+        self.helpers.append(f"{sql} AS {name}")
+        return name
+
+    def add(self, condition: str, message: str) -> None:
+        self.checks.append((condition, message))
 
 
 def _q(text: str) -> str:
     return text.replace("'", "''")
 
 
+def _c(col: str) -> str:
+    """Quoted identifier: export columns such as `timestamp`, `date` or `name` are SQL keywords."""
+    return '"' + col + '"'
+
+
 def _blank(col: str) -> str:
-    return f"nullif(trim({col}), '') IS NULL"
+    # Cheap tests first: trim() (a string copy) only runs on values that start with a space.
+    c = _c(col)
+    return f"({c} IS NULL OR {c} = '' OR (starts_with({c}, ' ') AND trim({c}) = ''))"
 
 
-def _time_check(col: str, kind: str, limit: dt.date, parsed_sql: str | None = None) -> str:
-    parse, tz, example = _KINDS[kind]
-    parsed = parsed_sql or parse.replace("v", col) if parsed_sql else _subst(parse, col)
-    bound = f"TIMESTAMPTZ '{limit + dt.timedelta(days=1)} 00:00:00+00'" if tz == "tz" else (
-        f"TIMESTAMP '{limit + dt.timedelta(days=1)} 00:00:00'"
+def _time_check(plan: CheckPlan, col: str, parsed: str, tz: str, example: str, limit: dt.date, shown: str = "") -> None:
+    # The parsed value is a helper column: parsed once per row, used by both checks.
+    name = plan.helper(parsed)
+    end = limit + dt.timedelta(days=1)
+    bound = f"TIMESTAMPTZ '{end} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{end} 00:00:00'"
+    shown = shown or _c(col)
+    plan.add(
+        f"NOT {_blank(col)} AND {name} IS NULL",
+        f"'bad_timestamp: {col} ''' || {shown} || ''' is not {_q(example)}'",
     )
-    return (
-        f"CASE WHEN {_blank(col)} THEN NULL "
-        f"WHEN ({parsed}) IS NULL THEN 'bad_timestamp: {col} ''' || {col} || ''' is not {_q(example)}' "
-        f"WHEN ({parsed}) >= {bound} THEN 'future_timestamp: {col} ' || {col} || "
-        f"' is after landing day + {FUTURE_DAYS} days ({limit})' END"
+    plan.add(
+        f"{name} >= {bound}",
+        f"'future_timestamp: {col} ' || {shown} || ' is after landing day + {FUTURE_DAYS} days ({limit})'",
     )
 
 
-def _subst(parse: str, col: str) -> str:
-    # The kind templates name their input `v`; replace only that identifier.
-    import re
-
-    return re.sub(r"\bv\b", col, parse)
+def _quantity_check(plan: CheckPlan, col: str, negative_allowed: str) -> None:
+    number = plan.helper(f"try_cast({_c(col)} AS DOUBLE)")
+    plan.add(
+        f"NOT {_blank(col)} AND {number} IS NULL", f"'bad_quantity: {col} ''' || {_c(col)} || ''' is not a number'"
+    )
+    plan.add(
+        f"{number} < 0 AND NOT coalesce({negative_allowed}, FALSE)",
+        f"'negative_quantity: {col} ' || {_c(col)} || ' is below 0'",
+    )
 
 
 def plan_checks(table_name: str, columns: list[str], day: dt.date) -> CheckPlan:
@@ -119,68 +143,57 @@ def plan_checks(table_name: str, columns: list[str], day: dt.date) -> CheckPlan:
     limit = day + dt.timedelta(days=FUTURE_DAYS)
     plan = CheckPlan()
 
-    required = [c for c in table.required_columns if c in have]
-    if table_name == "shopify_orders":
-        # Order-level fields appear only on the first row of an order; continuation rows stay rows.
-        plan.helpers.append("row_number() OVER (PARTITION BY name ORDER BY rowid) = 1 AS __first_row")
-        plan.ordered = True
-        for col in required:
-            if col == "created_at":
-                plan.reasons.append(
-                    f"CASE WHEN __first_row AND {_blank(col)} THEN 'missing_value: {col} is blank on the "
-                    "first row of order ' || coalesce(name, '?') END"
-                )
-            else:
-                plan.reasons.append(f"CASE WHEN {_blank(col)} THEN 'missing_value: {col} is blank' END")
-    else:
-        for col in required:
-            plan.reasons.append(f"CASE WHEN {_blank(col)} THEN 'missing_value: {col} is blank' END")
+    for col in (c for c in table.required_columns if c in have):
+        if table_name == "shopify_orders" and col == "created_at":
+            # Order-level fields appear only on the first row of an order; continuation rows stay rows.
+            # A semi-join on the first rowid per order: a window would drag every column through a sort.
+            first = plan.helper('__rowid IN (SELECT min(rowid) FROM src GROUP BY "name")')
+            plan.add(f"{first} AND {_blank(col)}", f"'missing_value: {col} is blank on the first row of its order'")
+        else:
+            plan.add(_blank(col), f"'missing_value: {col} is blank'")
 
     if table_name == "square_items" and {"date", "time"} <= have:
-        parsed = "try_strptime(trim(date) || ' ' || coalesce(trim(time), '00:00:00'), '%m/%d/%Y %H:%M:%S')"
-        plan.reasons.append(
-            f"CASE WHEN {_blank('date')} THEN NULL "
-            f"WHEN ({parsed}) IS NULL THEN 'bad_timestamp: date/time ''' || date || ' ' || "
-            "coalesce(time, '') || ''' is not MM/DD/YYYY HH:MM:SS like 12/27/2018 14:05:33' "
-            f"WHEN ({parsed}) >= TIMESTAMP '{limit + dt.timedelta(days=1)} 00:00:00' THEN "
-            f"'future_timestamp: date ' || date || ' is after landing day + {FUTURE_DAYS} days ({limit})' END"
-        )
+        both = """trim("date") || ' ' || coalesce(trim("time"), '')"""
+        parsed = f"try_strptime({both}, '%m/%d/%Y %H:%M:%S')"
+        example = "MM/DD/YYYY HH:MM:SS (Date and Time) like 12/27/2018 14:05:33"
+        _time_check(plan, "date", parsed, "naive", example, limit, shown=f"({both})")
     for col, kind in _TIMES.get(table_name, []):
         if col in have:
-            plan.reasons.append(_time_check(col, kind, limit))
+            parse, tz, example = _KINDS[kind]
+            _time_check(plan, col, re.sub(r"\bv\b", _c(col), parse), tz, example, limit)
 
     for col in _MONEY.get(table_name, []):
         if col in have:
-            plan.reasons.append(
-                f"CASE WHEN NOT {_blank(col)} AND omni_money({col}) IS NULL THEN "
-                f"'bad_money: {col} ''' || {col} || ''' is not an amount' END"
+            plan.add(
+                f"NOT {_blank(col)} AND NOT regexp_full_match({_c(col)}, '{MONEY_PATTERN}')",
+                f"'bad_money: {col} ''' || {_c(col)} || ''' is not an amount'",
             )
 
     if table_name == "shopify_orders" and "lineitem_quantity" in have:
-        plan.reasons.append(_quantity_check("lineitem_quantity", "FALSE"))
+        _quantity_check(plan, "lineitem_quantity", "FALSE")
     if table_name == "square_items" and "qty" in have:
-        refund = "lower(trim(event_type)) = 'refund'" if "event_type" in have else "FALSE"
-        plan.reasons.append(_quantity_check("qty", refund))
+        refund = """lower(trim("event_type")) = 'refund'""" if "event_type" in have else "FALSE"
+        _quantity_check(plan, "qty", refund)
     if table_name == "delighted_responses" and "score" in have:
-        plan.reasons.append(
-            "CASE WHEN NOT " + _blank("score") + " AND NOT coalesce(regexp_full_match(trim(score), '\\d{1,2}') "
-            "AND trim(score)::INTEGER <= 10, FALSE) THEN 'bad_score: score ''' || score || "
-            "''' is not an integer 0-10' END"
+        score = _c("score")
+        plan.add(
+            f"NOT {_blank('score')} AND NOT coalesce(regexp_full_match(trim({score}), '\\d{{1,2}}') "
+            f"AND trim({score})::INTEGER <= 10, FALSE)",
+            f"'bad_score: score ''' || {score} || ''' is not an integer 0-10'",
         )
     return plan
 
 
-def _quantity_check(col: str, negative_allowed: str) -> str:
-    number = f"try_cast(trim({col}) AS DOUBLE)"
-    return (
-        f"CASE WHEN {_blank(col)} THEN NULL "
-        f"WHEN {number} IS NULL THEN 'bad_quantity: {col} ''' || {col} || ''' is not a number' "
-        f"WHEN {number} < 0 AND NOT ({negative_allowed}) THEN "
-        f"'negative_quantity: {col} ' || {col} || ' is below 0' END"
-    )
+def failing_sql(plan: CheckPlan) -> str:
+    """TRUE for a row that fails any check (cheap: no strings are built for passing rows)."""
+    if not plan.checks:
+        return "FALSE"
+    return " OR ".join(f"coalesce({cond}, FALSE)" for cond, _ in plan.checks)
 
 
 def reason_sql(plan: CheckPlan) -> str:
-    if not plan.reasons:
+    """`code: detail` of every failed check, joined by "; " (only evaluated on failing rows)."""
+    if not plan.checks:
         return "NULL::VARCHAR"
-    return "nullif(concat_ws('; ', " + ", ".join(plan.reasons) + "), '')"
+    parts = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in plan.checks)
+    return f"nullif(concat_ws('; ', {parts}), '')"

@@ -31,54 +31,65 @@ class Scan:
     size: int
     utf8_path: Path  # the file itself, or a UTF-8 copy for tables delivered in another encoding
     blank: bool  # nothing but a BOM and white space
-    encoding_error: str | None  # cause, with byte offset and line
+    encoding_error: str | None  # cause, with byte offset and line (non-UTF-8 tables, found while converting)
 
 
 def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
-    """Hash the bytes and check (or convert) the declared encoding in one pass."""
+    """Hash the bytes; for a table delivered in another encoding, convert to UTF-8 in the same pass.
+
+    UTF-8 files are not decoded here: DuckDB's readers reject invalid UTF-8 themselves, and only then
+    does `find_invalid_bytes` locate the first bad byte for the error message (no cost on good files).
+    """
     digest = hashlib.sha256()
     size = 0
-    newlines = 0
     blank = True
     error = None
     utf8 = codecs.lookup(encoding).name == "utf-8"
-    decoder = codecs.getincrementaldecoder("utf-8" if utf8 else encoding)()
-    out = None
-    target = path
-    if not utf8:
-        target = scratch / (path.name + ".utf8")
-        out = open(target, "wb")  # noqa: SIM115 - closed in finally
+    target = path if utf8 else scratch / (path.name + ".utf8")
+    out = None if utf8 else open(target, "wb")  # noqa: SIM115 - closed in finally
     try:
         with open(path, "rb") as fh:
             while chunk := fh.read(CHUNK):
                 digest.update(chunk)
                 if blank:
-                    blank = not chunk.removeprefix(BOM if size == 0 else b"").strip()
-                if error is None:
-                    pending = len(decoder.getstate()[0])
+                    blank = not (chunk.removeprefix(BOM) if size == 0 else chunk).strip()
+                if out is not None and error is None:
                     try:
-                        text = decoder.decode(chunk)
-                        if out is not None:
-                            out.write(text.encode("utf-8"))
-                    except UnicodeDecodeError as exc:
-                        offset = size - pending + exc.start
-                        line = newlines + chunk[: max(exc.start - pending, 0)].count(b"\n") + 1
-                        bad = exc.object[exc.start : exc.start + 4]
-                        error = (
-                            f"byte {bad[:1].hex()} at byte offset {offset} (line {line}) is not valid "
-                            f"{encoding}"
-                        )
-                    newlines += chunk.count(b"\n")
+                        # Single-byte code pages have no characters split across chunks.
+                        out.write(chunk.decode(encoding).encode("utf-8"))
+                    except UnicodeDecodeError:
+                        error = find_invalid_bytes(path, encoding)
                 size += len(chunk)
-        if error is None:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                error = f"the file ends inside a multi-byte {encoding} character (byte offset {size})"
     finally:
         if out is not None:
             out.close()
     return Scan(digest.hexdigest(), size, target, blank, error)
+
+
+def find_invalid_bytes(path: Path, encoding: str) -> str | None:
+    """Where the file stops being valid in `encoding`: byte offset and line, or None if it is valid."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    newlines = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                at = exc.start - pending  # position inside this chunk
+                line = newlines + chunk[: max(at, 0)].count(b"\n") + 1
+                return (
+                    f"byte {exc.object[exc.start : exc.start + 1].hex()} at byte offset {offset + at} "
+                    f"(line {line}) is not valid {encoding}"
+                )
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return f"the file ends inside a multi-byte {encoding} character (byte offset {offset})"
+    return None
 
 
 def is_json_lines(table: Table, path: Path) -> bool:
@@ -108,8 +119,9 @@ def read_header(path: Path, source_file: str) -> list[str]:
     try:
         return next(csv.reader(io.StringIO(text, newline="")))
     except (StopIteration, csv.Error) as exc:
-        raise FileRejected(source_file, f"the header row cannot be parsed ({exc})",
-                           "re-export the file with a header row") from exc
+        raise FileRejected(
+            source_file, f"the header row cannot be parsed ({exc})", "re-export the file with a header row"
+        ) from exc
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str) -> list[str]:
@@ -136,51 +148,61 @@ def load_csv(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_fi
     return names
 
 
+NOT_OBJECT = "\x00not an object"
+
+
+def _first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, str]:
+    # Rare path (the file is rejected): materialise to get a reliable line number.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lines AS SELECT json FROM read_ndjson_objects({_sql_str(str(path))})")
+    line, kind = con.execute(
+        "SELECT rowid + 1, json_type(json) FROM lines WHERE json_type(json) <> 'OBJECT' ORDER BY rowid LIMIT 1"
+    ).fetchone()
+    con.execute("DROP TABLE lines")
+    return line, kind
+
+
 def load_json_lines(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str) -> list[str]:
+    """Two passes: every top-level key of the whole file (unknown keys are kept), then read_json with
+    those keys as VARCHAR columns, which keeps nested objects and arrays as their JSON text."""
+    fix = "re-export the complete file (one JSON object per line) and land it again"
     try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE lines AS SELECT json FROM "
-            f"read_ndjson_objects({_sql_str(str(path))}, maximum_object_size=67108864)"
-        )
-        bad = con.execute(
-            "SELECT rowid + 1, json_type(json) FROM lines WHERE json_type(json) <> 'OBJECT' LIMIT 1"
-        ).fetchone()
+        found = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT unnest(CASE WHEN json_type(json) = 'OBJECT' THEN json_keys(json) "
+                f"ELSE [{_sql_str(NOT_OBJECT)}] END) FROM read_ndjson_objects({_sql_str(str(path))})"
+            ).fetchall()
+        }
     except duckdb.Error as exc:
         msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
-        raise FileRejected(source_file, f"not readable as JSON lines: {msg}",
-                           "re-export the complete file (one JSON object per line) and land it again") from exc
-    if bad:
-        raise FileRejected(source_file, f"JSON line {bad[0]} is a {bad[1]}, not an object",
-                           "export one JSON object per line and land the file again")
-    keys = [
-        r[0]
-        for r in con.execute(
-            "SELECT k FROM (SELECT rowid AS r, unnest(json_keys(json)) AS k, "
-            "generate_subscripts(json_keys(json), 1) AS i FROM lines) GROUP BY k ORDER BY min(r), min(i)"
-        ).fetchall()
-    ]
+        raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
+    if NOT_OBJECT in found:
+        line, kind = _first_non_object(con, path)
+        raise FileRejected(source_file, f"JSON line {line} is a {kind}, not an object", fix)
+    # Known keys in the documented order, then unknown ones alphabetically: stable across files.
+    keys = [k for k in table.header if k in found] + sorted(found - set(table.header))
     names = unique_names(keys)
     problem = missing_columns_message(table.required_columns, names, keys)
     if problem:
         raise FileRejected(source_file, *problem)
-    paths = "[" + ", ".join(_sql_str('$."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"') for k in keys)
-    # One JSON parse per line (a list of paths), then scalars as text and nested values as JSON text.
-    cols = ", ".join(
-        f"CASE WHEN json_type(v[{i + 1}]) IN ('OBJECT', 'ARRAY') THEN v[{i + 1}]::VARCHAR "
-        f"ELSE v[{i + 1}] ->> '$' END AS {n}"
-        for i, n in enumerate(names)
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE src AS SELECT {cols} FROM "
-        f"(SELECT json_extract(json, {paths}]) AS v FROM lines)"
-    )
-    con.execute("DROP TABLE lines")
+    columns = "{" + ", ".join(f"{_sql_str(k)}: 'VARCHAR'" for k in keys) + "}"
+    select = ", ".join(f"{_ident(k)} AS {_ident(n)}" for k, n in zip(keys, names, strict=True))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE src AS SELECT {select} FROM read_json({_sql_str(str(path))}, "
+            f"format='newline_delimited', records=true, columns={columns}, maximum_object_size=67108864)"
+        )
+    except duckdb.Error as exc:
+        msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
+        raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
     return names
 
 
-def load_file(
-    con: duckdb.DuckDBPyConnection, table: Table, scan: Scan, original: Path, source_file: str
-) -> list[str]:
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_file(con: duckdb.DuckDBPyConnection, table: Table, scan: Scan, original: Path, source_file: str) -> list[str]:
     """Fill temp table `src` from the file; returns its data column names. Raises FileRejected."""
     if is_json_lines(table, original):
         return load_json_lines(con, table, scan.utf8_path, source_file)

@@ -129,7 +129,9 @@ def read_gate_results(paths: Paths, run_id: str | None = None) -> list[GateResul
         if run_id is not None:
             sql += " where run_id = ?"
             params.append(run_id)
-        rows = con.execute(sql + " order by validated_at", params).fetch_arrow_table().to_pylist()
+        cur = con.execute(sql + " order by validated_at", params)
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     finally:
         con.close()
     out = []

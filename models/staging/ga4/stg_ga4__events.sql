@@ -11,7 +11,9 @@ latest as (
     -- events_YYYYMMDD is rewritten for 3 days: keep each event's latest delivery
     select
         *,
-        {{ latest_first(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id']) }} as version_rank
+        {{ latest_first(
+            ['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id']
+        ) }} as version_rank
     from source
 
 ),

@@ -5,7 +5,14 @@ with
 
 source as (
 
-    select * from {{ source('lake', 'mailchimp_audience') }}
+    select
+        *,
+        {{ optional_column(columns, 'unsub_time') }} as optional_unsub_time,
+        {{ optional_column(columns, 'unsub_campaign_id') }} as optional_unsub_campaign_id,
+        {{ optional_column(columns, 'unsub_reason') }} as optional_unsub_reason,
+        {{ optional_column(columns, 'clean_time') }} as optional_clean_time,
+        {{ optional_column(columns, 'clean_campaign_id') }} as optional_clean_campaign_id
+    from {{ source('lake', 'mailchimp_audience') }}
 
 ),
 
@@ -15,12 +22,18 @@ flagged as (
     -- told by the columns it carries, or failing that by its name
     select
         *,
-        max(case when {{ normalize_id(optional_column(columns, 'clean_time')) }} is not null
-            or {{ normalize_id(optional_column(columns, 'clean_campaign_id')) }} is not null then 1 else 0 end)
-            over (partition by _file_sha256) as is_cleaned_file,
-        max(case when {{ normalize_id(optional_column(columns, 'unsub_time')) }} is not null
-            or {{ normalize_id(optional_column(columns, 'unsub_campaign_id')) }} is not null then 1 else 0 end)
-            over (partition by _file_sha256) as is_unsubscribed_file
+        max(
+            case
+                when trim(optional_clean_time) != '' or trim(optional_clean_campaign_id) != '' then 1
+                else 0
+            end
+        ) over (partition by _file_sha256) as is_cleaned_file,
+        max(
+            case
+                when trim(optional_unsub_time) != '' or trim(optional_unsub_campaign_id) != '' then 1
+                else 0
+            end
+        ) over (partition by _file_sha256) as is_unsubscribed_file
     from source
 
 ),
@@ -29,7 +42,11 @@ latest as (
 
     select
         *,
-        {{ latest_first(['lower(trim(email_address))'], extra_order_by='_landing_date desc, ' ~ timestamp_from_offset_text('last_changed') ~ ' desc nulls last') }} as version_rank
+        -- same landing day (subscribed and unsubscribed files together): the latest change wins
+        {{ latest_first(
+            ['lower(trim(email_address))'],
+            extra_order_by='_landing_date desc, ' ~ timestamp_from_offset_text('last_changed') ~ ' desc nulls last'
+        ) }} as version_rank
     from flagged
     where {{ normalize_email('email_address') }} is not null
 
@@ -52,10 +69,10 @@ renamed as (
         {{ normalize_id('optin_ip') }} as optin_ip,
         {{ timestamp_from_offset_text('confirm_time') }} as confirm_at,
         {{ timestamp_from_offset_text('last_changed') }} as last_changed_at,
-        {{ timestamp_from_offset_text(optional_column(columns, 'unsub_time')) }} as unsubscribed_at,
-        {{ normalize_id(optional_column(columns, 'unsub_reason')) }} as unsubscribe_reason,
-        {{ normalize_id(optional_column(columns, 'unsub_campaign_id')) }} as unsubscribe_campaign_id,
-        {{ timestamp_from_offset_text(optional_column(columns, 'clean_time')) }} as cleaned_at,
+        {{ timestamp_from_offset_text('optional_unsub_time') }} as unsubscribed_at,
+        {{ normalize_id('optional_unsub_reason') }} as unsubscribe_reason,
+        {{ normalize_id('optional_unsub_campaign_id') }} as unsubscribe_campaign_id,
+        {{ timestamp_from_offset_text('optional_clean_time') }} as cleaned_at,
         {{ normalize_id('leid') }} as leid,
         {{ normalize_id('euid') }} as esp_member_id,
         {{ normalize_id('timezone') }} as time_zone,

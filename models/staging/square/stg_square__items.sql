@@ -16,7 +16,9 @@ latest as (
 
     select
         *,
-        {{ latest_first(['transaction_id', 'payment_id', 'sku', 'item', 'price_point_name', 'event_type']) }} as version_rank
+        {{ latest_first(
+            ['transaction_id', 'payment_id', 'sku', 'item', 'price_point_name', 'event_type']
+        ) }} as version_rank
     from source
 
 ),
@@ -40,7 +42,9 @@ zoned as (
 renamed as (
 
     select
-        {{ hash_key(['transaction_id', 'payment_id', 'sku', 'item', 'price_point_name', 'event_type']) }} as item_line_id,
+        {{ hash_key(
+            ['transaction_id', 'payment_id', 'sku', 'item', 'price_point_name', 'event_type']
+        ) }} as item_line_id,
         {{ normalize_id('transaction_id') }} as transaction_id,
         {{ normalize_id('payment_id') }} as payment_id,
         lower({{ normalize_id('event_type') }}) as event_type,

@@ -1,0 +1,32 @@
+"""Benchmark of the demo export generator: activities simulated and written per second, peak memory."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+from orchestration.demo import DEFAULT_START, generate
+
+
+def run(persons: int = 100_000, days: int = 7, seed: int = 1) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-gen-") as tmp:
+        s = generate(persons, days, DEFAULT_START, seed, Path(tmp) / "landing", Path(tmp) / "truth")
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return {
+        "persons": persons,
+        "days": days,
+        "activities": s["activities"],
+        "rows": sum(s["rows"].values()),
+        "files": s["files"],
+        "seconds": s["seconds"],
+        "activities_per_second": round(s["activities"] / s["seconds"], 1),
+        "activities_per_minute": round(60 * s["activities"] / s["seconds"]),
+        "peak_rss_mb": round(rss_kb / 1024, 1),
+    }
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    print(run(*args))

@@ -1,0 +1,129 @@
+"""Benchmark of the customer profile build (models/intermediate/customers + models/marts/customers).
+
+`run(build_db)` copies the given build database (so the original is never written or locked), times
+one DuckDB aggregation pass over journeys.activities as the yardstick, then builds the customers
+models with dbt in a subprocess against the copy and reports their time as a ratio to that pass
+(goal <= 3x) and the subprocess's peak memory (dbt + DuckDB + the CLV fit, all in-process).
+
+Usage: .venv/bin/python bench/bench_profiles.py [path/to/build.duckdb]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+SELECT = ["path:models/intermediate/customers", "path:models/marts/customers"]
+BASELINE_SQL = """
+create or replace table main._bench_activity_pass as
+select
+    person_id,
+    count(*) as activities,
+    count(distinct channel) as channels,
+    min(occurred_at) as first_at,
+    max(occurred_at) as last_at,
+    sum(revenue) as revenue
+from journeys.activities
+group by person_id
+"""
+
+
+def _baseline_seconds(db: Path, repeats: int = 3) -> tuple[float, int, int]:
+    """Best of a few runs of one group-by-person pass (the first also warms the file cache)."""
+    con = duckdb.connect(str(db))
+    try:
+        activities = con.execute("select count(*) from journeys.activities").fetchone()[0]
+        persons = con.execute("select count(distinct person_id) from journeys.activities").fetchone()[0]
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            con.execute(BASELINE_SQL)
+            best = min(best, time.perf_counter() - start)
+        con.execute("drop table main._bench_activity_pass")
+    finally:
+        con.close()
+    return best, activities, persons
+
+
+def _dbt_build(db: Path, work: Path, project: Path) -> tuple[float, float, dict, int]:
+    env = dict(os.environ)
+    env.update(
+        OMNI_WAREHOUSE_PATH=str(db),
+        DBT_PROFILES_DIR=str(project),
+        OMNI_DBT_TARGET=env.get("OMNI_DBT_TARGET", "duckdb"),
+    )
+    dbt = Path(sys.executable).parent / "dbt"
+    cmd = [
+        str(dbt), "run", "--project-dir", str(project), "--profiles-dir", str(project),
+        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        "--select", *SELECT, "--vars", json.dumps({"customers_enabled": True}),
+    ]  # fmt: skip
+    # a wrapper process waits for dbt alone, so its RUSAGE_CHILDREN peak is dbt's own (not any earlier
+    # child of the caller)
+    wrapper = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+        "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+        "sys.exit(r.returncode)"
+    )
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, cwd=project, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    peak_kib = next((int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KIB")), 0)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt run of the customers models failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+    results = json.loads((work / "target" / "run_results.json").read_text())
+    per_model = {r["unique_id"].split(".")[-1]: round(float(r["execution_time"]), 3) for r in results["results"]}
+    execution = float(results.get("elapsed_time") or sum(per_model.values()))
+    return execution, wall, per_model, peak_kib
+
+
+def run(build_db: Path, project_dir: Path = REPO) -> dict:
+    build_db = Path(build_db)
+    if not build_db.exists():
+        raise FileNotFoundError(build_db)
+    with tempfile.TemporaryDirectory(prefix="bench_profiles_") as tmp:
+        work = Path(tmp)
+        db = work / "build.duckdb"
+        shutil.copyfile(build_db, db)
+        wal = build_db.with_name(build_db.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, db.with_name(db.name + ".wal"))
+        baseline, activities, persons = _baseline_seconds(db)
+        execution, wall, per_model, peak_kib = _dbt_build(db, work, Path(project_dir))
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            profiles = con.execute("select count(*) from customers.customer_profiles").fetchone()[0]
+        finally:
+            con.close()
+    # model time summed over nodes = the build's single-threaded cost; elapsed = with dbt's threads
+    model_seconds = sum(per_model.values())
+    return {
+        "activities": int(activities),
+        "persons": int(persons),
+        "profiles": int(profiles),
+        "baseline_aggregation_seconds": round(baseline, 3),
+        "profile_models_seconds": round(model_seconds, 3),
+        "profile_build_elapsed_seconds": round(execution, 3),
+        "dbt_wall_seconds": round(wall, 3),
+        "ratio_to_aggregation_pass": round(model_seconds / baseline, 2) if baseline > 0 else None,
+        "elapsed_ratio_to_aggregation_pass": round(execution / baseline, 2) if baseline > 0 else None,
+        "goal_ratio": 3.0,
+        "peak_memory_mib": round(peak_kib / 1024, 1),  # Linux ru_maxrss is KiB
+        "model_seconds": per_model,
+    }
+
+
+if __name__ == "__main__":
+    from orchestration.config import get_paths
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else get_paths().warehouse
+    print(json.dumps(run(target), indent=2))

@@ -1,0 +1,123 @@
+{{ config(enabled=customers_enabled()) }}
+
+{#- Everything the profile needs from journeys.activities that is one aggregate per person, in ONE
+    pass over the activities (the profile build's cost is dominated by scanning them). Activities after
+    the as-of date are ignored so an `as_of_date` var replays history. -#}
+
+{%- set outbound = "('email_sent', 'push_sent', 'email_bounce')" -%}
+
+with
+
+as_of as (
+
+    select * from {{ ref('int_customer_as_of') }}
+
+),
+
+activities as (
+
+    select
+        a.person_id,
+        a.activity_id,
+        a.activity,
+        a.channel,
+        a.occurred_at,
+        cast(a.occurred_at as date) as activity_date,
+        -- a session: the tool's session id on its device; without one, the device's day. Rows with
+        -- no device (e.g. a Shopify order on channel web) are not analytics sessions.
+        case when a.device_id is not null then concat(
+            a.device_id, ':',
+            coalesce(a.session_id, cast(cast(a.occurred_at as date) as {{ dbt.type_string() }}))
+        ) end as session_key,
+        case when a.activity in ('email_sent', 'email_open', 'email_click')
+            then coalesce({{ json_text('a.properties', '$.campaign_id') }}, a.activity_id) end as campaign_key,
+        case when a.activity = 'service_contact'
+            and lower({{ json_text('a.properties', '$.satisfaction_score') }}) in ('good', 'bad')
+            then lower({{ json_text('a.properties', '$.satisfaction_score') }}) end as satisfaction,
+        case when a.activity = 'nps_response'
+            then {{ dbt.safe_cast(json_text('a.properties', '$.score'), 'integer') }} end as nps_score,
+        case when a.activity = 'page_view'
+            and lower({{ json_text('a.properties', '$.page_location') }}) like '%order%'
+            and lower({{ json_text('a.properties', '$.page_location') }}) not like '%checkout%'
+            then 1 else 0 end as is_past_orders_view,
+        as_of.window_7d_start,
+        as_of.window_30d_start,
+        as_of.window_90d_start
+    from {{ ref('activities') }} as a
+    cross join as_of
+    where cast(a.occurred_at as date) <= as_of.as_of_date
+
+),
+
+facts as (
+
+    select
+        person_id,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        -- touches are what the person did: outbound sends and bounces are not their touch
+        {{ customers_latest("case when activity not in " ~ outbound ~ " then channel end", 'occurred_at', 'activity_id', latest=false) }} as first_touch_channel,
+        {{ customers_latest("case when activity not in " ~ outbound ~ " then channel end", 'occurred_at', 'activity_id') }} as last_touch_channel,
+        count(distinct case when channel = 'web' and activity_date >= window_30d_start then session_key end) as web_sessions_30d,
+        count(distinct case when channel = 'web' and activity_date >= window_90d_start then session_key end) as web_sessions_90d,
+        count(distinct case when channel = 'app' and activity_date >= window_30d_start then session_key end) as app_sessions_30d,
+        count(distinct case when channel = 'app' and activity_date >= window_90d_start then session_key end) as app_sessions_90d,
+        max(case when activity = 'login' then occurred_at end) as last_login_at,
+        count(distinct case when activity = 'email_sent' and activity_date >= window_90d_start then campaign_key end) as emails_sent_90d,
+        count(distinct case when activity = 'email_open' and activity_date >= window_90d_start then campaign_key end) as emails_opened_90d,
+        count(distinct case when activity = 'email_click' and activity_date >= window_90d_start then campaign_key end) as emails_clicked_90d,
+        max(case when activity = 'email_click' then occurred_at end) as last_email_click_at,
+        sum(case when activity = 'service_contact' then 1 else 0 end) as service_contacts,
+        sum(case when activity = 'service_contact' and activity_date >= window_90d_start then 1 else 0 end) as service_contacts_90d,
+        max(case when activity = 'service_contact' then occurred_at end) as last_service_contact_at,
+        {{ customers_latest('satisfaction', 'occurred_at', 'activity_id') }} as last_satisfaction,
+        {{ customers_latest('nps_score', 'occurred_at', 'activity_id') }} as latest_nps_score,
+        max(case when nps_score is not null then occurred_at end) as latest_nps_at,
+        max(case when activity in ('purchase', 'store_purchase', 'checkout_complete') then occurred_at end) as last_purchase_signal_at,
+        max(case when activity in ('add_to_cart', 'begin_checkout') then occurred_at end) as last_cart_at,
+        max(case when is_past_orders_view = 1 then occurred_at end) as last_past_orders_view_at,
+        max(window_7d_start) as window_7d_start
+    from activities
+    group by person_id
+
+)
+
+select
+    person_id,
+    first_seen_at,
+    last_seen_at,
+    first_touch_channel,
+    last_touch_channel,
+    cast(web_sessions_30d as integer) as web_sessions_30d,
+    cast(web_sessions_90d as integer) as web_sessions_90d,
+    cast(app_sessions_30d as integer) as app_sessions_30d,
+    cast(app_sessions_90d as integer) as app_sessions_90d,
+    last_login_at,
+    cast(emails_sent_90d as integer) as emails_sent_90d,
+    -- rates over the campaigns sent in the window; an open/click of an older campaign can push the
+    -- count above the sends, hence the cap
+    cast(case when emails_sent_90d > 0 then least(1.0, emails_opened_90d * 1.0 / emails_sent_90d) end as double)
+        as email_open_rate_90d,
+    cast(case when emails_sent_90d > 0 then least(1.0, emails_clicked_90d * 1.0 / emails_sent_90d) end as double)
+        as email_click_rate_90d,
+    cast(service_contacts as integer) as service_contacts,
+    cast(service_contacts_90d as integer) as service_contacts_90d,
+    last_service_contact_at,
+    last_satisfaction,
+    cast(latest_nps_score as integer) as latest_nps_score,
+    case
+        when latest_nps_score >= 9 then 'promoter'
+        when latest_nps_score >= 7 then 'passive'
+        when latest_nps_score >= 0 then 'detractor'
+    end as latest_nps_category,
+    latest_nps_at,
+    coalesce(cast(last_email_click_at as date) >= window_7d_start, false) as signal_clicked_email_7d,
+    -- a cart or checkout in the last 7 days with no purchase since
+    coalesce(
+        cast(last_cart_at as date) >= window_7d_start
+        and (last_purchase_signal_at is null or last_purchase_signal_at < last_cart_at),
+        false
+    ) as signal_abandoned_cart_7d,
+    coalesce(cast(last_past_orders_view_at as date) >= window_7d_start, false) as signal_viewed_past_orders_7d,
+    last_purchase_signal_at
+from facts

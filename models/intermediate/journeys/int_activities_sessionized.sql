@@ -1,0 +1,87 @@
+-- Every activity with the session it belongs to. A session is a run of one person's activities in one
+-- scope with no gap longer than var session_timeout_minutes (default 30; a gap of exactly the timeout
+-- stays in the session). Scope: web and app activities by device (device_id), because a person's phone
+-- and laptop are separate visits; every other channel (e-mail, store, service, ...) per person and
+-- channel, so an e-mail open and its click minutes later are one session while two store visits on
+-- different days are two. The session id hashes person, scope and start time: stable while history is.
+with activities as (
+    select
+        activity_id,
+        person_id,
+        is_known_person,
+        occurred_at,
+        activity,
+        channel,
+        device_id,
+        session_id as tool_session_id,
+        revenue,
+        properties
+    from {{ ref('activities') }}
+),
+
+scoped as (
+    select
+        *,
+        case
+            when channel in ('web', 'app') and device_id is not null then 'device:' || device_id
+            else 'channel:' || channel
+        end as session_scope
+    from activities
+),
+
+gaps as (
+    select
+        *,
+        lag(occurred_at) over (
+            partition by person_id, session_scope order by occurred_at, activity_id
+        ) as previous_at
+    from scoped
+),
+
+starts as (
+    select
+        *,
+        case
+            when previous_at is null then 1
+            when {{ seconds_between('previous_at', 'occurred_at') }}
+                > {{ var('session_timeout_minutes', 30) | int }} * 60 then 1
+            else 0
+        end as is_session_start
+    from gaps
+),
+
+numbered as (
+    select
+        *,
+        sum(is_session_start) over (
+            partition by person_id, session_scope order by occurred_at, activity_id
+            rows between unbounded preceding and current row
+        ) as session_number
+    from starts
+),
+
+with_start as (
+    select
+        *,
+        min(occurred_at) over (partition by person_id, session_scope, session_number) as session_started_at
+    from numbered
+)
+
+select
+    activity_id,
+    person_id,
+    is_known_person,
+    occurred_at,
+    activity,
+    channel,
+    device_id,
+    tool_session_id,
+    revenue,
+    properties,
+    session_scope,
+    {{ dbt.hash(dbt.concat([
+        "person_id", "'|'", "session_scope", "'|'",
+        "cast(session_started_at as " ~ dbt.type_string() ~ ")"
+    ])) }} as session_id,
+    session_started_at
+from with_start

@@ -1,0 +1,95 @@
+-- Every activity that can fill a funnel step: one row per (funnel, event, step it matches), for the
+-- funnel's counting unit (the person, or the session for count_by: session). Matching is a join against
+-- the compiled definitions (source funnel_config): activity, optional channel, and all property filters.
+-- event_rank orders a unit's events: by time, then by the lowest step the event can fill (so different
+-- steps at the same timestamp count in step order), then by activity_id (a stable tie-break).
+with definitions as (
+    select funnel_name, count_by, entry_start, entry_end
+    from {{ ref('int_funnel_definitions') }}
+),
+
+matchers as (
+    select funnel_name, step_index, activity, channel, filter_count
+    from {{ ref('int_funnel_step_matchers') }}
+),
+
+filters as (
+    select funnel_name, step_index, property_key, property_value
+    from {{ ref('int_funnel_step_filters') }}
+),
+
+activities as (
+    select activity_id, person_id, session_id, occurred_at, activity, channel, properties
+    from {{ ref('int_activities_sessionized') }}
+),
+
+matched as (
+    select distinct
+        m.funnel_name,
+        m.step_index,
+        m.filter_count,
+        a.activity_id,
+        a.person_id,
+        a.session_id,
+        a.occurred_at,
+        a.activity,
+        a.channel,
+        a.properties
+    from activities as a
+    inner join matchers as m
+        on a.activity = m.activity
+        and (m.channel is null or a.channel = m.channel)
+),
+
+-- steps with property filters keep an event only when every filter holds
+filter_hits as (
+    select
+        x.funnel_name,
+        x.step_index,
+        x.activity_id,
+        count(*) as hits
+    from matched as x
+    inner join filters as f
+        on x.funnel_name = f.funnel_name
+        and x.step_index = f.step_index
+        and {{ json_property_by_key('x.properties', 'f.property_key') }} = f.property_value
+    where x.filter_count > 0
+    group by x.funnel_name, x.step_index, x.activity_id
+),
+
+kept as (
+    select x.*
+    from matched as x
+    left join filter_hits as h
+        on x.funnel_name = h.funnel_name
+        and x.step_index = h.step_index
+        and x.activity_id = h.activity_id
+    where x.filter_count = 0 or h.hits = x.filter_count
+),
+
+with_unit as (
+    select
+        k.*,
+        d.count_by,
+        case when d.count_by = 'session' then k.session_id else k.person_id end as unit_id,
+        min(k.step_index) over (partition by k.funnel_name, k.activity_id) as lowest_step
+    from kept as k
+    inner join definitions as d on k.funnel_name = d.funnel_name
+)
+
+select
+    funnel_name,
+    count_by,
+    unit_id,
+    person_id,
+    session_id,
+    activity_id,
+    occurred_at,
+    activity,
+    channel,
+    properties,
+    step_index,
+    dense_rank() over (
+        partition by funnel_name, unit_id order by occurred_at, lowest_step, activity_id
+    ) as event_rank
+from with_unit

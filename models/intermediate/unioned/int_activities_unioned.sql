@@ -1,0 +1,294 @@
+{%- set string = dbt.type_string() -%}
+
+with
+
+ga4 as (
+
+    select
+        concat('ga4_events:', event_id) as activity_id,
+        'ga4_events' as source,
+        event_id as record_id,
+        occurred_at,
+        activity,
+        channel,
+        user_pseudo_id as device_id,
+        -- ga_session_id is only unique per device
+        case when ga_session_id is not null then concat(user_pseudo_id, ':', ga_session_id) end as session_id,
+        cast(null as decimal(18, 2)) as revenue,
+        currency,
+        case when activity in ('product_view', 'add_to_cart') then first_item_id end as product_id,
+        case when activity in ('product_view', 'add_to_cart') then first_item_category end as product_category,
+        {{ json_object_text({
+            'event_name': 'event_name',
+            'platform': 'platform',
+            'page_location': 'page_location',
+            'page_title': 'page_title',
+            'page_referrer': 'page_referrer',
+            'search_term': 'search_term',
+            'item_ids': 'item_ids',
+            'transaction_id': 'transaction_id',
+            'first_touch_source': 'first_touch_source',
+            'first_touch_medium': 'first_touch_medium',
+        }) }} as properties
+    from {{ ref('stg_ga4__events') }}
+    -- technical events (session_start, user_engagement, scroll...) are not customer interactions
+    where activity is not null
+
+),
+
+shopify as (
+
+    select
+        concat('shopify_orders:', order_id) as activity_id,
+        'shopify_orders' as source,
+        order_id as record_id,
+        ordered_at as occurred_at,
+        'purchase' as activity,
+        channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        total as revenue,
+        currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({
+            'shopify_order_id': 'shopify_order_id',
+            'financial_status': 'financial_status',
+            'fulfillment_status': 'fulfillment_status',
+            'line_count': 'line_count',
+            'item_quantity': 'item_quantity',
+            'discount_code': 'discount_code',
+            'refunded_amount': 'refunded_amount',
+            'source_name': 'source_name',
+            'accepts_marketing': 'accepts_marketing',
+        }) }} as properties
+    from {{ ref('stg_shopify__orders') }}
+
+),
+
+mailchimp_subscribes as (
+
+    select
+        concat('mailchimp_audience:', email) as activity_id,
+        'mailchimp_audience' as source,
+        email as record_id,
+        coalesce(confirm_at, optin_at) as occurred_at,
+        'email_subscribe' as activity,
+        'email' as channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        cast(null as decimal(18, 2)) as revenue,
+        cast(null as {{ string }}) as currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({'status': 'status', 'optin_at': 'optin_at', 'confirm_at': 'confirm_at'}) }} as properties
+    from {{ ref('stg_mailchimp__members') }}
+    where coalesce(confirm_at, optin_at) is not null
+
+),
+
+mailchimp_activity as (
+
+    select
+        concat('mailchimp_activity:', email_activity_id) as activity_id,
+        'mailchimp_activity' as source,
+        email_activity_id as record_id,
+        occurred_at,
+        activity,
+        'email' as channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        cast(null as decimal(18, 2)) as revenue,
+        cast(null as {{ string }}) as currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({
+            'campaign_id': 'campaign_id',
+            'campaign_title': 'campaign_title',
+            'list_id': 'list_id',
+            'url': 'url',
+            'bounce_type': 'bounce_type',
+        }) }} as properties
+    from {{ ref('stg_mailchimp__activity') }}
+    where activity is not null
+
+),
+
+square as (
+
+    select
+        concat('square_items:', receipt_id) as activity_id,
+        'square_items' as source,
+        receipt_id as record_id,
+        occurred_at,
+        case when is_refund then 'store_refund' else 'store_purchase' end as activity,
+        'store' as channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        total_amount as revenue,
+        currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({
+            'transaction_id': 'transaction_id',
+            'location': 'location',
+            'item_lines': 'item_lines',
+            'quantity': 'quantity',
+            'gross_sales': 'gross_sales',
+            'discounts': 'discounts',
+            'tax': 'tax',
+        }) }} as properties
+    from {{ ref('stg_square__transactions') }}
+
+),
+
+loyalty as (
+
+    -- one signup per member, at the join time of its earliest recorded state
+    select
+        concat('loyalty_members:', loyalty_id) as activity_id,
+        'loyalty_members' as source,
+        loyalty_id as record_id,
+        min(coalesce(joined_at, updated_at)) as occurred_at,
+        'loyalty_signup' as activity,
+        'loyalty' as channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        cast(null as decimal(18, 2)) as revenue,
+        cast(null as {{ string }}) as currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({
+            'home_store': 'max(home_store)',
+            'tier': 'max(case when is_current then tier end)',
+        }) }} as properties
+    from {{ ref('stg_loyalty__members') }}
+    group by loyalty_id
+
+),
+
+zendesk as (
+
+    select
+        concat('zendesk_tickets:', ticket_id) as activity_id,
+        'zendesk_tickets' as source,
+        ticket_id as record_id,
+        created_at as occurred_at,
+        'service_contact' as activity,
+        'service' as channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        cast(null as decimal(18, 2)) as revenue,
+        cast(null as {{ string }}) as currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({
+            'via': 'via',
+            'status': 'status',
+            'priority': 'priority',
+            'ticket_type': 'ticket_type',
+            'group_name': 'group_name',
+            'satisfaction_score': 'satisfaction_score',
+            'solved_at': 'solved_at',
+        }) }} as properties
+    from {{ ref('stg_zendesk__tickets') }}
+
+),
+
+delighted as (
+
+    select
+        concat('delighted_responses:', response_id) as activity_id,
+        'delighted_responses' as source,
+        response_id as record_id,
+        created_at as occurred_at,
+        'nps_response' as activity,
+        'survey' as channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        cast(null as decimal(18, 2)) as revenue,
+        cast(null as {{ string }}) as currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({
+            'score': 'score',
+            'nps_category': 'nps_category',
+            'comment': 'comment',
+            'survey_type': 'survey_type',
+        }) }} as properties
+    from {{ ref('stg_delighted__responses') }}
+
+),
+
+canonical_events as (
+
+    select
+        concat('canonical_events:', event_id) as activity_id,
+        'canonical_events' as source,
+        event_id as record_id,
+        occurred_at,
+        activity,
+        channel,
+        case when channel in ('web', 'app') then anonymous_id end as device_id,
+        session_id,
+        revenue,
+        currency,
+        coalesce(
+            {{ normalize_id(json_text('properties', '$.product_id')) }},
+            {{ normalize_id(json_text('properties', '$.sku')) }}
+        ) as product_id,
+        {{ normalize_id(json_text('properties', '$.product_category')) }} as product_category,
+        coalesce(properties, '{}') as properties
+    from {{ ref('stg_canonical__events') }}
+
+),
+
+canonical_orders as (
+
+    select
+        concat('canonical_orders:', order_id) as activity_id,
+        'canonical_orders' as source,
+        order_id as record_id,
+        ordered_at as occurred_at,
+        case
+            when channel = 'store' and total < 0 then 'store_refund'
+            when channel = 'store' then 'store_purchase'
+            else 'purchase'
+        end as activity,
+        channel,
+        cast(null as {{ string }}) as device_id,
+        cast(null as {{ string }}) as session_id,
+        total as revenue,
+        currency,
+        cast(null as {{ string }}) as product_id,
+        cast(null as {{ string }}) as product_category,
+        {{ json_object_text({'status': 'status', 'store_id': 'store_id'}) }} as properties
+    from {{ ref('stg_canonical__orders') }}
+
+),
+
+unioned as (
+
+    select * from ga4
+    union all
+    select * from shopify
+    union all
+    select * from mailchimp_subscribes
+    union all
+    select * from mailchimp_activity
+    union all
+    select * from square
+    union all
+    select * from loyalty
+    union all
+    select * from zendesk
+    union all
+    select * from delighted
+    union all
+    select * from canonical_events
+    union all
+    select * from canonical_orders
+
+)
+
+select * from unioned

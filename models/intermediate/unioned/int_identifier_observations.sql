@@ -1,0 +1,71 @@
+{#- Which identifiers each source record carries: (relation, source, record id, time, [(type, column)]).
+    Record ids match int_activities_unioned.record_id of the same source. -#}
+{%- set link_types = ['email', 'phone', 'customer_id', 'loyalty_id', 'ga_client_id', 'app_instance_id',
+    'site_user_id', 'pos_customer_id', 'esp_member_id', 'service_requester_id'] -%}
+{%- set link_pairs = [] -%}
+{%- for identifier_type in link_types -%}
+{%- do link_pairs.append((identifier_type, identifier_type)) -%}
+{%- endfor -%}
+{%- set records = [
+    ('stg_ga4__events', 'ga4_events', 'event_id', 'occurred_at',
+        [('ga_client_id', 'ga_client_id'), ('app_instance_id', 'app_instance_id'), ('site_user_id', 'site_user_id')]),
+    ('stg_shopify__orders', 'shopify_orders', 'order_id', 'ordered_at',
+        [('email', 'email'), ('phone', 'phone'), ('phone', 'billing_phone'), ('phone', 'shipping_phone')]),
+    ('stg_mailchimp__members', 'mailchimp_audience', 'email', 'coalesce(confirm_at, optin_at, last_changed_at)',
+        [('email', 'email'), ('phone', 'phone'), ('esp_member_id', 'esp_member_id')]),
+    ('stg_mailchimp__activity', 'mailchimp_activity', 'email_activity_id', 'occurred_at',
+        [('email', 'email')]),
+    ('stg_square__transactions', 'square_items', 'receipt_id', 'occurred_at',
+        [('pos_customer_id', 'pos_customer_id'), ('loyalty_id', 'loyalty_id'), ('card_fingerprint', 'card_fingerprint')]),
+    ('stg_loyalty__members', 'loyalty_members', 'loyalty_id', 'coalesce(updated_at, joined_at)',
+        [('loyalty_id', 'loyalty_id'), ('email', 'email'), ('phone', 'phone')]),
+    ('stg_zendesk__tickets', 'zendesk_tickets', 'ticket_id', 'created_at',
+        [('service_requester_id', 'service_requester_id'), ('email', 'email'), ('phone', 'phone'), ('loyalty_id', 'loyalty_id')]),
+    ('stg_delighted__responses', 'delighted_responses', 'response_id', 'created_at',
+        [('email', 'email'), ('phone', 'phone')]),
+    ('stg_canonical__events', 'canonical_events', 'event_id', 'occurred_at',
+        [('ga_client_id', 'anonymous_id'), ('site_user_id', 'user_id'), ('email', 'email'), ('phone', 'phone')]),
+    ('stg_canonical__identifier_links', 'canonical_identifier_links', 'link_id', 'occurred_at', link_pairs),
+    ('stg_canonical__orders', 'canonical_orders', 'order_id', 'ordered_at',
+        [('customer_id', 'customer_id'), ('email', 'email'), ('phone', 'phone'), ('loyalty_id', 'loyalty_id')]),
+    ('stg_canonical__customers', 'canonical_customers', 'customer_id', 'updated_at',
+        [('customer_id', 'customer_id'), ('email', 'email'), ('phone', 'phone')]),
+] -%}
+
+with
+
+observations as (
+
+    {% for model, source_name, record_id, observed_at, pairs in records -%}
+    {%- for identifier_type, column in pairs %}
+    select
+        '{{ source_name }}' as source,
+        cast({{ record_id }} as {{ dbt.type_string() }}) as record_id,
+        '{{ identifier_type }}' as identifier_type,
+        cast({{ column }} as {{ dbt.type_string() }}) as identifier_value,
+        cast({{ observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+    from {{ ref(model) }}
+    where {{ column }} is not null and {{ record_id }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+deduplicated as (
+
+    -- a record may repeat a value (Billing Phone = Phone; loyalty changes keep the e-mail): keep its
+    -- earliest sighting
+    select
+        source,
+        record_id,
+        identifier_type,
+        identifier_value,
+        min(observed_at) as observed_at
+    from observations
+    group by source, record_id, identifier_type, identifier_value
+
+)
+
+select * from deduplicated

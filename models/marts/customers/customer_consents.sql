@@ -1,0 +1,185 @@
+{{ config(enabled=customers_enabled()) }}
+
+{#- One row per consent event behind the profile's consent columns.
+    Sources: loyalty members and canonical customers (consent_* flags per record version; an event is
+    a version whose flag differs from the record's previous statement, so a CRM re-exporting a stale
+    flag with an unrelated change does not re-grant consent), the Mailchimp audience (opt-in /
+    confirmation = granted, unsubscribe = withdrawn), Mailchimp activity unsubscribes and canonical
+    subscribe/unsubscribe events, and Shopify's "Accepts Marketing = yes" (a ticked box is an explicit
+    opt-in; an unticked one is not an explicit refusal, so it is not an event).
+    Effective event per person and purpose: the latest; at the same instant a withdrawal wins. -#}
+
+with
+
+identifiers as (
+
+    select identifier_type, identifier_value, person_id
+    from {{ ref('person_identifiers') }}
+    where not coalesce(is_blocked, false)
+
+),
+
+{%- for src, model, key_col, key_type in [
+    ('loyalty_members', 'stg_loyalty__members', 'loyalty_id', 'loyalty_id'),
+    ('canonical_customers', 'stg_canonical__customers', 'customer_id', 'customer_id'),
+] %}
+
+{{ src }}_flags as (
+
+    {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
+    select
+        {{ key_col }} as record_key,
+        email,
+        updated_at as consented_at,
+        '{{ purpose }}' as consent_purpose,
+        consent_{{ purpose }} as is_granted
+    from {{ ref(model) }}
+    where consent_{{ purpose }} is not null and updated_at is not null
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+
+),
+
+{{ src }}_events as (
+
+    select
+        coalesce(by_key.person_id, by_email.person_id) as person_id,
+        flags.consent_purpose,
+        case when flags.is_granted then 'granted' else 'withdrawn' end as consent_state,
+        flags.consented_at,
+        '{{ src }}' as source,
+        concat('{{ src }}:', flags.record_key) as record_id
+    from (
+        select
+            *,
+            lag(is_granted) over (
+                partition by record_key, consent_purpose order by consented_at
+            ) as previous_is_granted
+        from {{ src }}_flags
+    ) as flags
+    left join identifiers as by_key
+        on by_key.identifier_type = '{{ key_type }}' and by_key.identifier_value = flags.record_key
+    left join identifiers as by_email
+        on by_email.identifier_type = 'email' and by_email.identifier_value = flags.email
+    where flags.previous_is_granted is null or flags.previous_is_granted != flags.is_granted
+
+),
+{%- endfor %}
+
+mailchimp_statements as (
+
+    select
+        email,
+        coalesce(esp_member_id, leid) as member_key,
+        'granted' as consent_state,
+        coalesce(confirm_at, optin_at) as consented_at
+    from {{ ref('stg_mailchimp__members') }}
+    where coalesce(confirm_at, optin_at) is not null
+
+    union all
+
+    select
+        email,
+        coalesce(esp_member_id, leid) as member_key,
+        'withdrawn' as consent_state,
+        coalesce(unsubscribed_at, last_changed_at) as consented_at
+    from {{ ref('stg_mailchimp__members') }}
+    where status = 'unsubscribed' and coalesce(unsubscribed_at, last_changed_at) is not null
+
+),
+
+mailchimp_events as (
+
+    select
+        identifiers.person_id,
+        'email' as consent_purpose,
+        s.consent_state,
+        s.consented_at,
+        'mailchimp_audience' as source,
+        -- never the clear address: the member's Mailchimp id, else a hash of the address
+        concat('mailchimp_audience:', coalesce(s.member_key, {{ dbt.hash('s.email') }})) as record_id
+    from mailchimp_statements as s
+    left join identifiers
+        on identifiers.identifier_type = 'email' and identifiers.identifier_value = s.email
+
+),
+
+shopify_events as (
+
+    select
+        identifiers.person_id,
+        'email' as consent_purpose,
+        'granted' as consent_state,
+        o.ordered_at as consented_at,
+        'shopify_orders' as source,
+        concat('shopify_orders:', o.order_id) as record_id
+    from {{ ref('stg_shopify__orders') }} as o
+    left join identifiers
+        on identifiers.identifier_type = 'email' and identifiers.identifier_value = o.email
+    where o.accepts_marketing and o.ordered_at is not null
+
+),
+
+activity_events as (
+
+    -- audience subscriptions are read from the audience itself above; these are the tools' events
+    select
+        person_id,
+        'email' as consent_purpose,
+        case when activity = 'email_unsubscribe' then 'withdrawn' else 'granted' end as consent_state,
+        occurred_at as consented_at,
+        source,
+        activity_id as record_id
+    from {{ ref('activities') }}
+    where activity = 'email_unsubscribe'
+        or (activity = 'email_subscribe' and source != 'mailchimp_audience')
+
+),
+
+all_events as (
+
+    select * from loyalty_members_events
+    union all
+    select * from canonical_customers_events
+    union all
+    select * from mailchimp_events
+    union all
+    select * from shopify_events
+    union all
+    select * from activity_events
+
+),
+
+distinct_events as (
+
+    -- the same statement can arrive twice (e.g. a re-delivered file): keep one
+    select distinct * from all_events
+    where person_id is not null and consented_at is not null
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by person_id, consent_purpose
+            order by consented_at desc,
+                case when consent_state = 'withdrawn' then 0 else 1 end,
+                source, record_id
+        ) as recency_rank
+    from distinct_events
+
+)
+
+select
+    {{ hash_key(['person_id', 'consent_purpose', 'consent_state', 'consented_at', 'source', 'record_id']) }}
+        as consent_event_id,
+    person_id,
+    consent_purpose,
+    consent_state,
+    consented_at,
+    source,
+    record_id,
+    recency_rank = 1 as is_effective
+from ranked

@@ -1,0 +1,74 @@
+{#- Every interaction stitched to a person. A record's person is the person of its identifiers,
+    preferring usable identifiers (not blocked or capped), then known persons, then the smallest id,
+    so an anonymous device joins its person as soon as any identifier links it. Blocked and capped
+    non-device values never attribute (a junk e-mail must not collect strangers' orders); a capped
+    device still gives its own anonymous person. A record with no identifier at all gets a person of
+    its own. -#}
+with activities as (
+    select * from {{ ref('int_activities_unioned') }}
+),
+
+observations as (
+    select distinct
+        source,
+        record_id,
+        {{ identity_node_key('identifier_type', 'identifier_value') }} as node_key
+    from {{ ref('int_identifier_observations') }}
+    where identifier_type is not null and identifier_value is not null
+),
+
+candidates as (
+    select
+        a.activity_id,
+        p.person_id,
+        p.is_known_person,
+        row_number() over (
+            partition by a.activity_id
+            order by
+                case when p.is_excluded then 1 else 0 end,
+                case when p.is_known_person then 0 else 1 end,
+                p.person_id
+        ) as preference
+    from activities a
+    join observations o on a.source = o.source and a.record_id = o.record_id
+    join {{ ref('int_identity_person_ids') }} p on o.node_key = p.node_key
+    where not p.is_excluded or p.is_device
+),
+
+-- a device id on the activity that staging did not also emit as an observation
+device_persons as (
+    {%- for device_type in identity_setting('identity_device_types') %}
+    select a.activity_id, p.person_id, p.is_known_person
+    from activities a
+    join {{ ref('int_identity_person_ids') }} p
+        on p.node_key = {{ identity_node_key("'" ~ device_type ~ "'", 'a.device_id') }}
+    where a.device_id is not null
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+),
+
+device_best as (
+    select activity_id, min(person_id) as person_id, max(case when is_known_person then 1 else 0 end) = 1 as is_known_person
+    from device_persons
+    group by activity_id
+)
+
+select
+    a.activity_id,
+    a.source,
+    a.record_id,
+    a.occurred_at,
+    a.activity,
+    a.channel,
+    a.device_id,
+    a.session_id,
+    a.revenue,
+    a.currency,
+    a.product_id,
+    a.product_category,
+    a.properties,
+    coalesce(c.person_id, d.person_id, {{ identity_person_id("concat('activity:', a.activity_id)") }}) as person_id,
+    coalesce(c.is_known_person, d.is_known_person, false) as is_known_person
+from activities a
+left join candidates c on a.activity_id = c.activity_id and c.preference = 1
+left join device_best d on a.activity_id = d.activity_id

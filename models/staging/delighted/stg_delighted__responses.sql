@@ -1,0 +1,48 @@
+with
+
+source as (
+
+    select * from {{ source('lake', 'delighted_responses') }}
+
+),
+
+latest as (
+
+    select
+        *,
+        {{ latest_first(
+            ['trim(id)'], extra_order_by=dbt.safe_cast('updated_at', 'bigint') ~ ' desc nulls last'
+        ) }} as version_rank
+    from source
+    where {{ normalize_id('id') }} is not null
+
+),
+
+renamed as (
+
+    select
+        {{ normalize_id('id') }} as response_id,
+        {{ timestamp_from_unix_seconds('created_at') }} as created_at,
+        {{ timestamp_from_unix_seconds('updated_at') }} as updated_at,
+        {{ dbt.safe_cast('score', 'integer') }} as score,
+        case
+            when {{ dbt.safe_cast('score', 'integer') }} >= 9 then 'promoter'
+            when {{ dbt.safe_cast('score', 'integer') }} >= 7 then 'passive'
+            when {{ dbt.safe_cast('score', 'integer') }} >= 0 then 'detractor'
+        end as nps_category,
+        {{ normalize_id('comment') }} as comment,
+        lower({{ normalize_id('survey_type') }}) as survey_type,
+        {{ normalize_id(json_text('person', '$.id')) }} as delighted_person_id,
+        {{ normalize_email(json_text('person', '$.email')) }} as email,
+        {{ normalize_phone(json_text('person', '$.phone_number')) }} as phone,
+        {{ normalize_id(json_text('person', '$.name')) }} as person_name,
+        {{ normalize_id('permalink') }} as permalink,
+        person_properties,
+        _landing_date as landing_date,
+        _ingested_at as ingested_at
+    from latest
+    where version_rank = 1
+
+)
+
+select * from renamed

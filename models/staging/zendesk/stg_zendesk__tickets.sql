@@ -1,0 +1,50 @@
+with
+
+source as (
+
+    select * from {{ source('lake', 'zendesk_tickets') }}
+
+),
+
+latest as (
+
+    -- every export repeats open tickets: keep each ticket's latest update
+    select
+        *,
+        {{ latest_first(
+            ['trim(id)'], extra_order_by=timestamp_from_offset_text('updated_at') ~ ' desc nulls last'
+        ) }} as version_rank
+    from source
+    where {{ normalize_id('id') }} is not null
+
+),
+
+renamed as (
+
+    select
+        {{ normalize_id('id') }} as ticket_id,
+        {{ timestamp_from_offset_text('created_at') }} as created_at,
+        {{ timestamp_from_offset_text('updated_at') }} as updated_at,
+        {{ timestamp_from_offset_text('solved_at') }} as solved_at,
+        {{ normalize_id('requester_id') }} as service_requester_id,
+        {{ normalize_id('requester') }} as requester_name,
+        {{ normalize_email('requester_email') }} as email,
+        {{ normalize_phone('requester_phone') }} as phone,
+        -- the help desk stores the loyalty member id as the requester's external id
+        {{ normalize_id('requester_external_id') }} as loyalty_id,
+        {{ normalize_id(adapter.quote('group')) }} as group_name,
+        {{ normalize_id('subject') }} as subject,
+        {{ normalize_id('tags') }} as tags,
+        lower({{ normalize_id('status') }}) as status,
+        lower({{ normalize_id('priority') }}) as priority,
+        lower({{ normalize_id('via') }}) as via,
+        lower({{ normalize_id('ticket_type') }}) as ticket_type,
+        lower({{ normalize_id('satisfaction_score') }}) as satisfaction_score,
+        _landing_date as landing_date,
+        _ingested_at as ingested_at
+    from latest
+    where version_rank = 1
+
+)
+
+select * from renamed

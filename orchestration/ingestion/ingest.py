@@ -1,0 +1,262 @@
+"""Landing folder -> Parquet lake, one landed file at a time, recorded in the ledger.
+
+Order of writes (why a crash is always repairable by re-running): quarantine Parquet, then raw Parquet
+(always written, even with zero rows, so its presence means "data complete"), then removal of the
+version it replaces, then the ledger row. A re-run that finds the raw file of a (day, sha) without a
+ledger row completes that file from the Parquet metadata instead of reading it again.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import fcntl
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from orchestration.config import Paths
+from orchestration.ingestion.checks import failing_sql, plan_checks, reason_sql
+from orchestration.ingestion.errors import FileRejected
+from orchestration.ingestion.ledger import TableState, now_utc, write_attempt
+from orchestration.ingestion.readers import Scan, find_invalid_bytes, load_file, remove_scratch, scan_file
+from orchestration.ingestion.writer import copy_parquet_atomic
+from orchestration.lake_layout import (
+    ensure_schema_stubs,
+    ledger_dir,
+    quarantine_dir,
+    raw_dir,
+)
+from orchestration.sources import TABLES, Table
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ORPHAN_AGE_SECONDS = 600  # a temp file this old belongs to no live writer
+
+
+def landing_days(table: str, paths: Paths) -> list[dt.date]:
+    """The YYYY-MM-DD folders present under landing/<table>/, oldest first."""
+    folder = paths.landing / table
+    if not folder.is_dir():
+        return []
+    days = []
+    for p in folder.iterdir():
+        if p.is_dir() and _DAY.fullmatch(p.name):
+            try:
+                days.append(dt.date.fromisoformat(p.name))
+            except ValueError:
+                continue
+    return sorted(days)
+
+
+@contextmanager
+def table_lock(paths: Paths, table: str) -> Iterator[None]:
+    """One writer per table across processes: parallel partition runs of a table queue here."""
+    lock_dir = paths.lake / ".locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f"{table}.lock", "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_orphans(paths: Paths, table: str) -> None:
+    cutoff = time.time() - ORPHAN_AGE_SECONDS
+    for base in (raw_dir(paths, table), quarantine_dir(paths, table), ledger_dir(paths, table)):
+        for tmp in base.glob("*/.tmp-*.parquet"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _landed_files(folder: Path) -> list[Path]:
+    # Hidden and editor/upload temp files are not deliveries.
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~")))
+
+
+def ingest_partition(table: str, day: dt.date, paths: Paths, run_id: str = "") -> list[dict]:
+    """Ingest every file in landing/<table>/<day>/; returns the ledger rows written by this call."""
+    if table not in TABLES:
+        raise KeyError(f"unknown table {table!r}; known tables: {', '.join(TABLES)}")
+    ensure_schema_stubs(paths, [table])
+    folder = paths.landing / table / day.isoformat()
+    if not folder.is_dir():
+        return []
+    files = _landed_files(folder)
+    if not files:
+        return []
+    written: list[dict] = []
+    with table_lock(paths, table):
+        _remove_orphans(paths, table)
+        state = TableState.load(paths, table)
+        scratch = Path(tempfile.mkdtemp(prefix="omni-ingest-"))
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            for path in files:
+                row = _ingest_file(con, state, TABLES[table], day, path, paths, run_id, scratch)
+                if row is not None:
+                    state.apply(row)
+                    written.append(row)
+        finally:
+            con.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+    return written
+
+
+def _targets(paths: Paths, table: str, day: dt.date, sha: str) -> tuple[Path, Path]:
+    part = f"ingest_date={day.isoformat()}"
+    return raw_dir(paths, table) / part / f"{sha}.parquet", quarantine_dir(paths, table) / part / f"{sha}.parquet"
+
+
+def _ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    state: TableState,
+    table: Table,
+    day: dt.date,
+    path: Path,
+    paths: Paths,
+    run_id: str,
+    scratch: Path,
+) -> dict | None:
+    source_file = f"{table.name}/{day.isoformat()}/{path.name}"
+    scan = scan_file(path, table.encoding, scratch)
+    try:
+        if (source_file, scan.sha256) in state.attempted:
+            return None  # this exact file was handled before: a re-run is a no-op
+        row = {
+            "table_name": table.name, "landing_date": day, "source_file": source_file,
+            "file_sha256": scan.sha256, "file_bytes": scan.size, "rows_read": 0, "rows_loaded": 0,
+            "rows_quarantined": 0, "status": None, "error": None, "replaces_sha256": None,
+            "lake_file": None, "ingested_at": now_utc(), "run_id": run_id,
+        }  # fmt: skip
+        _decide_and_load(con, state, table, day, path, paths, scan, row)
+        write_attempt(paths, row)
+        return row
+    finally:
+        remove_scratch(scan, path)
+
+
+def _decide_and_load(
+    con: duckdb.DuckDBPyConnection,
+    state: TableState,
+    table: Table,
+    day: dt.date,
+    path: Path,
+    paths: Paths,
+    scan: Scan,
+    row: dict,
+) -> None:
+    source_file = row["source_file"]
+    if scan.blank:
+        row["status"] = "empty"
+        row["error"] = (
+            f"{source_file}: the file is empty ({scan.size} bytes, not even a header). "
+            "Fix: re-export from the source tool; an export with no data still has a header row"
+        )
+        return
+    first = state.loaded_copy(scan.sha256)
+    if first is not None:
+        row.update(
+            status="duplicate",
+            lake_file=first["lake_file"],
+            error=f"{source_file}: same bytes as {first['source_file']}, already loaded; nothing written",
+        )
+        return
+    prior = state.live_with_key(source_file, scan.sha256)
+    if prior is not None and prior["landing_date"] > day:
+        row["status"] = "stale"
+        row["error"] = (
+            f"{source_file}: an older delivery of {prior['source_file']} (landing day "
+            f"{prior['landing_date']}), which stays loaded; nothing written. Fix: none needed; to change "
+            "the data land a newer export"
+        )
+        return
+    raw_target, quarantine_target = _targets(paths, table.name, day, scan.sha256)
+    if raw_target.exists():
+        # Crash recovery: the data files of this content were written but its ledger row was not.
+        loaded = pq.read_metadata(raw_target).num_rows
+        quarantined = pq.read_metadata(quarantine_target).num_rows if quarantine_target.exists() else 0
+    elif scan.encoding_error:
+        row.update(status="failed", error=_encoding_error(table, source_file, scan.encoding_error))
+        return
+    else:
+        try:
+            loaded, quarantined = _load(con, table, day, path, scan, row, raw_target, quarantine_target)
+        except FileRejected as exc:
+            # DuckDB rejects invalid UTF-8 too; name the first bad byte rather than its parse error.
+            bad = find_invalid_bytes(path, "utf-8") if codecs.lookup(table.encoding).name == "utf-8" else None
+            row.update(status="failed", error=_encoding_error(table, source_file, bad) if bad else str(exc))
+            return
+    row.update(
+        rows_read=loaded + quarantined, rows_loaded=loaded, rows_quarantined=quarantined,
+        lake_file=raw_target.relative_to(paths.lake).as_posix(), status="loaded",
+    )  # fmt: skip
+    assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"]
+    if prior is not None:
+        old_raw, old_quarantine = _targets(paths, table.name, prior["landing_date"], prior["file_sha256"])
+        old_raw.unlink(missing_ok=True)
+        old_quarantine.unlink(missing_ok=True)
+        row.update(status="replaced", replaces_sha256=prior["file_sha256"])
+
+
+def _encoding_error(table: Table, source_file: str, cause: str) -> str:
+    return (
+        f"{source_file}: {cause}, the declared encoding of {table.name}. Fix: re-export the file as "
+        f"{table.encoding} (or convert it, e.g. iconv -f <its encoding> -t {table.encoding}) and land it again"
+    )
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    day: dt.date,
+    path: Path,
+    scan: Scan,
+    row: dict,
+    raw_target: Path,
+    quarantine_target: Path,
+) -> tuple[int, int]:
+    """Read, check and write one file; returns (rows loaded, rows quarantined)."""
+    names = load_file(con, table, scan, path, row["source_file"])
+    plan = plan_checks(table.name, names, day)
+    source = row["source_file"].replace("'", "''")
+    meta = (
+        f"'{scan.sha256}' AS _file_sha256, '{source}' AS _source_file, (src.rowid + 1)::BIGINT AS _row_number, "
+        f"DATE '{day.isoformat()}' AS _landing_date, TIMESTAMPTZ '{row['ingested_at'].isoformat()}' AS _ingested_at"
+    )
+    # One scan evaluates the checks and keeps only the failing rows' (rowid, reason): passing rows are
+    # never copied inside DuckDB, let alone through Python.
+    helpers = "".join(", " + h for h in plan.helpers)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE bad AS SELECT __rowid, {reason_sql(plan)} AS _reason "
+        f"FROM (SELECT *{helpers} FROM (SELECT *, rowid AS __rowid FROM src)) WHERE {failing_sql(plan)}"
+    )
+    try:
+        (quarantined,) = con.execute("SELECT count(*) FROM bad").fetchone()
+        if quarantined:
+            copy_parquet_atomic(
+                con,
+                f"SELECT src.*, {meta}, bad._reason FROM src JOIN bad ON src.rowid = bad.__rowid ORDER BY src.rowid",
+                quarantine_target,
+            )
+            keep = "WHERE src.rowid NOT IN (SELECT __rowid FROM bad)"
+        else:
+            quarantine_target.unlink(missing_ok=True)
+            keep = ""
+        # Raw last and always (even with zero rows): its presence marks the file's data as complete.
+        loaded = copy_parquet_atomic(con, f"SELECT src.*, {meta} FROM src {keep}", raw_target)
+    finally:
+        con.execute("DROP TABLE IF EXISTS bad")
+        con.execute("DROP TABLE IF EXISTS src")
+    return loaded, quarantined

@@ -1,0 +1,146 @@
+"""The ingestion ledger: one Parquet row per attempt, and the state derived from it.
+
+The ledger is the only memory of ingestion: which bytes were loaded (idempotence), which version of a
+file is live (replacement), and what failed. It is append-only; the state is a replay in time order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.config import Paths
+from orchestration.lake_layout import LEDGER_SCHEMA, ledger_dir, write_parquet_atomic
+from orchestration.sources import TABLES
+
+LIVE = ("loaded", "replaced")
+
+
+def read_attempts(paths: Paths, tables: list[str] | None = None) -> pa.Table:
+    """Every ledger row of the given tables (all by default), oldest first."""
+    globs = [
+        str(ledger_dir(paths, t) / "*" / "*.parquet") for t in (tables or list(TABLES)) if ledger_dir(paths, t).is_dir()
+    ]
+    if not globs:
+        return LEDGER_SCHEMA.empty_table()
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        result = con.sql(
+            "SELECT * FROM read_parquet($globs, hive_partitioning = false, union_by_name = true) "
+            "ORDER BY ingested_at, table_name, source_file",
+            params={"globs": globs},
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return result.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
+
+
+def write_attempt(paths: Paths, row: dict) -> Path:
+    table = pa.Table.from_pylist([row], schema=LEDGER_SCHEMA)
+    name = f"{row['file_sha256']}-{time.time_ns()}.parquet"
+    target = ledger_dir(paths, row["table_name"]) / f"ingest_date={row['landing_date']}" / name
+    write_parquet_atomic(table, target)
+    return target
+
+
+def replace_key(table_name: str, source_file: str) -> tuple:
+    """What identifies "the same file, changed": (day, name) or the name alone (Table.replace_by)."""
+    _, day, name = source_file.split("/", 2)
+    return (name,) if TABLES[table_name].replace_by == "name" else (day, name)
+
+
+@dataclass
+class TableState:
+    """Replay of one table's attempts: what has been tried and which version of each file is live."""
+
+    table_name: str
+    attempted: set[tuple[str, str]] = field(default_factory=set)  # (source_file, sha)
+    live: dict[tuple[str, str], dict] = field(default_factory=dict)  # (sha, source_file) -> ledger row
+
+    @classmethod
+    def load(cls, paths: Paths, table_name: str) -> TableState:
+        state = cls(table_name)
+        for row in read_attempts(paths, [table_name]).to_pylist():
+            state.apply(row)
+        return state
+
+    def apply(self, row: dict) -> None:
+        self.attempted.add((row["source_file"], row["file_sha256"]))
+        if row["status"] == "replaced" and row["replaces_sha256"]:
+            key = replace_key(self.table_name, row["source_file"])
+            for k, old in list(self.live.items()):
+                if k[0] == row["replaces_sha256"] and replace_key(self.table_name, old["source_file"]) == key:
+                    del self.live[k]
+        if row["status"] in LIVE:
+            self.live[(row["file_sha256"], row["source_file"])] = row
+
+    def loaded_copy(self, sha: str) -> dict | None:
+        """The live file with these bytes and at least one row. Header-only files are not deduplicated:
+        every empty day of a tool repeats the same header, and "duplicate" would misreport those days."""
+        for (other_sha, _), row in self.live.items():
+            if other_sha == sha and row["rows_read"]:
+                return row
+        return None
+
+    def live_with_key(self, source_file: str, sha: str) -> dict | None:
+        key = replace_key(self.table_name, source_file)
+        for (other_sha, other_file), row in self.live.items():
+            if other_sha != sha and replace_key(self.table_name, other_file) == key:
+                return row
+        return None
+
+
+def ledger_frame(paths: Paths) -> pa.Table:
+    """Latest attempt per (table, file path, content), plus `superseded_by` for replaced versions."""
+    attempts = read_attempts(paths)
+    latest: dict[tuple, dict] = {}
+    superseded: dict[tuple, str] = {}
+    for row in attempts.to_pylist():
+        table, sha = row["table_name"], row["file_sha256"]
+        key = replace_key(table, row["source_file"])
+        latest[(table, row["source_file"], sha)] = row
+        if row["status"] == "replaced" and row["replaces_sha256"]:
+            superseded[(table, row["replaces_sha256"], key)] = sha
+        if row["status"] in LIVE:
+            superseded.pop((table, sha, key), None)
+    rows = []
+    for row in latest.values():
+        key = (row["table_name"], row["file_sha256"], replace_key(row["table_name"], row["source_file"]))
+        rows.append({**row, "superseded_by": superseded.get(key) if row["status"] in LIVE else None})
+    schema = LEDGER_SCHEMA.append(pa.field("superseded_by", pa.string()))
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def summarise(paths: Paths) -> list[dict]:
+    """Per table: files seen, rows of the live versions, and how many files failed or were skipped."""
+    frame = ledger_frame(paths).to_pylist()
+    out = []
+    for name in TABLES:
+        rows = [r for r in frame if r["table_name"] == name]
+        live = [r for r in rows if r["status"] in LIVE and not r["superseded_by"]]
+        out.append(
+            {
+                "table": name,
+                "files": len({(r["source_file"], r["file_sha256"]) for r in rows}),
+                "live_files": len(live),
+                "rows_read": sum(r["rows_read"] or 0 for r in live),
+                "rows_loaded": sum(r["rows_loaded"] or 0 for r in live),
+                "rows_quarantined": sum(r["rows_quarantined"] or 0 for r in live),
+                "failed_files": sum(r["status"] == "failed" for r in rows),
+                "empty_files": sum(r["status"] == "empty" for r in rows),
+                "duplicate_files": sum(r["status"] == "duplicate" for r in rows),
+                "stale_files": sum(r["status"] == "stale" for r in rows),
+                "last_landing_date": max((r["landing_date"] for r in rows), default=None),
+            }
+        )
+    return out
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

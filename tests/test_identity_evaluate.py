@@ -1,0 +1,88 @@
+"""evaluate(): pairwise metrics, shared values, unseen identifiers, over-merged and split persons."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from orchestration.identity.evaluate import evaluate, main
+
+TRUTH = """identifier_type,identifier_value,person_key
+email,a@x.dk,P1
+phone,+4520000001,P1
+customer_id,c1,P1
+email,b@x.dk,P2
+customer_id,c2,P2
+email,c@x.dk,P3
+ga_client_id,tablet,P1
+ga_client_id,tablet,P2
+loyalty_id,never-seen,P3
+"""
+
+# warehouse: P1 split into two persons, P2 and P3 over-merged into one; the tablet on its own
+WAREHOUSE = [
+    ("w1", "email", "a@x.dk"),
+    ("w1", "phone", "+4520000001"),
+    ("w2", "customer_id", "c1"),
+    ("w3", "email", "b@x.dk"),
+    ("w3", "customer_id", "c2"),
+    ("w3", "email", "c@x.dk"),
+    ("w4", "ga_client_id", "tablet"),
+    ("w5", "card_fingerprint", "visa:1234:cph"),
+]
+
+
+@pytest.fixture()
+def files(tmp_path):
+    truth = tmp_path / "identifiers.csv"
+    truth.write_text(TRUTH)
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema identity")
+        con.execute("create table identity.person_identifiers "
+                    "(person_id varchar, identifier_type varchar, identifier_value varchar)")  # fmt: skip
+        con.executemany("insert into identity.person_identifiers values (?, ?, ?)", WAREHOUSE)
+    return truth, db
+
+
+def test_metrics_by_hand(files):
+    r = evaluate(*files)
+    # scored: P1 {a, phone, c1} (3 -> 3 pairs), P2 {b, c2} (1 pair), P3 {c, never-seen} (1 pair): 5 true pairs
+    assert r["true_pairs"] == 5
+    # predicted among scored: w1 {a, phone} 1, w2 {c1} 0, w3 {b, c2, c} 3, unseen alone 0: 4 pairs
+    assert r["predicted_pairs"] == 4
+    # true and predicted: (a, phone) and (b, c2)
+    assert r["true_positive_pairs"] == 2
+    assert r["precision"] == pytest.approx(0.5)
+    assert r["recall"] == pytest.approx(0.4)
+    assert r["f1"] == pytest.approx(2 * 0.5 * 0.4 / 0.9, abs=1e-6)
+    assert r["over_merged_persons"] == 1  # w3
+    assert r["split_persons"] == 2  # P1 (w1 + w2), P3 (w3 + unseen)
+    assert r["shared_identifiers"] == 1 and r["shared_identifiers_isolated"] == 1
+    assert r["unseen_identifiers"] == 1 and r["warehouse_only_identifiers"] == 1
+    assert r["identifiers_scored"] == 7
+
+
+def test_perfect_answer_scores_one(tmp_path):
+    truth = tmp_path / "t.csv"
+    truth.write_text("identifier_type,identifier_value,person_key\nemail,a@x.dk,P1\nphone,+4520000001,P1\n"
+                     "email,b@x.dk,P2\n")  # fmt: skip
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema identity")
+        con.execute("create table identity.person_identifiers as select * from (values "
+                    "('p1', 'email', 'a@x.dk'), ('p1', 'phone', '+4520000001'), ('p2', 'email', 'b@x.dk'))"
+                    " t(person_id, identifier_type, identifier_value)")  # fmt: skip
+    r = evaluate(truth, db)
+    assert (r["precision"], r["recall"], r["f1"]) == (1.0, 1.0, 1.0)
+    assert r["over_merged_persons"] == r["split_persons"] == 0
+
+
+def test_cli_prints_metrics_and_leaves_the_warehouse_unlocked(files, capsys):
+    truth, db = files
+    assert main(["--truth", str(truth), "--warehouse", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "precision" in out and "split_persons" in out
+    # opened read-only and closed: a writer can open it right after
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table identity.after_eval as select 1 as x")

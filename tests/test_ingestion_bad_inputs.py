@@ -1,0 +1,188 @@
+"""Every bad delivery ends in the ledger (file-level) or in quarantine (row-level) with its reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.config import get_paths
+from orchestration.ingestion import ingest_partition
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ingestion"
+DAY = dt.date(2024, 3, 1)
+
+
+def _land(paths, table: str, fixture: str, name: str | None = None, day: dt.date = DAY) -> Path:
+    folder = paths.landing / table / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(FIXTURES / fixture, folder / (name or fixture)))
+
+
+def _ingest_one(table: str, fixture: str) -> tuple[dict, object]:
+    paths = get_paths()
+    _land(paths, table, fixture)
+    (row,) = ingest_partition(table, DAY, paths, run_id="test")
+    return row, paths
+
+
+def _read(paths, kind: str, table: str, sql: str = "SELECT * FROM t ORDER BY _row_number") -> list[dict]:
+    con = duckdb.connect()
+    try:
+        files = str(paths.lake / kind / table / "ingest_date=2*" / "*.parquet")
+        con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{files}', union_by_name = true)")
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("shopify_truncated.csv", ["not readable as CSV at line 2", "unterminated quote", "re-export"]),
+        ("shopify_semicolon.csv", ["looks like ';'-separated", "comma-separated"]),
+        ("shopify_missing_column.csv", ["lineitem_price missing", "the file has 4 column(s): name, email"]),
+        ("shopify_renamed_column.csv", ["created_at missing", "'created_at_utc' looks like a renamed 'created_at'"]),
+    ],
+)
+def test_file_level_failures_name_file_cause_and_fix(data_dir, fixture, expected):
+    row, paths = _ingest_one("shopify_orders", fixture)
+    assert row["status"] == "failed"
+    assert row["rows_loaded"] == 0 and row["lake_file"] is None
+    assert row["error"].startswith(f"shopify_orders/{DAY}/{fixture}: ")
+    assert "Fix:" in row["error"]
+    for text in expected:
+        assert text in row["error"], row["error"]
+    assert not list((paths.raw / "shopify_orders").glob("ingest_date=2*/*.parquet"))
+
+
+def test_invalid_utf8_names_offset_and_line(data_dir):
+    row, _ = _ingest_one("loyalty_members", "loyalty_bad_utf8.csv")
+    assert row["status"] == "failed"
+    offset = (FIXTURES / "loyalty_bad_utf8.csv").read_bytes().index(b"\xf6")
+    assert f"byte f6 at byte offset {offset} (line 3) is not valid utf-8" in row["error"]
+    assert "iconv" in row["error"]
+
+
+def test_empty_file_is_recorded(data_dir):
+    paths = get_paths()
+    folder = paths.landing / "loyalty_members" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "members.csv").write_bytes(b"")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert row["status"] == "empty" and row["file_bytes"] == 0 and "empty" in row["error"]
+
+
+def test_header_only_file_loads_zero_rows(data_dir):
+    row, paths = _ingest_one("loyalty_members", "loyalty_header_only.csv")
+    assert (row["status"], row["rows_read"], row["rows_loaded"]) == ("loaded", 0, 0)
+    assert (paths.lake / row["lake_file"]).exists()
+
+
+def test_shopify_rows_checked_and_nothing_lost(data_dir):
+    row, paths = _ingest_one("shopify_orders", "shopify_orders.csv")
+    assert row["status"] == "loaded"
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (5, 2, 3)
+    loaded = _read(paths, "raw", "shopify_orders")
+    # Continuation row of #1001 (blank order fields) is kept; the extra column is kept; BOM is not in names.
+    assert [r["_row_number"] for r in loaded] == [1, 2]
+    assert loaded[1]["name"] == "#1001" and loaded[1]["created_at"] is None
+    assert loaded[0]["custom_field"] == "gift" and loaded[0]["notes"] == "Leave at the door,\r\nplease"
+    assert loaded[0]["total"] == "$1,149.00 "
+    bad = {r["_row_number"]: r["_reason"] for r in _read(paths, "quarantine", "shopify_orders")}
+    assert bad[3] == (
+        "future_timestamp: created_at 2099-01-01 00:00:00 +0000 is after landing day + 2 days (2024-03-03)"
+    )
+    assert bad[4] == "negative_quantity: lineitem_quantity -2 is below 0"
+    assert bad[5] == "missing_value: created_at is blank on the first row of its order"
+
+
+def test_square_cp1252_refunds_and_money(data_dir):
+    row, paths = _ingest_one("square_items", "square_items.csv")
+    assert row["status"] == "loaded", row["error"]
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (4, 2, 2)
+    loaded = _read(paths, "raw", "square_items")
+    assert loaded[0]["category"] == "Café" and loaded[0]["item"] == "Crème brûlée"
+    assert loaded[1]["qty"] == "-1.0" and loaded[1]["event_type"] == "Refund"  # refunds may be negative
+    bad = {r["_row_number"]: r["_reason"] for r in _read(paths, "quarantine", "square_items")}
+    assert bad[3] == "negative_quantity: qty -2.0 is below 0"
+    assert bad[4].startswith("bad_timestamp: date '13/45/2018 25:07:00' is not MM/DD/YYYY HH:MM:SS")
+
+
+def test_loyalty_times_need_an_offset(data_dir):
+    row, paths = _ingest_one("loyalty_members", "loyalty_members.csv")
+    assert (row["rows_loaded"], row["rows_quarantined"]) == (2, 1)
+    (bad,) = _read(paths, "quarantine", "loyalty_members")
+    assert bad["member_id"] == "M3" and bad["_reason"].startswith("bad_timestamp: updated_at '2024-03-01 11:00:00'")
+
+
+def test_delighted_json_lines(data_dir):
+    row, paths = _ingest_one("delighted_responses", "delighted_responses.ndjson")
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (3, 1, 2)
+    (good,) = _read(paths, "raw", "delighted_responses")
+    assert good["person"] == '{"id":"p1","email":"ann@example.com","name":"Ann"}'
+    assert good["score"] == "9" and good["tags"] == '["a","b"]' and good["comment"] == "great"
+    bad = {r["_row_number"]: r for r in _read(paths, "quarantine", "delighted_responses")}
+    assert bad[2]["_reason"] == "bad_score: score '11' is not an integer 0-10"
+    assert bad[3]["_reason"].startswith("future_timestamp: created_at 4070908800 is after landing day")
+    assert bad[3]["new_key"] == "kept"  # unknown keys are kept
+
+
+def test_canonical_table_accepts_json_lines(data_dir):
+    row, paths = _ingest_one("canonical_events", "canonical_events.jsonl")
+    assert (row["rows_loaded"], row["rows_quarantined"]) == (1, 1)
+    (good,) = _read(paths, "raw", "canonical_events")
+    assert good["properties"] == '{"path":"/a"}'
+
+
+def test_metadata_columns_on_every_row(data_dir):
+    row, paths = _ingest_one("shopify_orders", "shopify_orders.csv")
+    meta = _read(
+        paths, "raw", "shopify_orders",
+        "SELECT DISTINCT _file_sha256, _source_file, _landing_date, typeof(_ingested_at) AS t FROM t",
+    )  # fmt: skip
+    assert meta == [
+        {
+            "_file_sha256": row["file_sha256"],
+            "_source_file": f"shopify_orders/{DAY}/shopify_orders.csv",
+            "_landing_date": DAY,
+            "t": "TIMESTAMP WITH TIME ZONE",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ('{"id":"r1","score":9,"created_at":1709287200}\n{"id":"r2","score":\n', "not readable as JSON lines"),
+        ('{"id":"r1","score":9,"created_at":1709287200}\n[1,2]\n', "JSON line 2 is a ARRAY, not an object"),
+        ('{"id":"r1","score":9}\n', "required column(s) created_at missing"),
+    ],
+)
+def test_broken_json_lines_fail_whole(data_dir, lines, expected):
+    paths = get_paths()
+    folder = paths.landing / "delighted_responses" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "responses.jsonl").write_text(lines, encoding="utf-8")
+    (row,) = ingest_partition("delighted_responses", DAY, paths)
+    assert row["status"] == "failed" and expected in row["error"], row["error"]
+    assert "delighted_responses/2024-03-01/responses.jsonl" in row["error"] and "Fix:" in row["error"]
+
+
+def test_money_shapes(data_dir):
+    paths = get_paths()
+    folder = paths.landing / "canonical_orders" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    good = ["$8.00", "$1,149.00 ", "($33.62)", "-$3.00", "525.33", "1.234,50", "12,50", "1,234", "€ 9"]
+    bad = ["EUR 12", "12.34.56,7,8", "abc", "$", "1..2"]
+    rows = [f'o{i},2024-03-01T10:00:00Z,web,"{v}"' for i, v in enumerate(good + bad)]
+    (folder / "orders.csv").write_text("order_id,ordered_at,channel,total\n" + "\n".join(rows) + "\n")
+    (row,) = ingest_partition("canonical_orders", DAY, paths)
+    assert (row["rows_loaded"], row["rows_quarantined"]) == (len(good), len(bad))
+    reasons = [r["_reason"] for r in _read(paths, "quarantine", "canonical_orders")]
+    assert reasons == [f"bad_money: total '{v}' is not an amount" for v in bad]

@@ -1,0 +1,145 @@
+"""Same bytes twice, changed files, stale re-deliveries, re-runs, crashes and parallel runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import duckdb
+
+from orchestration.config import get_paths
+from orchestration.ingestion import ingest_partition, landing_days, ledger_frame, summarise
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ingestion"
+D1, D2, D3 = dt.date(2023, 12, 15), dt.date(2023, 12, 16), dt.date(2023, 12, 17)
+
+
+def _ga4_file(paths, day: dt.date, events: int, name: str = "events_20231215.ndjson") -> Path:
+    folder = paths.landing / "ga4_events" / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        json.dumps({"event_date": "20231215", "event_timestamp": str(1702651559604143 + i),
+                    "event_name": "page_view", "user_pseudo_id": f"{i}.1702650951",
+                    "event_params": [{"key": "ga_session_id", "value": {"int_value": "1702650951"}}]})
+        for i in range(events)
+    ]  # fmt: skip
+    target = folder / name
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def _raw_rows(paths, table: str = "ga4_events") -> int:
+    con = duckdb.connect()
+    try:
+        glob = str(paths.raw / table / "*" / "*.parquet")
+        return con.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_rerun_is_a_noop(data_dir):
+    paths = get_paths()
+    _ga4_file(paths, D1, 3)
+    first = ingest_partition("ga4_events", D1, paths)
+    ledger_files = sorted((paths.ledger / "ga4_events").rglob("*.parquet"))
+    assert [r["status"] for r in first] == ["loaded"]
+    assert ingest_partition("ga4_events", D1, paths) == []
+    assert sorted((paths.ledger / "ga4_events").rglob("*.parquet")) == ledger_files
+    assert _raw_rows(paths) == 3
+
+
+def test_same_bytes_other_name_other_day_is_duplicate(data_dir):
+    paths = get_paths()
+    original = _ga4_file(paths, D1, 3)
+    ingest_partition("ga4_events", D1, paths)
+    copy = paths.landing / "ga4_events" / D2.isoformat() / "copy_of_events.ndjson"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(original, copy)
+    (row,) = ingest_partition("ga4_events", D2, paths)
+    assert row["status"] == "duplicate" and row["rows_loaded"] == 0
+    assert "same bytes as ga4_events/2023-12-15/events_20231215.ndjson" in row["error"]
+    assert not (paths.raw / "ga4_events" / f"ingest_date={D2}").exists()
+    assert _raw_rows(paths) == 3
+
+
+def test_changed_file_later_day_replaces_by_name(data_dir):
+    paths = get_paths()
+    _ga4_file(paths, D1, 3)
+    (old,) = ingest_partition("ga4_events", D1, paths)
+    _ga4_file(paths, D2, 5)  # GA4 rewrites events_YYYYMMDD with late events
+    (new,) = ingest_partition("ga4_events", D2, paths)
+    assert new["status"] == "replaced" and new["replaces_sha256"] == old["file_sha256"]
+    assert not (paths.lake / old["lake_file"]).exists()
+    assert _raw_rows(paths) == 5
+    frame = {r["file_sha256"]: r for r in ledger_frame(paths).to_pylist()}
+    assert frame[old["file_sha256"]]["superseded_by"] == new["file_sha256"]
+    ga4 = next(s for s in summarise(paths) if s["table"] == "ga4_events")
+    assert (ga4["files"], ga4["live_files"], ga4["rows_loaded"]) == (2, 1, 5)
+
+
+def test_changed_file_same_day_and_name_replaces_with_its_quarantine(data_dir):
+    paths = get_paths()
+    folder = paths.landing / "shopify_orders" / D1.isoformat()
+    folder.mkdir(parents=True)
+    landed = Path(shutil.copy(FIXTURES / "shopify_orders.csv", folder / "orders.csv"))
+    (old,) = ingest_partition("shopify_orders", D1, paths)
+    old_quarantine = paths.quarantine / "shopify_orders" / f"ingest_date={D1}" / f"{old['file_sha256']}.parquet"
+    assert old_quarantine.exists()
+    landed.write_bytes(landed.read_bytes().replace(b"2099-01-01", b"2023-12-14"))
+    (new,) = ingest_partition("shopify_orders", D1, paths)
+    assert new["status"] == "replaced" and new["replaces_sha256"] == old["file_sha256"]
+    assert (new["rows_loaded"], new["rows_quarantined"]) == (old["rows_loaded"] + 1, old["rows_quarantined"] - 1)
+    assert not old_quarantine.exists() and not (paths.lake / old["lake_file"]).exists()
+
+
+def test_older_delivery_is_stale(data_dir):
+    paths = get_paths()
+    _ga4_file(paths, D3, 5)
+    ingest_partition("ga4_events", D3, paths)
+    _ga4_file(paths, D1, 3)  # an older export of the same day table, ingested late (backfill)
+    (row,) = ingest_partition("ga4_events", D1, paths)
+    assert row["status"] == "stale" and "2023-12-17" in row["error"]
+    assert _raw_rows(paths) == 5
+
+
+def test_crash_before_ledger_row_is_completed_on_rerun(data_dir):
+    paths = get_paths()
+    _ga4_file(paths, D1, 4)
+    (row,) = ingest_partition("ga4_events", D1, paths)
+    raw = paths.lake / row["lake_file"]
+    mtime = raw.stat().st_mtime_ns
+    for ledger_file in (paths.ledger / "ga4_events" / f"ingest_date={D1}").glob("*.parquet"):
+        ledger_file.unlink()  # as if the process died between the data file and the ledger row
+    (again,) = ingest_partition("ga4_events", D1, paths)
+    assert again["status"] == "loaded" and again["rows_loaded"] == 4
+    assert raw.stat().st_mtime_ns == mtime  # recognised, not rewritten
+    assert ingest_partition("ga4_events", D1, paths) == []
+
+
+def test_parallel_runs_of_one_table_are_safe(data_dir):
+    paths = get_paths()
+    _ga4_file(paths, D1, 3, name="a.ndjson")
+    _ga4_file(paths, D2, 3, name="a.ndjson")  # same bytes: exactly one of the two runs may load it
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda d=d: results.extend(ingest_partition("ga4_events", d, paths)))
+               for d in (D1, D2)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["status"] for r in results) == ["duplicate", "loaded"]
+    assert _raw_rows(paths) == 3
+
+
+def test_landing_days_and_missing_folder(data_dir):
+    paths = get_paths()
+    _ga4_file(paths, D2, 1)
+    _ga4_file(paths, D1, 1)
+    (paths.landing / "ga4_events" / "notes").mkdir()
+    assert landing_days("ga4_events", paths) == [D1, D2]
+    assert landing_days("shopify_orders", paths) == []
+    assert ingest_partition("shopify_orders", D1, paths) == []
+    assert (paths.raw / "shopify_orders" / "ingest_date=1970-01-01" / "schema_stub.parquet").exists()
