@@ -135,6 +135,21 @@ def _in_process(target, edges_file: str) -> dict:
     return result
 
 
+def _watch_peak_rss(proc: subprocess.Popen) -> int:
+    """Peak resident memory (kB) of a running child, read from /proc until it exits (Linux)."""
+    peak = 0
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(0.2)
+    return peak
+
+
 def _sql(edges: np.ndarray, work: Path, name: str) -> dict:
     """Load the edges into a DuckDB file, then run the dbt macro (dbt run-operation) on it."""
     os.environ["OMNI_DATA_DIR"] = str(work)
@@ -151,14 +166,17 @@ def _sql(edges: np.ndarray, work: Path, name: str) -> dict:
     cmd = [str(Path(sys.executable).parent / "dbt"), "run-operation", "identity_components_operation",
            "--args", f"{{edges_table: main.{name}_edges, output: {name}_out}}",
            "--project-dir", str(REPO), "--profiles-dir", str(REPO)]  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    log = work / f"{name}_dbt_output.txt"
+    with open(log, "w") as out_file:  # a file, not a pipe: nothing can block on a full pipe
+        proc = subprocess.Popen(cmd, env=env, stdout=out_file, stderr=subprocess.STDOUT, text=True)
+        peak_kb = _watch_peak_rss(proc)
+        proc.wait()
+    stdout = stderr = log.read_text()
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(proc.stdout[-4000:] + proc.stderr[-2000:])
-    m = re.search(r"IDENTITY_CC rounds=(\d+) seconds=([0-9.]+)", proc.stdout)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        raise RuntimeError(stdout[-4000:] + stderr[-2000:])
+    m = re.search(r"IDENTITY_CC rounds=(\d+) seconds=([0-9.]+)", stdout)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         out = con.execute(f"select node_id, component_node_id from main.{name}_out").fetchnumpy()
     sig = _partition_signature(out["node_id"].astype(np.int64), out["component_node_id"].astype(np.int64))
@@ -166,7 +184,7 @@ def _sql(edges: np.ndarray, work: Path, name: str) -> dict:
         "rounds": int(m.group(1)),
         "seconds": float(m.group(2)),  # the SQL rounds alone
         "seconds_with_dbt_startup": wall,
-        "peak_rss_mb": max(before, after) / 1024,  # the dbt process (DuckDB runs inside it)
+        "peak_rss_mb": peak_kb / 1024,  # the dbt process (DuckDB runs inside it)
         "components": sig[0],
         "signature": sig[1],
     }

@@ -55,6 +55,11 @@
         when {{ is_00 }} and length({{ digits }}) between 10 and 17
             then concat('+', substr({{ digits }}, 3))
         when {{ is_00 }} then null
+        {# the country code typed without + or 00 ('4520123456' in DK) #}
+        when {{ digits }} like '{{ rule.code }}%'
+            and length({{ digits }}) between {{ rule.code | length + rule.min }} and {{ rule.code | length + rule.max }}
+            and length({{ digits }}) > {{ rule.max }}
+            then concat('+', {{ digits }})
         when {{ national }}
             and length({{ national_number }}) between {{ rule.min }} and {{ rule.max }}
             and {{ national_number }} not like '0%'

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.dagster_defs.dbt import build_dbt_assets, dbt_resource
+from orchestration.dagster_defs.dbt import build_dbt_assets, dbt_resource, last_run_results_path
 from orchestration.dagster_defs.ingestion import ingestion_assets
 from orchestration.dagster_defs.jobs import ingestion_job, warehouse_job
+from orchestration.dagster_defs.partitions import daily_partitions
 from orchestration.dagster_defs.schedules import (
     build_warehouse_after_ingestion,
     daily_ingestion_schedule,
     landing_files_sensor,
 )
+from orchestration.quality.dagster_checks import publish_asset, raw_asset_checks
+
+dbt_models = build_dbt_assets()
+serving = publish_asset(
+    deps=[dbt_models],
+    dbt_run_results=lambda: last_run_results_path() if last_run_results_path().exists() else None,
+)
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, build_dbt_assets()],
+    assets=[*ingestion_assets, dbt_models, serving],
+    asset_checks=raw_asset_checks(partitions_def=daily_partitions),
     jobs=[ingestion_job, warehouse_job],
     schedules=[daily_ingestion_schedule],
     sensors=[landing_files_sensor, build_warehouse_after_ingestion],

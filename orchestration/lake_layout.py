@@ -76,7 +76,7 @@ def data_schema(table: Table, extra: list[pa.Field] | None = None) -> pa.Schema:
 def write_parquet_atomic(table: pa.Table, target: Path) -> None:
     """Write beside the target under a temporary name, fsync, then rename: readers never see half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet.partial", dir=target.parent)  # never matches *.parquet
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression="zstd")

@@ -120,3 +120,32 @@ def test_empty_summary_does_not_fail():
     empty = _summary_from_cdnow(pd.read_csv(CDNOW).head(0))
     params = fit_parameters(empty)
     assert len(params) == 2 and len(score(empty, params)) == 0
+
+
+def _numeric_gradient(f, theta, h=1e-6):
+    return np.array([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(len(theta))])
+
+
+def test_analytic_gradients_match_finite_differences(cdnow):
+    x, t_x, T = (cdnow[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
+    w = np.ones_like(x)
+    theta = np.log([0.3, 5.0, 0.8, 2.5])
+    analytic = bgnbd.log_likelihood_gradient(np.exp(theta), x, t_x, T, w)
+    numeric = _numeric_gradient(lambda th: np.sum(bgnbd.log_likelihood(np.exp(th), x, t_x, T)), theta)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-3)
+
+    repeat = cdnow[cdnow["x"] > 0]
+    xr, m = repeat["x"].to_numpy(dtype=float), repeat["zbar"].to_numpy(dtype=float)
+    theta = np.log([5.0, 3.0, 12.0])
+    analytic = gamma_gamma.log_likelihood_gradient(np.exp(theta), xr, m, np.ones_like(xr))
+    numeric = _numeric_gradient(lambda th: np.sum(gamma_gamma.log_likelihood(np.exp(th), xr, m)), theta)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-3)
+
+
+def test_duplicate_customers_fit_as_weights(cdnow):
+    # fitting the data twice over must give the same estimates (collapsed to weights internally)
+    doubled = pd.concat([cdnow, cdnow])
+    once, _ = bgnbd.fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    twice, info = bgnbd.fit(doubled["x"], doubled["t_x"], doubled["T"])
+    assert twice.r == pytest.approx(once.r, rel=1e-4) and twice.b == pytest.approx(once.b, rel=1e-4)
+    assert info["log_likelihood"] == pytest.approx(2 * -9582.4, abs=0.5)

@@ -143,3 +143,63 @@ def test_truth_is_normalised(demo):
 def test_bad_incident_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="app_checkout"):
         _run(tmp_path, persons=10, days=2, incident="nope:2026-10-01:2026-10-02")
+
+
+def test_ga4_lines_follow_the_export_schema(demo):
+    import json
+
+    from orchestration.sources import GA4_EVENT_KEYS
+
+    root, _ = demo
+    kinds = ["string_value", "int_value", "float_value", "double_value"]
+    lines = purchases = 0
+    for f in (root / "landing" / "ga4_events").rglob("*.ndjson"):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            ev = json.loads(line)
+            lines += 1
+            assert list(ev) == GA4_EVENT_KEYS
+            params = {p["key"]: p["value"] for p in ev["event_params"]}
+            assert len(params) == len(ev["event_params"]) and "ga_session_id" in params
+            assert all(list(v) == kinds and sum(x is not None for x in v.values()) == 1 for v in params.values())
+            assert (ev["app_info"] is None) == (ev["platform"] == "WEB") == (ev["device"]["web_info"] is not None)
+            assert (ev["user_properties"] != []) == (ev["user_id"] is not None)
+            if ev["event_name"] == "purchase":
+                purchases += 1
+                assert ev["ecommerce"]["transaction_id"] == params["transaction_id"]["string_value"]
+                assert ev["items"] and ev["user_ltv"]["revenue"] == params["value"]["double_value"]
+            else:
+                assert ev["ecommerce"] is None and ev["user_ltv"] is None
+    assert lines and purchases
+
+
+def test_json_strings_escape_like_the_json_module():
+    import json
+
+    import pyarrow as pa
+
+    from orchestration.demo.ndjson import jstr
+
+    values = ["plain", 'a "quote"', "back\\slash", "new\nline\r\t", "ctl\x01\x1f", "æøå/€ Göteborg", "", None]
+    expected = ["null" if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+    assert jstr(pa.array(values, pa.string())).to_pylist() == expected
+
+
+def test_time_formats_match_the_calendar():
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from orchestration.demo.timeutil import fmt_iso_z, fmt_local, fmt_local_pattern, fmt_utc
+
+    rng = np.random.default_rng(3)
+    # 1996-2099 (the EU summer-time rule), plus leap days and both 2026 switch instants
+    t = np.r_[rng.integers(820_454_400, 4_102_444_800, 3000), 951_782_400, 4_107_456_000 - 86_400,
+              1_774_746_000 - 1, 1_774_746_000, 1_792_890_000 - 1, 1_792_890_000]  # fmt: skip
+    cph = ZoneInfo("Europe/Copenhagen")
+    utc = [dt.datetime.fromtimestamp(int(x), dt.UTC) for x in t]
+    local = [dt.datetime.fromtimestamp(int(x), cph) for x in t]
+    assert fmt_utc(t).to_pylist() == [d.strftime("%Y-%m-%d %H:%M:%S") for d in utc]
+    assert fmt_iso_z(t).to_pylist() == [d.strftime("%Y-%m-%dT%H:%M:%SZ") for d in utc]
+    assert fmt_local(t).to_pylist() == [d.strftime("%Y-%m-%d %H:%M:%S %z") for d in local]
+    assert fmt_local(t, "T", "iso").to_pylist() == [d.isoformat() for d in local]
+    assert fmt_local_pattern(t, "%m/%d/%Y").to_pylist() == [d.strftime("%m/%d/%Y") for d in local]

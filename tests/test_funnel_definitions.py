@@ -153,10 +153,9 @@ def test_too_many_steps(tmp_path):
     assert "at most 10 steps" in one_error(folder)
 
 
-def test_compile_writes_definitions_as_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("OMNI_DATA_DIR", str(tmp_path / "data"))
+def test_compile_writes_definitions_as_data(tmp_path, data_dir):
     out = compile_funnels(write(tmp_path, VALID), get_paths())
-    assert out == tmp_path / "data" / "lake" / "funnel_config"
+    assert out == data_dir / "lake" / "funnel_config"
     tables = {p.stem: pq.read_table(p).to_pylist() for p in out.glob("*.parquet")}
     assert set(tables) == {
         "funnel_definitions", "funnel_step_matchers", "funnel_step_filters", "funnel_exclusions",
@@ -180,8 +179,7 @@ def test_compile_writes_definitions_as_data(tmp_path, monkeypatch):
     assert tables["funnel_interruptions"] == [dict(funnel_name="browse_to_buy", activity="search")]
 
 
-def test_compile_refuses_invalid_definitions_and_keeps_previous_tables(tmp_path, monkeypatch):
-    monkeypatch.setenv("OMNI_DATA_DIR", str(tmp_path / "data"))
+def test_compile_refuses_invalid_definitions_and_keeps_previous_tables(tmp_path, data_dir):
     out = compile_funnels(write(tmp_path, VALID), get_paths())
     before = (out / "funnel_definitions.parquet").read_bytes()
     with pytest.raises(FunnelDefinitionError) as exc:

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 LINKS = "canonical_identifier_links"
 EVENTS = "canonical_events"
+SQUARE = "square_items"
 DAY1, DAY2, DAY3 = date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)
 PATH_LENGTH = 1000
 JUNK_FANOUT = 2000
@@ -82,6 +83,14 @@ def _event(event_id: str, activity: str = "page_view", channel: str = "web", **i
             "channel": channel, **ids}  # fmt: skip
 
 
+def _till(transaction_id: str, customer_id: str) -> dict:
+    return {"date": "2026-01-01", "time": "10:00:00", "time_zone": "Copenhagen", "category": "Shoes",
+            "item": "Runner", "qty": "1", "sku": "SKU1", "gross_sales": "kr100.00", "net_sales": "kr100.00",
+            "transaction_id": transaction_id, "payment_id": f"{transaction_id}-p", "event_type": "Payment",
+            "location": "Store A", "customer_id": customer_id, "card_brand": "Visa",
+            "pan_suffix": "1234"}  # fmt: skip
+
+
 def _persons(paths) -> dict[str, str]:
     return dict(query(paths, "select identifier_value, person_id from identity.person_identifiers"))
 
@@ -111,6 +120,8 @@ def runs(tmp_path_factory, monkeypatch_module):
         _event("ev-junk", "login", email="test@test.com"),
         _event("ev-fanin", anonymous_id="fanin-g2"),
     ], DAY1, "events.csv")  # fmt: skip
+    # one card (weak identifier) used by two till customers
+    write_rows(paths, SQUARE, [_till("sq-t1", "sq-c1"), _till("sq-t2", "sq-c2")], DAY1, "items.csv")
     build_identity(paths)
     snapshots[1] = {"persons": _persons(paths), "activities": _activity_persons(paths)}
 
@@ -215,11 +226,14 @@ def test_self_loop_and_duplicate_edges(runs):
     paths, snaps = runs
     p = snaps[1]["persons"]
     assert "solo@x.dk" in p and list(p.values()).count(p["solo@x.dk"]) == 1
-    dup = query(paths, """
+    dup = query(
+        paths,
+        """
         select e.record_count, e.first_seen_at, e.last_seen_at
         from identity.identity_edges e
         join identity.person_identifiers a on e.identifier_a_hash = a.identifier_hash
-        where a.identifier_value = 'dup-c'""")
+        where a.identifier_value = 'dup-c'""",
+    )
     assert len(dup) == 1 and dup[0][0] == 2 and dup[0][1] < dup[0][2]
 
 
@@ -237,9 +251,12 @@ def test_late_edge_merges_and_oldest_id_survives(runs):
     p3 = snaps[3]["persons"]
     # B was seen earlier but A's id is older: A survives
     assert p3["late-b@x.dk"] == p3["late-l1"] == p3["late-a@x.dk"] == a_id
-    merges = query(paths, f"""
+    merges = query(
+        paths,
+        f"""
         select event_type, edge_id from identity.identity_merges
-        where old_person_id = '{b_id}' and new_person_id = '{a_id}'""")
+        where old_person_id = '{b_id}' and new_person_id = '{a_id}'""",
+    )
     assert len(merges) == 1 and merges[0][0] == "merge" and merges[0][1] is not None
 
 
@@ -253,9 +270,12 @@ def test_split_then_re_merge(runs):
     assert y != x and p2["+4521000004"] == y
     p3 = snaps[3]["persons"]
     assert p3["rs-l"] == p3["rs-a@x.dk"] == x
-    events = query(paths, f"""
+    events = query(
+        paths,
+        f"""
         select event_type, old_person_id, new_person_id from identity.identity_merges
-        where '{x}' in (old_person_id, new_person_id) order by recorded_at""")
+        where '{x}' in (old_person_id, new_person_id) order by recorded_at""",
+    )
     assert events == [("split", x, y), ("merge", y, x)]
 
 
@@ -271,10 +291,13 @@ def test_anonymous_device_joins_its_person_when_linked(runs):
 
 def test_quality_row_per_run(runs):
     paths, _ = runs
-    rows = query(paths, """
+    rows = query(
+        paths,
+        """
         select persons, identifiers, edges, trusted_edges, convergence_rounds, merges, splits,
                share_activities_known_person, share_persons_multichannel
-        from identity.identity_quality order by run_started_at""")
+        from identity.identity_quality order by run_started_at""",
+    )
     assert len(rows) == 3
     assert [r[5] for r in rows] == [0, 0, 2] and [r[6] for r in rows] == [0, 1, 0]
     assert all(r[1] > r[0] > 0 and r[2] > r[3] > 0 for r in rows)
@@ -292,3 +315,19 @@ def test_not_converging_fails_and_publishes_nothing(runs):
     assert after == before
     leftovers = query(paths, "select table_name from information_schema.tables where table_name like '%__cc_%'")
     assert leftovers == []
+
+
+def test_weak_card_fingerprint_is_not_an_edge(runs):
+    paths, snaps = runs
+    p = snaps[1]["persons"]
+    assert distinct_persons(p, "sq-c1", "sq-c2")
+    audit = query(paths, "select guardrail from intermediate.int_identity_guardrail_audit "
+                         "where identifier_type = 'card_fingerprint'")  # fmt: skip
+    assert audit == [("weak_type",)]
+    acts = query(
+        paths,
+        """
+        select a.person_id, a.is_known_person from journeys.activities a
+        where a.source = 'square_items' and a.record_id = 'sq-t1'""",
+    )
+    assert acts == [(p["sq-c1"], True)]

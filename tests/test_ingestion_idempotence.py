@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
-import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -123,13 +125,9 @@ def test_parallel_runs_of_one_table_are_safe(data_dir):
     paths = get_paths()
     _ga4_file(paths, D1, 3, name="a.ndjson")
     _ga4_file(paths, D2, 3, name="a.ndjson")  # same bytes: exactly one of the two runs may load it
-    results: list[dict] = []
-    threads = [threading.Thread(target=lambda d=d: results.extend(ingest_partition("ga4_events", d, paths)))
-               for d in (D1, D2)]  # fmt: skip
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(max_workers=2) as pool:  # .result() re-raises anything a worker raised
+        futures = [pool.submit(ingest_partition, "ga4_events", d, paths) for d in (D1, D2)]
+        results = [row for f in futures for row in f.result()]
     assert sorted(r["status"] for r in results) == ["duplicate", "loaded"]
     assert _raw_rows(paths) == 3
 
@@ -143,3 +141,54 @@ def test_landing_days_and_missing_folder(data_dir):
     assert landing_days("shopify_orders", paths) == []
     assert ingest_partition("shopify_orders", D1, paths) == []
     assert (paths.raw / "shopify_orders" / "ingest_date=1970-01-01" / "schema_stub.parquet").exists()
+
+
+def test_header_only_files_of_quiet_days_are_not_duplicates(data_dir):
+    paths = get_paths()
+    header = FIXTURES / "loyalty_header_only.csv"
+    for day in (D1, D2):
+        folder = paths.landing / "loyalty_members" / day.isoformat()
+        folder.mkdir(parents=True)
+        shutil.copy(header, folder / f"members_{day:%Y%m%d}.csv")
+    statuses = [r["status"] for d in (D1, D2) for r in ingest_partition("loyalty_members", d, paths)]
+    assert statuses == ["loaded", "loaded"]
+    loyalty = next(s for s in summarise(paths) if s["table"] == "loyalty_members")
+    assert (loyalty["live_files"], loyalty["duplicate_files"], loyalty["rows_read"]) == (2, 0, 0)
+
+
+def test_file_changed_back_to_an_earlier_version_is_loaded_again(data_dir):
+    paths = get_paths()
+    day = dt.date(2024, 3, 1)  # the fixture's times are valid for this landing day
+    folder = paths.landing / "loyalty_members" / day.isoformat()
+    folder.mkdir(parents=True)
+    landed = folder / "members.csv"
+    first, second = (FIXTURES / "loyalty_members.csv").read_bytes(), (FIXTURES / "loyalty_header_only.csv").read_bytes()
+    statuses = []
+    for content in (first, second, first):
+        landed.write_bytes(content)
+        statuses += [r["status"] for r in ingest_partition("loyalty_members", day, paths)]
+    assert statuses == ["loaded", "replaced", "replaced"]
+    assert _raw_rows(paths, "loyalty_members") == 2  # the first version's loadable rows, once
+
+
+def test_json_lines_with_bom_and_crlf(data_dir):
+    paths = get_paths()
+    path = _ga4_file(paths, D1, 2)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    (row,) = ingest_partition("ga4_events", D1, paths)
+    assert (row["status"], row["rows_loaded"]) == ("loaded", 2), row["error"]
+
+
+def test_orphaned_temp_files_of_a_crashed_write_are_removed(data_dir):
+    paths = get_paths()
+    _ga4_file(paths, D1, 1)
+    ingest_partition("ga4_events", D1, paths)
+    orphan = paths.raw / "ga4_events" / f"ingest_date={D1}" / ".tmp-dead.parquet.partial"
+    orphan.write_bytes(b"PAR1 half a file")
+    fresh = orphan.with_name(".tmp-live.parquet.partial")  # may belong to a writer still running
+    fresh.write_bytes(b"PAR1")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    _ga4_file(paths, D2, 2)
+    ingest_partition("ga4_events", D2, paths)
+    assert not orphan.exists() and fresh.exists()

@@ -50,7 +50,10 @@ def build_warehouse(path: Path, version: int, persons: int = 20, future: bool = 
             "identifier_hash, timestamp '2026-10-01' as first_seen_at, timestamp '2026-10-09' as last_seen_at, "
             "'loyalty_members' as sources, false as is_blocked from range(" + str(persons) + ") t(i)"
         )
-        con.execute("create view journeys.web_activities as select * from journeys.activities where channel = 'web'")
+        # dbt-duckdb qualifies references with the database name (the file stem)
+        con.execute(
+            "create view journeys.web_activities as select * from build.journeys.activities where channel = 'web'"
+        )
         con.execute("create table staging.not_public as select 1 as x")
     finally:
         con.close()
@@ -73,10 +76,12 @@ def paths(data_dir):
 
 def test_publish_copies_public_schemas_and_parquet(paths):
     build_warehouse(paths.warehouse, 1)
-    out = publish(paths, "run-1")
+    out = publish(paths, "run-1", build_docs=False)
     assert out["status"] == "published"
     assert set(out["relations"]) == {
-        "customers.customer_profiles", "journeys.activities", "journeys.web_activities",
+        "customers.customer_profiles",
+        "journeys.activities",
+        "journeys.web_activities",
         "identity.person_identifiers",
     }
     assert serving_version(paths.serving) == 1
@@ -92,17 +97,19 @@ def test_publish_copies_public_schemas_and_parquet(paths):
     assert not [p for p in paths.serving.parent.iterdir() if ".publishing-" in p.name]
 
     build_warehouse(paths.warehouse, 2)
-    publish(paths, "run-2")
+    out = publish(paths, "run-2")
+    assert out["data_docs"].endswith("index.html")
     assert serving_version(paths.serving) == 2
 
 
 def test_corrupted_day_blocks_publish_and_keeps_previous_version(paths):
     build_warehouse(paths.warehouse, 1)
-    publish(paths, "run-1")
+    publish(paths, "run-1", build_docs=False)
 
     day = date(2026, 10, 12)
     write_partition(paths, "shopify_orders", day, corrupt_shopify(good_rows("shopify_orders", day)))
-    record_gate_results(validate_raw_partition("shopify_orders", day, paths, run_id="run-2", now=NOW), paths)
+    # Checked by the ingestion run; the build-and-publish run is another one.
+    record_gate_results(validate_raw_partition("shopify_orders", day, paths, run_id="ingest-2", now=NOW), paths)
     build_warehouse(paths.warehouse, 2, future=True)  # the bad day reached the marts too
 
     with pytest.raises(PublishBlocked) as exc:
@@ -112,7 +119,7 @@ def test_corrupted_day_blocks_publish_and_keeps_previous_version(paths):
     assert "suite journeys.activities" in message and "not_in_future(occurred_at)" in message
     assert serving_version(paths.serving) == 1
 
-    recorded = read_gate_results(paths, "run-2")
+    recorded = read_gate_results(paths, "ingest-2") + read_gate_results(paths, "run-2")
     failed = {(r.suite, r.expectation) for r in recorded if not r.success and r.severity == "critical"}
     assert ("raw.shopify_orders", "range(total)") in failed
     assert ("journeys.activities", "not_in_future(occurred_at)") in failed
@@ -120,15 +127,30 @@ def test_corrupted_day_blocks_publish_and_keeps_previous_version(paths):
     # Data Docs were rebuilt for this run, failures included.
     docs = paths.data / "quality" / "data_docs"
     assert "raw.shopify_orders" in (docs / "index.html").read_text()
-    pages = list((docs / "validations" / "raw" / "shopify_orders" / "run-2").rglob("*.html"))
+    pages = list((docs / "validations" / "raw" / "shopify_orders" / "ingest-2").rglob("*.html"))
     assert pages and "not_in_future" not in pages[0].name  # one page per validated batch
     page = pages[0].read_text()
     assert "raw.shopify_orders" in page and "created_at__epoch" in page and "Failed" in page
 
     # Same outcome without raising, for callers that report rather than fail.
-    out = publish(paths, "run-2", raise_on_block=False)
+    out = publish(paths, "run-2", raise_on_block=False, build_docs=False)
     assert out["status"] == "blocked" and out["failed_critical"] > 0
     assert serving_version(paths.serving) == 1
+
+
+def test_a_bad_day_blocks_until_it_is_redelivered_and_passes(paths):
+    day = date(2026, 10, 12)
+    write_partition(paths, "shopify_orders", day, corrupt_shopify(good_rows("shopify_orders", day)))
+    record_gate_results(validate_raw_partition("shopify_orders", day, paths, run_id="ingest-1", now=NOW), paths)
+    build_warehouse(paths.warehouse, 1)
+    with pytest.raises(PublishBlocked, match="raw.shopify_orders"):
+        publish(paths, "run-1", build_docs=False)
+    # Re-ingestion replaces the partition's files; its check passes and the next publish goes through.
+    for f in (paths.raw / "shopify_orders" / f"ingest_date={day}").glob("*.parquet"):
+        f.unlink()
+    write_partition(paths, "shopify_orders", day, good_rows("shopify_orders", day))
+    record_gate_results(validate_raw_partition("shopify_orders", day, paths, run_id="ingest-2", now=NOW), paths)
+    assert publish(paths, "run-2", build_docs=False)["status"] == "published"
 
 
 def test_referential_integrity_to_profiles_blocks(paths):
@@ -137,7 +159,7 @@ def test_referential_integrity_to_profiles_blocks(paths):
     con.execute("delete from customers.customer_profiles where person_id = 'p3'")
     con.close()
     with pytest.raises(PublishBlocked, match=r"references_customer_profiles\(person_id\)"):
-        publish(paths, "run-1")
+        publish(paths, "run-1", build_docs=False)
     assert not paths.serving.exists()
 
 
@@ -149,7 +171,7 @@ def test_failed_dbt_tests_block(paths, tmp_path):
         ' "failures": 3, "message": "Got 3 results"}, {"unique_id": "model.omni.x", "status": "success"}]}'
     )
     with pytest.raises(PublishBlocked, match="unique_customer_profiles_person_id"):
-        publish(paths, "run-1", dbt_run_results=rr)
+        publish(paths, "run-1", dbt_run_results=rr, build_docs=False)
 
 
 READER = textwrap.dedent(
@@ -169,16 +191,18 @@ READER = textwrap.dedent(
 
 def test_reader_holding_serving_is_not_blocked_nor_shown_partial(paths, tmp_path):
     build_warehouse(paths.warehouse, 1)
-    publish(paths, "run-1")
+    publish(paths, "run-1", build_docs=False)
     stop = tmp_path / "stop"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(paths.serving), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-c", READER, str(paths.serving), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
         assert reader.stdout.readline().split() == ["1", "20"]  # the reader holds the file open
         build_warehouse(paths.warehouse, 2, persons=30)
-        out = publish(paths, "run-2")
+        out = publish(paths, "run-2", build_docs=False)
         assert out["status"] == "published"
         assert serving_version(paths.serving) == 2  # a new reader sees the new version
         after = [reader.stdout.readline() for _ in range(10)]  # the old reader still answers
@@ -231,13 +255,18 @@ KILLED_PUBLISH = textwrap.dedent(
 @pytest.mark.parametrize("point", ["while_copying", "before_rename"])
 def test_publish_killed_halfway_leaves_serving_intact(paths, tmp_path, point):
     build_warehouse(paths.warehouse, 1)
-    publish(paths, "run-1")
+    publish(paths, "run-1", build_docs=False)
     before = paths.serving.read_bytes()
     build_warehouse(paths.warehouse, 2)
     marker = tmp_path / "paused"
     env = {**os.environ, "OMNI_DATA_DIR": str(paths.data), "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_PUBLISH, point, str(marker)], env=env, cwd=REPO_ROOT,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PUBLISH, point, str(marker)],
+        env=env,
+        cwd=REPO_ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 60
         while not marker.exists():
@@ -255,7 +284,7 @@ def test_publish_killed_halfway_leaves_serving_intact(paths, tmp_path, point):
     leftovers = [p for p in paths.serving.parent.iterdir() if ".publishing-" in p.name]
     assert leftovers, "the kill happened while a new file was being written"
 
-    out = publish(paths, "run-3")
+    out = publish(paths, "run-3", build_docs=False)
     assert out["status"] == "published" and out["removed_stale_temp_files"]
     assert serving_version(paths.serving) == 2
     assert not [p for p in paths.serving.parent.iterdir() if ".publishing-" in p.name]
@@ -263,9 +292,9 @@ def test_publish_killed_halfway_leaves_serving_intact(paths, tmp_path, point):
 
 def test_parquet_copies_replace_atomically(paths):
     build_warehouse(paths.warehouse, 1)
-    publish(paths, "run-1")
+    publish(paths, "run-1", build_docs=False)
     build_warehouse(paths.warehouse, 2, persons=7)
-    publish(paths, "run-2")
+    publish(paths, "run-2", build_docs=False)
     f = paths.marts_parquet / "customers.customer_profiles.parquet"
     assert duckdb.sql(f"select count(*), max(version) from '{f}'").fetchall() == [(7, 2)]
     assert not list(paths.marts_parquet.glob(".tmp-*"))

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
-from orchestration.clv.fitting import minimise_on_log_scale
+from orchestration.clv.fitting import collapse, minimise_on_log_scale
 
 PARAM_NAMES = ("p", "q", "gamma")
 
@@ -51,17 +51,35 @@ def log_likelihood(params, x, m_x) -> np.ndarray:
     )
 
 
+def log_likelihood_gradient(params, x, m_x, weights) -> np.ndarray:
+    """d(sum of weighted log-likelihoods)/d(log p, log q, log gamma), analytically."""
+    p, q, g = params
+    px = p * x
+    log_gmx = np.log(g + m_x * x)
+    common = digamma(px + q)
+    d_p = x * (common - digamma(px) + np.log(m_x) + np.log(x) - log_gmx)
+    d_q = common - digamma(q) + np.log(g) - log_gmx
+    d_g = q / g - (px + q) / (g + m_x * x)
+    grads = np.array([float(np.sum(weights * d)) for d in (d_p, d_q, d_g)])
+    return grads * np.array([p, q, g])
+
+
 def fit(x, m_x, weights=None) -> tuple[GammaGammaParams, dict]:
-    """Maximum likelihood on log-parameters; money is rescaled to mean 1 (gamma is a money scale)."""
+    """Maximum likelihood on log-parameters (analytic gradient); money is rescaled to mean 1 (gamma is
+    a money scale)."""
     x, m_x = _arrays(x, m_x)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
-    scale = float(np.mean(m_x))
+    w, x, m_x = collapse(w, x, m_x)
+    scale = float(np.average(m_x, weights=w))
     ms = m_x / scale
+    total = float(np.sum(w))
 
-    def nll(theta):
-        return -np.sum(w * log_likelihood(np.exp(theta), x, ms)) / np.sum(w)
+    def nll_and_grad(theta):
+        params = np.exp(theta)
+        value = -float(np.sum(w * log_likelihood(params, x, ms))) / total
+        return value, -log_likelihood_gradient(params, x, ms, w) / total
 
-    theta, info = minimise_on_log_scale(nll, np.log([1.0, 1.0, 1.0]))
+    theta, info = minimise_on_log_scale(nll_and_grad, np.log([1.0, 1.0, 1.0]))
     p, q, g = np.exp(theta)
     info.pop("objective")
     params = GammaGammaParams(float(p), float(q), float(g * scale))

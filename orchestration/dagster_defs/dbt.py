@@ -4,15 +4,20 @@ dbt sources carry `meta.dagster.asset_key: ["raw", <table>]`, so the ingestion a
 upstream keys without any mapping code here.
 """
 
-from __future__ import annotations
-
 import os
+import shutil
 from functools import cache
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.config import DBT_PROJECT_DIR, dbt_env, dbt_target
+from orchestration.config import DBT_PROJECT_DIR, dbt_env, dbt_target, get_paths
+
+
+def last_run_results_path() -> Path:
+    """run_results.json of the latest dbt build, beside the build database it describes."""
+    return get_paths().warehouse.parent / "last_dbt_run_results.json"
 
 
 @cache
@@ -44,7 +49,15 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # Absolute paths for the subprocess: dbt reads them in profiles.yml and source locations.
         os.environ.update(dbt_env())
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        yield from invocation.stream()
+        # The publish step (maybe another process) blocks on failed dbt tests: keep the results where
+        # it can find them.
+        results = Path(invocation.target_path) / "run_results.json"
+        if results.exists():
+            shutil.copyfile(results, last_run_results_path())
+        if not invocation.is_successful():
+            raise dg.Failure(f"dbt build failed; see {last_run_results_path()} and the step's log")
 
     return warehouse_dbt_models
 

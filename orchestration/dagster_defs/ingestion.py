@@ -3,8 +3,6 @@
 A backfill over a range is one run (single-run backfill policy); each file's fate is in the ledger.
 """
 
-from __future__ import annotations
-
 from datetime import date
 
 import dagster as dg

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.dagster_defs.partitions import daily_partitions
-
 INGESTION_GROUP = "ingestion"
 
 ingestion_job = dg.define_asset_job(
     "ingestion_job",
     selection=dg.AssetSelection.groups(INGESTION_GROUP),
-    partitions_def=daily_partitions,
     description="Ingest one landing day (or a range, as one run) of every source into the lake.",
 )
 

@@ -53,6 +53,7 @@ class Ctx:
     device_sessions: np.ndarray = field(default=None)  # ga_session_number so far
     extra: dict = field(default_factory=lambda: defaultdict(list))  # day -> [Extra]
     purchases: dict = field(default_factory=lambda: defaultdict(list))  # day -> [(persons, utc, channel)]
+    _day_starts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self.pop.n
@@ -70,8 +71,9 @@ class Ctx:
 
     def day_of(self, utc: np.ndarray) -> np.ndarray:
         """Simulation day index of UTC times (local calendar; DST days are 23/25 h)."""
-        bounds = np.array([self.day_bounds(d)[0] for d in range(self.days + 1)])
-        return np.searchsorted(bounds, np.asarray(utc), side="right") - 1
+        if self._day_starts is None:  # computed once: a year-long run asks this many times a day
+            self._day_starts = np.array([self.day_bounds(d)[0] for d in range(self.days + 1)])
+        return np.searchsorted(self._day_starts, np.asarray(utc), side="right") - 1
 
     def times_in_day(self, day: int, k: int, hours: tuple[int, int] | None = None) -> np.ndarray:
         """k UTC epoch seconds on a local day, following the diurnal curve (or uniform within shop hours)."""

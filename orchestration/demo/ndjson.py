@@ -32,7 +32,7 @@ def as_string(values) -> pa.Array:
 
 def _may_need_escape(values: pa.Array) -> bool:
     """Scan the value bytes for `"`, `\\` or control characters (a byte scan; no per-value work)."""
-    if len(values) == 0:
+    if len(values) == 0 or values.buffers()[2] is None:
         return False
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + len(values) + 1]
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
@@ -52,7 +52,13 @@ def escape(values: pa.Array) -> pa.Array:
 
 
 def quoted(values) -> pa.Array:
-    """A JSON string per value; null stays null (for optional objects built around it)."""
+    """A JSON string per value; null stays null (for optional objects built around it).
+
+    Dictionary-encoded values are rendered once per dictionary entry and gathered."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        return quoted(values.dictionary).take(values.indices)
     return pc.binary_join_element_wise('"', escape(as_string(values)), '"', "")
 
 
@@ -96,24 +102,12 @@ def obj(fields: list[tuple[str, object]]) -> list:
     return pieces
 
 
-def when(mask, pieces: list, n: int, otherwise: str = NULL) -> pa.Array:
-    """An optional value: the rendered pieces where mask is true, `null` elsewhere (SQL CASE ... END)."""
+def scatter(mask, rendered: pa.Array, otherwise: str) -> pa.Array:
+    """Rendered values (one per true mask position) spread over all rows, `otherwise` elsewhere."""
     mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return pa.array(np.full(n, otherwise))
-    return pc.if_else(pa.array(mask), concat(*pieces), otherwise)
-
-
-def join_present(parts: list[pa.Array], n: int) -> pa.Array:
-    """Comma-joined concatenation of the non-null parts, in order (SQL list_filter(..., x IS NOT NULL))."""
-    seen = np.zeros(n, dtype=bool)
-    pieces = []
-    for part in parts:
-        present = ~np.asarray(part.is_null(), dtype=bool) if part.null_count else np.ones(n, dtype=bool)
-        sep = pc.if_else(pa.array(seen), ",", "") if seen.any() else ""
-        pieces.append(pc.fill_null(concat(sep, part), "") if part.null_count else concat(sep, part))
-        seen |= present
-    return concat(*pieces) if pieces else pa.array(np.full(n, ""))
+    idx = np.cumsum(mask)
+    idx[~mask] = 0
+    return pa.concat_arrays([pa.array([otherwise], pa.string()), rendered]).take(pa.array(idx))
 
 
 def list_json(values: pa.Array, offsets: np.ndarray) -> pa.Array:

@@ -71,11 +71,11 @@ class Population:
 
 
 def _pick(rng: np.random.Generator, country: np.ndarray, table: dict) -> np.ndarray:
-    out = np.empty(country.shape, dtype=object)
+    out = np.empty(country.shape, dtype=f"U{max(len(o) for opts in table.values() for o in opts)}")
     for c, options in table.items():
         m = country == c
-        out[m] = np.asarray(options, dtype=object)[rng.integers(0, len(options), m.sum())]
-    return out.astype(str)
+        out[m] = np.asarray(options)[rng.integers(0, len(options), m.sum())]
+    return out
 
 
 def build_population(rng: np.random.Generator, n: int, start: dt.date) -> Population:
@@ -109,14 +109,16 @@ def build_population(rng: np.random.Generator, n: int, start: dt.date) -> Popula
     has_phone = rng.random(n) < 0.8
 
     city_idx = rng.integers(0, 5, n)
-    city, postcode, region = (np.empty(n, dtype=object) for _ in range(3))
+    every = [x for cities in cat_.CITIES.values() for x in cities]
+    city, postcode, region = (np.empty(n, dtype=f"U{max(len(v) for x in every for v in (x[0], *x[1], x[2]))}")
+                              for _ in range(3))  # fmt: skip
     for c, cities in cat_.CITIES.items():
         m = country == c
         ci = city_idx[m] % len(cities)
-        city[m] = np.array([x[0] for x in cities], dtype=object)[ci]
-        region[m] = np.array([x[2] for x in cities], dtype=object)[ci]
-        codes = [x[1] for x in cities]
-        postcode[m] = [codes[i][j % len(codes[i])] for i, j in zip(ci, rng.integers(0, 4, m.sum()), strict=True)]
+        city[m] = np.array([x[0] for x in cities])[ci]
+        region[m] = np.array([x[2] for x in cities])[ci]
+        codes = np.array([[x[1][j % len(x[1])] for j in range(4)] for x in cities])  # (city, draw 0-3) -> code
+        postcode[m] = codes[ci, rng.integers(0, 4, m.sum())]
     birth = np.datetime64("1950-01-01") + rng.integers(0, 365 * 55, n).astype("timedelta64[D]")
 
     member = rng.random(n) < 0.35
@@ -126,16 +128,17 @@ def build_population(rng: np.random.Generator, n: int, start: dt.date) -> Popula
 
     leid = 100_000_000 + unique_ints(rng, n, 900_000_000)
     con = duckdb.connect()
-    try:
-        hashes = con.execute("SELECT md5(e) FROM (SELECT unnest($1) AS e)", [email.tolist()]).fetchnumpy()
-        member_hash = np.asarray(hashes[next(iter(hashes))], dtype=str)
+    try:  # Arrow in and out (no pandas round trip)
+        con.register("emails", pa.table({"e": pa.array(email, pa.string())}))
+        member_hash = con.sql("SELECT md5(e) AS h FROM emails").to_arrow_table().column("h").to_numpy()
+        member_hash = np.asarray(member_hash, dtype=str)
     finally:
         con.close()
 
     pop = Population(
         n=n, country=country, household=household, first_name=first, last_name=last,
         email=email, has_email=has_email, phone_national=phone_national, has_phone=has_phone,
-        city=city.astype(str), postcode=postcode.astype(str), region=region.astype(str),
+        city=city, postcode=postcode, region=region,
         birth_date=birth.astype(str), propensity=rng.lognormal(0.0, 0.8, n),
         site_user_id=(1_000_000 + unique_ints(rng, n, 9_000_000)).astype(str),
         has_account=has_email & (rng.random(n) < 0.6),

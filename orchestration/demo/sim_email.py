@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.demo import catalog
 from orchestration.demo.context import Ctx, Extra
@@ -14,6 +15,12 @@ from orchestration.demo.timeutil import fmt_utc
 
 CAMPAIGN_WEEKDAYS = (0, 3)  # Monday and Thursday newsletters
 UNSUB_REASONS = np.array(["", "I no longer want to receive these emails", "Too many emails", "Not relevant"])
+
+
+def _blank_null(values) -> pa.Array:
+    """Strings, with empty cells as null (blank in the CSV)."""
+    values = np.asarray(values).astype(str)
+    return to_arrow(values, values != "")
 
 
 class Mailchimp:
@@ -29,6 +36,8 @@ class Mailchimp:
         self.end_time = np.zeros(pop.n, dtype=np.int64)  # UNSUB_TIME / CLEAN_TIME
         self.end_campaign = np.full(pop.n, "", dtype="U10")
         self.campaigns: dict[str, str] = {}
+        self._hash: pa.Array | None = None
+        self._email: pa.Array | None = None
         gone = pop.esp_status == 2  # unsubscribed before the run
         self.end_time[gone] = pop.esp_optin[gone] + rng.integers(86400, 86400 * 200, int(gone.sum()))
         self.end_time[gone] = np.minimum(self.end_time[gone], ctx.day_bounds(0)[0] - 3600)
@@ -100,21 +109,26 @@ class Mailchimp:
         k = len(who)
         ctx.activities += k
         ctx.truth.mark("email", who)
-        ips = np.strings.add(np.strings.add("80.", rng.integers(160, 220, k).astype(str)),
-                             np.strings.add(".", rng.integers(0, 65535, k).astype(str)))  # fmt: skip
+        if self._hash is None:  # per-person strings as Arrow once; rows are gathered from them
+            self._hash = pa.array(ctx.pop.member_hash, pa.string())
+            self._email = pa.array(self.list_email, pa.string())
+        rows = pa.array(who)
+        ips = pc.binary_join_element_wise("80.", pa.array(rng.integers(160, 220, k)).cast(pa.string()), ".",
+                                          pa.array(rng.integers(0, 65535, k)).cast(pa.string()), "")  # fmt: skip
+        none = pa.nulls(k, pa.string())
         t = pa.table({
-            "action": np.full(k, action),
-            "campaign_id": np.full(k, cid),
-            "member_id": self.ctx.pop.member_hash[who],
+            "action": pa.repeat(action, k),
+            "campaign_id": pa.repeat(cid, k),
+            "member_id": self._hash.take(rows),
             "timestamp": fmt_utc(when),
-            "bounce_type": to_arrow(np.where(hard, "hard", "soft"), np.full(k, action == "bounce")),
-            "combination_id": to_arrow(np.full(k, ""), np.zeros(k, bool)),
-            "ip": to_arrow(ips, np.full(k, action in ("open", "click"))),
-            "list_id": np.full(k, catalog.MAILCHIMP_LIST_ID),
-            "url": to_arrow(np.full(k, f"{catalog.SITE}/nyheder?utm_source=mailchimp&utm_medium=email"),
-                            np.full(k, action == "click")),  # fmt: skip
-            "email_address": self.list_email[who],
-            "campaign_title": np.full(k, title),
+            "bounce_type": to_arrow(np.where(hard, "hard", "soft")) if action == "bounce" else none,
+            "combination_id": none,
+            "ip": ips if action in ("open", "click") else none,
+            "list_id": pa.repeat(catalog.MAILCHIMP_LIST_ID, k),
+            "url": pa.repeat(f"{catalog.SITE}/nyheder?utm_source=mailchimp&utm_medium=email", k)
+            if action == "click" else none,
+            "email_address": self._email.take(rows),
+            "campaign_title": pa.repeat(title, k),
             "_t": when,
             "_k": who,
         })  # fmt: skip
@@ -164,8 +178,7 @@ class Mailchimp:
                          "UNSUB_REASON_OTHER": np.full(k, "")}  # fmt: skip
             if status == 3:
                 data |= {"CLEAN_TIME": end, "CLEAN_CAMPAIGN_TITLE": camp_title, "CLEAN_CAMPAIGN_ID": camp}
-            t = pa.table({c: to_arrow(np.asarray(data[c]).astype(str), np.asarray(data[c]).astype(str) != "")
-                          if not isinstance(data[c], pa.Array) else data[c] for c in cols})  # fmt: skip
+            t = pa.table({c: data[c] if isinstance(data[c], pa.Array) else _blank_null(data[c]) for c in cols})
             t = t.append_column("_t", pa.array(np.zeros(k, np.int64))).append_column("_k", pa.array(who))
             file = f"{name}_members_export_{catalog.MAILCHIMP_LIST_ID}.csv"
             if k:

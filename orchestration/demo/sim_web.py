@@ -8,7 +8,6 @@ import pyarrow as pa
 from orchestration.demo import catalog
 from orchestration.demo.context import PRODUCT_CATEGORY, PRODUCT_NAME, PRODUCT_SKU, Ctx, draw_products, price_in
 from orchestration.demo.shopify import order_rows
-from orchestration.demo.strs import cat, to_arrow
 from orchestration.demo.timeutil import utc_offset_seconds
 
 STEPS = np.array(["first_open", "session_start", "page_view", "search", "view_item", "add_to_cart", "login",
@@ -163,6 +162,31 @@ def simulate_visits(ctx: Ctx, day: int) -> None:
          line_product, line_qty, line_price, subtotal, shipping, n_lines)  # fmt: skip
 
 
+def _dict(indices: np.ndarray, dictionary, mask: np.ndarray | None = None) -> pa.DictionaryArray:
+    """Low-cardinality strings as indices into a small dictionary (null where mask is False)."""
+    idx = pa.array(np.asarray(indices, dtype=np.int32), mask=None if mask is None else ~np.asarray(mask, bool))
+    return pa.DictionaryArray.from_arrays(idx, pa.array(np.asarray(dictionary).astype(str), pa.string()))
+
+
+def _sparse(values: np.ndarray, mask: np.ndarray) -> pa.Array:
+    """Strings where mask is True, null elsewhere; only the kept values are converted."""
+    mask = np.asarray(mask, dtype=bool)
+    kept = pa.array(np.asarray(values)[mask].astype(str), pa.string())
+    idx = np.cumsum(mask) - 1
+    return kept.take(pa.array(np.where(mask, idx, 0), mask=~mask))
+
+
+# every page path an event can carry: step pages, landing pages, product pages, searches
+PATHS = list(dict.fromkeys([*STEP_PATH, *PAGES, *(f"/produkt/{s.lower()}" for s in PRODUCT_SKU),
+                            *(f"/soeg?q={t}" for t in SEARCH_TERMS)]))  # fmt: skip
+_STEP_PATH_CODE = np.array([PATHS.index(p) for p in STEP_PATH])
+_PAGE_CODE = np.array([PATHS.index(p) for p in PAGES])
+_PRODUCT_PATH_CODE = np.array([PATHS.index(f"/produkt/{s.lower()}") for s in PRODUCT_SKU])
+_SEARCH_PATH_CODE = np.array([PATHS.index(f"/soeg?q={t}") for t in SEARCH_TERMS])
+PAGE_LOCATION = np.array([catalog.SITE + p for p in PATHS])
+SCREEN = np.array(["Produkt" if p == "" else p for p in PATHS])
+
+
 def _ga4(ctx, day, s, slot, dev, platform, snum, logged_all, login, ev_s, ev_step, t_us, o, names, line_order,
          line_product, line_qty, line_price, subtotal, shipping, n_lines) -> None:  # fmt: skip
     rng, pop = ctx.rng, ctx.pop
@@ -182,11 +206,9 @@ def _ga4(ctx, day, s, slot, dev, platform, snum, logged_all, login, ev_s, ev_ste
         return
     ev_ids = ctx.next_ids("event_seq", n_ev)
     p = person[ev_s]
-    country = pop.country[p]
-    d = dev[ev_s]
-    plat = platform[ev_s]
-    web = plat == "WEB"
-    currency = np.where(country == "DK", "DKK", "SEK")
+    se_country = pop.country[person] == "SE"  # per session
+    se = se_country[ev_s]
+    web = platform[ev_s] == "WEB"
 
     # one product per product view / add to cart; the order lines on purchase
     prod = draw_products(rng, n_ev)
@@ -195,78 +217,84 @@ def _ga4(ctx, day, s, slot, dev, platform, snum, logged_all, login, ev_s, ev_ste
     order_of_session[o] = np.arange(len(o))
     ev_order = order_of_session[ev_s]
     is_purchase = ev_step == PURCHASE
-    item_price = price_in(country, prod)
+    item_price = price_in(pop.country[p], prod)
     value = np.where(is_item, item_price, np.nan)
     # order arrays padded with one dummy so that index -1 (no order) is always valid
     o_total = np.r_[subtotal + shipping, 0.0]
-    o_name = cat("#", np.r_[names, 0].astype(str))
     o_qty = np.r_[np.bincount(line_order, weights=line_qty, minlength=len(o)), 0].astype(np.int64)
     o_lines, o_ship = np.r_[n_lines, 0], np.r_[shipping, 0.0]
     value = np.where(is_purchase, o_total[ev_order], value)
-    txn = o_name[ev_order]
 
-    path = STEP_PATH[ev_step]
-    path = np.where(ev_step == 2, PAGES[rng.integers(0, len(PAGES), n_ev)], path)
-    path = np.where(is_item, cat("/produkt/", np.strings.lower(PRODUCT_SKU[prod])), path)
-    term = SEARCH_TERMS[rng.integers(0, len(SEARCH_TERMS), n_ev)]
-    path = np.where(ev_step == 3, cat("/soeg?q=", term), path)
+    path = _STEP_PATH_CODE[ev_step]
+    path = np.where(ev_step == 2, _PAGE_CODE[rng.integers(0, len(PAGES), n_ev)], path)
+    path = np.where(is_item, _PRODUCT_PATH_CODE[prod], path)
+    term = rng.integers(0, len(SEARCH_TERMS), n_ev)
+    path = np.where(ev_step == 3, _SEARCH_PATH_CODE[term], path)
     first_in_session = np.r_[True, ev_s[1:] != ev_s[:-1]]
-    campaign_src = first_in_session & (ev_step <= 1)
-
-    wd = np.asarray(dev[ev_s] % len(WEB_DEVICES))
-    web_dev = [np.array([w[i] for w in WEB_DEVICES])[wd] for i in range(6)]
-    app_dev = [np.where(plat == "IOS", APP_DEVICES["IOS"][i], APP_DEVICES["ANDROID"][i]) for i in range(5)]
-    is_tablet = ~web & (pop.slot_platform[slot[ev_s]] == "ANDROID") & (np.bincount(
-        pop.slot_device, minlength=len(pop.device_value))[d] > 1)  # fmt: skip
-    ft = np.array(ORGANIC)[d % len(ORGANIC)]
-    first_seen = pop.device_first_seen[d]
+    eng_ms = rng.integers(50, 60_000, n_ev)
+    bundle = rng.integers(1_000_000_000, 2_000_000_000, n_ev)
     rewrite = day in ctx.sink.plan.get("ga4_rewrites", {})
-    null_s = np.full(n_ev, "")
+    late = (rng.random(n_ev) < 0.04) if rewrite else np.zeros(n_ev, bool)
+    offset = utc_offset_seconds(t_us // 1_000_000)
+    tz_values, tz_idx = np.unique(offset, return_inverse=True)
     events = pa.table({
         "ev": ev_ids,
         "t_us": t_us,
-        "event_date": np.full(n_ev, f"{ctx.date(day):%Y%m%d}"),
-        "event_name": np.where(~web & (ev_step == 2), "page_view", STEPS[ev_step]),
-        "sid": utc[ev_s],
-        "snum": snum[ev_s],
-        "eng_ms": rng.integers(50, 60_000, n_ev),
-        "page_location": to_arrow(cat(catalog.SITE, path), web),
-        "page_title": to_arrow(null_s, np.zeros(n_ev, bool)),
-        "screen": to_arrow(np.where(path == "", "Produkt", path), ~web),
-        "search_term": to_arrow(term, ev_step == 3),
-        "transaction_id": to_arrow(txn, is_purchase),
-        "currency": to_arrow(currency, is_item | is_purchase),
-        "value": pa.array(value, from_pandas=True),
-        "p_source": to_arrow(s["source"][ev_s], campaign_src),
-        "p_medium": to_arrow(s["medium"][ev_s], campaign_src),
-        "p_campaign": to_arrow(s["campaign"][ev_s], campaign_src & (s["campaign"][ev_s] != "")),
-        "user_id": to_arrow(pop.site_user_id[p], has_uid),
-        "user_pseudo_id": pop.device_value[d],
-        "ads_storage": np.where(d % 3 == 0, "No", "Yes"),
-        "first_touch_us": first_seen * 1_000_000,
-        "dev_category": np.where(web, web_dev[0], np.where(is_tablet, "tablet", app_dev[0])),
-        "dev_os": np.where(web, web_dev[1], app_dev[1]),
-        "dev_os_version": np.where(web, web_dev[2], app_dev[2]),
-        "dev_brand": np.where(web, web_dev[3], app_dev[3]),
-        "dev_model": np.where(web, web_dev[4], app_dev[4]),
-        "dev_browser": web_dev[5],
-        "dev_browser_version": np.where(web_dev[5] == "Chrome", "141.0.7390.65", "18.6"),
-        "dev_language": np.where(country == "DK", "da-dk", "sv-se"),
-        "tz_offset": to_arrow(utc_offset_seconds(t_us // 1_000_000).astype(str), ~web),
-        "geo_country": np.where(country == "DK", "Denmark", "Sweden"),
-        "geo_city": pop.city[p],
-        "geo_region": pop.region[p],
-        "ft_source": ft[:, 0],
-        "ft_medium": ft[:, 1],
-        "ft_name": np.where(ft[:, 1] == "cpc", "nordvik_brand", "(organic)"),
-        "stream_id": np.where(web, catalog.GA4_WEB_STREAM, np.where(
-            plat == "IOS", catalog.GA4_APP_STREAMS["IOS"], catalog.GA4_APP_STREAMS["ANDROID"])),
-        "platform": plat,
-        "bundle": rng.integers(1_000_000_000, 2_000_000_000, n_ev),
-        "late": (rng.random(n_ev) < 0.04) if rewrite else np.zeros(n_ev, bool),
+        "sess": ev_s,
+        "event_name": _dict(ev_step, STEPS),
+        "eng_ms": eng_ms,
+        "page_location": _dict(path, PAGE_LOCATION, web),
+        "screen": _dict(path, SCREEN, ~web),
+        "search_term": _dict(term, SEARCH_TERMS, ev_step == 3),
+        "transaction_id": _sparse(np.char.add("#", np.r_[names, 0].astype(str))[ev_order], is_purchase),
+        "currency": _dict(se, ["DKK", "SEK"], is_item | is_purchase),
+        "value": pa.array(value, mask=np.isnan(value)),
+        "campaign_src": first_in_session & (ev_step <= 1),
+        "user_id": _sparse(pop.site_user_id[p], has_uid),
+        "tz_offset": _dict(tz_idx, tz_values, ~web),
+        "bundle": bundle,
+        "late": late,
         "n_qty": np.where(is_purchase, o_qty[ev_order], 0),
         "n_items": np.where(is_purchase, o_lines[ev_order], 0),
         "shipping": np.where(is_purchase, o_ship[ev_order], 0.0),
+    })  # fmt: skip
+
+    # per visit: device, person, traffic source (rendered once per session)
+    sweb = platform == "WEB"
+    wd = np.asarray(dev % len(WEB_DEVICES))
+    web_dev = [np.array([w[i] for w in WEB_DEVICES])[wd] for i in range(6)]
+    app_dev = [np.where(platform == "IOS", APP_DEVICES["IOS"][i], APP_DEVICES["ANDROID"][i]) for i in range(5)]
+    is_tablet = ~sweb & (pop.slot_platform[slot] == "ANDROID") & (np.bincount(
+        pop.slot_device, minlength=len(pop.device_value))[dev] > 1)  # fmt: skip
+    ft = dev % len(ORGANIC)
+    campaign = s["campaign"]
+    sessions = pa.table({
+        "event_date": _dict(np.zeros(m), [f"{ctx.date(day):%Y%m%d}"]),
+        "sid": utc,
+        "snum": snum,
+        "user_pseudo_id": pop.device_value[dev],
+        "ads_storage": _dict(dev % 3 == 0, ["Yes", "No"]),
+        "first_touch_us": pop.device_first_seen[dev] * 1_000_000,
+        "dev_category": np.where(sweb, web_dev[0], np.where(is_tablet, "tablet", app_dev[0])),
+        "dev_os": np.where(sweb, web_dev[1], app_dev[1]),
+        "dev_os_version": np.where(sweb, web_dev[2], app_dev[2]),
+        "dev_brand": np.where(sweb, web_dev[3], app_dev[3]),
+        "dev_model": np.where(sweb, web_dev[4], app_dev[4]),
+        "dev_browser": web_dev[5],
+        "dev_browser_version": np.where(web_dev[5] == "Chrome", "141.0.7390.65", "18.6"),
+        "dev_language": _dict(se_country, ["da-dk", "sv-se"]),
+        "geo_country": _dict(se_country, ["Denmark", "Sweden"]),
+        "geo_city": pop.city[person],
+        "geo_region": pop.region[person],
+        "ft_source": _dict(ft, [x for x, _ in ORGANIC]),
+        "ft_medium": _dict(ft, [y for _, y in ORGANIC]),
+        "ft_name": _dict(ft, ["nordvik_brand" if y == "cpc" else "(organic)" for _, y in ORGANIC]),
+        "stream_id": np.where(sweb, catalog.GA4_WEB_STREAM, np.where(
+            platform == "IOS", catalog.GA4_APP_STREAMS["IOS"], catalog.GA4_APP_STREAMS["ANDROID"])),
+        "platform": platform,
+        "source": s["source"],
+        "medium": s["medium"],
+        "campaign": _sparse(campaign, campaign != ""),
     })  # fmt: skip
 
     # items: 1 per product event, the order's lines on purchase events
@@ -286,4 +314,4 @@ def _ga4(ctx, day, s, slot, dev, platform, snum, logged_all, login, ev_s, ev_ste
         "price": np.concatenate([item_price[ie], line_price[lines]]),
         "quantity": np.concatenate([np.ones(len(ie), np.int64), line_qty[lines]]),
     })  # fmt: skip
-    ctx.sink.add_ga4(day, events, items)
+    ctx.sink.add_ga4(day, events, sessions, items)

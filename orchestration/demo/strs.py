@@ -33,11 +33,14 @@ def to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     """numpy (or Arrow) strings -> arrow strings, null where mask is False (so CSV cells come out blank)."""
     if isinstance(values, pa.Array):
         arr = values if values.type == pa.string() else values.cast(pa.string())
-    else:
-        arr = pa.array(np.asarray(values).astype(str), type=pa.string())
-    if mask is not None:
-        arr = pc.if_else(pa.array(np.asarray(mask, dtype=bool)), arr, pa.scalar(None, pa.string()))
-    return arr
+        if mask is not None:
+            arr = pc.if_else(pa.array(np.asarray(mask, dtype=bool)), arr, pa.scalar(None, pa.string()))
+        return arr
+    values = np.asarray(values)
+    if values.dtype.kind != "U":
+        values = values.astype(str)
+    null = None if mask is None else ~np.asarray(mask, dtype=bool)
+    return pa.array(values, type=pa.string(), mask=null)
 
 
 def money(values: np.ndarray) -> np.ndarray:

@@ -103,6 +103,8 @@ def build_identity(
                for p in ("models/staging", "models/intermediate/unioned")]  # fmt: skip
     return run_dbt(
         paths, "build" if tests else "run", "--select", *select, "--exclude", *exclude,
+        # a test that also needs another capability's mart (not built here) is not identity's to run
+        "--indirect-selection", "cautious",
         check=check, variables=variables,
     )  # fmt: skip
 

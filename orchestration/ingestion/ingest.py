@@ -26,7 +26,14 @@ from orchestration.config import Paths
 from orchestration.ingestion.checks import failing_sql, plan_checks, reason_sql
 from orchestration.ingestion.errors import FileRejected
 from orchestration.ingestion.ledger import TableState, now_utc, write_attempt
-from orchestration.ingestion.readers import Scan, find_invalid_bytes, load_file, remove_scratch, scan_file
+from orchestration.ingestion.readers import (
+    Scan,
+    find_invalid_bytes,
+    is_json_lines,
+    load_file,
+    remove_scratch,
+    scan_file,
+)
 from orchestration.ingestion.writer import copy_parquet_atomic
 from orchestration.lake_layout import (
     ensure_schema_stubs,
@@ -71,7 +78,7 @@ def table_lock(paths: Paths, table: str) -> Iterator[None]:
 def _remove_orphans(paths: Paths, table: str) -> None:
     cutoff = time.time() - ORPHAN_AGE_SECONDS
     for base in (raw_dir(paths, table), quarantine_dir(paths, table), ledger_dir(paths, table)):
-        for tmp in base.glob("*/.tmp-*.parquet"):
+        for tmp in base.glob("*/.tmp-*"):  # this module's `.parquet.partial` and lake_layout's `.parquet`
             try:
                 if tmp.stat().st_mtime < cutoff:
                     tmp.unlink()
@@ -104,9 +111,10 @@ def ingest_partition(table: str, day: dt.date, paths: Paths, run_id: str = "") -
         try:
             con.execute("SET TimeZone = 'UTC'")
             for path in files:
-                row = _ingest_file(con, state, TABLES[table], day, path, paths, run_id, scratch)
-                if row is not None:
-                    state.apply(row)
+                result = _ingest_file(con, state, TABLES[table], day, path, paths, run_id, scratch)
+                if result is not None:
+                    row, ledger_file = result
+                    state.record(row, ledger_file)
                     written.append(row)
         finally:
             con.close()
@@ -128,11 +136,11 @@ def _ingest_file(
     paths: Paths,
     run_id: str,
     scratch: Path,
-) -> dict | None:
+) -> tuple[dict, Path] | None:
     source_file = f"{table.name}/{day.isoformat()}/{path.name}"
     scan = scan_file(path, table.encoding, scratch)
     try:
-        if (source_file, scan.sha256) in state.attempted:
+        if state.latest.get(source_file) == scan.sha256:
             return None  # this exact file was handled before: a re-run is a no-op
         row = {
             "table_name": table.name, "landing_date": day, "source_file": source_file,
@@ -141,8 +149,7 @@ def _ingest_file(
             "lake_file": None, "ingested_at": now_utc(), "run_id": run_id,
         }  # fmt: skip
         _decide_and_load(con, state, table, day, path, paths, scan, row)
-        write_attempt(paths, row)
-        return row
+        return row, write_attempt(paths, row)
     finally:
         remove_scratch(scan, path)
 
@@ -160,10 +167,13 @@ def _decide_and_load(
     source_file = row["source_file"]
     if scan.blank:
         row["status"] = "empty"
-        row["error"] = (
-            f"{source_file}: the file is empty ({scan.size} bytes, not even a header). "
-            "Fix: re-export from the source tool; an export with no data still has a header row"
-        )
+        if is_json_lines(table, path):  # a JSON-lines export of a quiet day is legitimately empty
+            row["error"] = f"{source_file}: no JSON lines ({scan.size} bytes); nothing to load"
+        else:
+            row["error"] = (
+                f"{source_file}: the file is empty ({scan.size} bytes, not even a header). "
+                "Fix: re-export from the source tool; a CSV export with no data still has its header row"
+            )
         return
     first = state.loaded_copy(scan.sha256)
     if first is not None:

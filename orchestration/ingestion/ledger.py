@@ -13,19 +13,27 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from orchestration.config import Paths
-from orchestration.lake_layout import LEDGER_SCHEMA, ledger_dir, write_parquet_atomic
+from orchestration.lake_layout import LEDGER_SCHEMA, STUB_NAME, ledger_dir, write_parquet_atomic
 from orchestration.sources import TABLES
 
 LIVE = ("loaded", "replaced")
 
 
+def ledger_files(paths: Paths, table: str) -> set[str]:
+    """The table's ledger Parquet files, without the schema stub and without `.tmp-` files being written
+    at this moment by an atomic write (a glob's `*` matches those too)."""
+    folder = ledger_dir(paths, table)
+    return {
+        str(f) for f in folder.glob("ingest_date=*/*.parquet") if f.name != STUB_NAME and not f.name.startswith(".")
+    }
+
+
 def read_attempts(paths: Paths, tables: list[str] | None = None) -> pa.Table:
     """Every ledger row of the given tables (all by default), oldest first."""
-    globs = [
-        str(ledger_dir(paths, t) / "*" / "*.parquet") for t in (tables or list(TABLES)) if ledger_dir(paths, t).is_dir()
-    ]
+    globs = sorted(f for t in (tables or list(TABLES)) for f in ledger_files(paths, t))
     if not globs:
         return LEDGER_SCHEMA.empty_table()
     con = duckdb.connect()
@@ -39,6 +47,27 @@ def read_attempts(paths: Paths, tables: list[str] | None = None) -> pa.Table:
     finally:
         con.close()
     return result.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
+
+
+def _read_files(files: list[str]) -> list[dict]:
+    """Ledger rows of the given files, oldest first; pyarrow for a few, DuckDB (parallel) for many."""
+    if not files:
+        return []
+    if len(files) <= 32:
+        tables = [pq.read_table(f).select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA) for f in files]
+        rows = pa.concat_tables(tables).to_pylist()
+    else:
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            result = con.sql(
+                "SELECT * FROM read_parquet($files, hive_partitioning = false, union_by_name = true)",
+                params={"files": files},
+            ).to_arrow_table()
+        finally:
+            con.close()
+        rows = result.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA).to_pylist()
+    return sorted(rows, key=lambda r: (r["ingested_at"], r["source_file"]))
 
 
 def write_attempt(paths: Paths, row: dict) -> Path:
@@ -60,18 +89,34 @@ class TableState:
     """Replay of one table's attempts: what has been tried and which version of each file is live."""
 
     table_name: str
-    attempted: set[tuple[str, str]] = field(default_factory=set)  # (source_file, sha)
+    # source_file -> sha of its latest attempt: the same bytes at the same path again is a no-op, but
+    # a path whose bytes went back to an earlier version is handled again (that version is no longer live).
+    latest: dict[str, str] = field(default_factory=dict)
     live: dict[tuple[str, str], dict] = field(default_factory=dict)  # (sha, source_file) -> ledger row
+    seen: set[str] = field(default_factory=set)  # ledger files already replayed
 
     @classmethod
     def load(cls, paths: Paths, table_name: str) -> TableState:
-        state = cls(table_name)
-        for row in read_attempts(paths, [table_name]).to_pylist():
+        """The table's state, replaying only ledger files this process has not seen (call under the
+        table lock). Re-reading the whole ledger cost ~0.1 s per partition and grows with history."""
+        folder = ledger_dir(paths, table_name)
+        files = ledger_files(paths, table_name)
+        state = _STATES.get(str(folder))
+        if state is None or not state.seen <= files:  # first use, or ledger files were removed
+            state = cls(table_name)
+        for row in _read_files(sorted(files - state.seen)):
             state.apply(row)
+        state.seen = files
+        _STATES[str(folder)] = state
         return state
 
+    def record(self, row: dict, ledger_file: Path) -> None:
+        """Apply a row this process just wrote, so the next load does not replay it again."""
+        self.apply(row)
+        self.seen.add(str(ledger_file))
+
     def apply(self, row: dict) -> None:
-        self.attempted.add((row["source_file"], row["file_sha256"]))
+        self.latest[row["source_file"]] = row["file_sha256"]
         if row["status"] == "replaced" and row["replaces_sha256"]:
             key = replace_key(self.table_name, row["source_file"])
             for k, old in list(self.live.items()):
@@ -94,6 +139,9 @@ class TableState:
             if other_sha != sha and replace_key(self.table_name, other_file) == key:
                 return row
         return None
+
+
+_STATES: dict[str, TableState] = {}  # ledger folder -> replayed state, per process
 
 
 def ledger_frame(paths: Paths) -> pa.Table:

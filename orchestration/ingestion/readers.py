@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class Scan:
     size: int
     utf8_path: Path  # the file itself, or a UTF-8 copy for tables delivered in another encoding
     blank: bool  # nothing but a BOM and white space
+    has_bom: bool
+    scratch: Path  # private folder for converted copies
     encoding_error: str | None  # cause, with byte offset and line (non-UTF-8 tables, found while converting)
 
 
@@ -43,6 +46,7 @@ def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
     digest = hashlib.sha256()
     size = 0
     blank = True
+    has_bom = False
     error = None
     utf8 = codecs.lookup(encoding).name == "utf-8"
     target = path if utf8 else scratch / (path.name + ".utf8")
@@ -51,6 +55,8 @@ def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
         with open(path, "rb") as fh:
             while chunk := fh.read(CHUNK):
                 digest.update(chunk)
+                if size == 0:
+                    has_bom = chunk.startswith(BOM)
                 if blank:
                     blank = not (chunk.removeprefix(BOM) if size == 0 else chunk).strip()
                 if out is not None and error is None:
@@ -63,7 +69,7 @@ def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
     finally:
         if out is not None:
             out.close()
-    return Scan(digest.hexdigest(), size, target, blank, error)
+    return Scan(digest.hexdigest(), size, target, blank, has_bom, scratch, error)
 
 
 def find_invalid_bytes(path: Path, encoding: str) -> str | None:
@@ -205,6 +211,13 @@ def _ident(name: str) -> str:
 def load_file(con: duckdb.DuckDBPyConnection, table: Table, scan: Scan, original: Path, source_file: str) -> list[str]:
     """Fill temp table `src` from the file; returns its data column names. Raises FileRejected."""
     if is_json_lines(table, original):
+        if scan.has_bom:  # DuckDB's JSON reader refuses a BOM: read a copy without it
+            stripped = scan.scratch / (original.name + ".nobom")
+            with open(scan.utf8_path, "rb") as src, open(stripped, "wb") as dst:
+                src.seek(len(BOM))
+                shutil.copyfileobj(src, dst, CHUNK)
+            remove_scratch(scan, original)
+            scan.utf8_path = stripped
         return load_json_lines(con, table, scan.utf8_path, source_file)
     return load_csv(con, table, scan.utf8_path, source_file)
 

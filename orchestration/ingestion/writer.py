@@ -1,9 +1,8 @@
 """Atomic Parquet writes straight from DuckDB.
 
 Same guarantee as lake_layout.write_parquet_atomic (temporary name beside the target, fsync, rename, so
-readers never see half a file; `.tmp-` names are what that function uses too, so orphan clean-up is
-shared) but DuckDB's COPY writes the rows itself: going through Arrow and pyarrow costs a copy of every
-string and roughly doubled the ingestion time in bench/bench_ingestion.py.
+readers never see half a file) but DuckDB's COPY writes the rows itself: going through Arrow and
+pyarrow costs a copy of every string and roughly doubled the ingestion time in bench/bench_ingestion.py.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ import duckdb
 def copy_parquet_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> int:
     """COPY the query's rows to `target` (zstd, like the rest of the lake); returns the row count."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".tmp-{uuid.uuid4().hex}.parquet"
+    # Not ending in .parquet: readers glob `*/*.parquet`, and DuckDB's `*` also matches dot files.
+    tmp = target.parent / f".tmp-{uuid.uuid4().hex}.parquet.partial"
     try:
         quoted = str(tmp).replace("'", "''")
         rows = con.execute(f"COPY ({select_sql}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)").fetchone()[0]

@@ -1,7 +1,5 @@
 """Dagster glue: blocking GX checks on the raw lake assets and the publish asset (the lead wires them in)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,9 +36,15 @@ def check_result(results: list[GateResult], days: Sequence[str]) -> dg.AssetChec
             "failed_warning": len(failed) - len(crit),
             "failures": dg.MetadataValue.json(
                 [
-                    {"suite": r.suite, "expectation": r.expectation, "severity": r.severity,
-                     "partition": r.partition_key, "observed": r.observed_value, "error": r.error,
-                     "sample": r.failing_sample}
+                    {
+                        "suite": r.suite,
+                        "expectation": r.expectation,
+                        "severity": r.severity,
+                        "partition": r.partition_key,
+                        "observed": r.observed_value,
+                        "error": r.error,
+                        "sample": r.failing_sample,
+                    }
                     for r in sorted(failed, key=lambda r: r.severity != "critical")[:MAX_FAILURES_IN_METADATA]
                 ]
             ),
@@ -66,7 +70,7 @@ def _raw_check(table: str, partitions_def: dg.PartitionsDefinition | None) -> dg
             days = [latest] if latest else []
         results: list[GateResult] = []
         for day in days:
-            results += validate_raw_partition(table, day, paths, run_id=context.run_id)
+            results += validate_raw_partition(table, day, paths, run_id=context.op_execution_context.run_id)
         record_gate_results(results, paths)
         if blocking(results):
             context.log.error(describe_failures(results))
@@ -84,7 +88,7 @@ def raw_asset_checks(
 
 
 def publish_asset(
-    deps: Sequence[dg.CoercibleToAssetDep],
+    deps: Sequence[dg.AssetKey | dg.AssetsDefinition | dg.AssetDep | str],
     key: Sequence[str] = ("serving", "warehouse"),
     dbt_run_results: Callable[[], Path | None] | None = None,
 ) -> dg.AssetsDefinition:

@@ -37,15 +37,27 @@ def _safe(text: str) -> str:
 
 
 def store_validation(
-    paths: Paths, *, suite: str, asset: str, partition_key: str | None, run_id: str, validated_at: datetime,
+    paths: Paths,
+    *,
+    suite: str,
+    asset: str,
+    partition_key: str | None,
+    run_id: str,
+    validated_at: datetime,
     result: dict,
 ) -> Path:
     """One JSON file per validated batch, written under a temporary name and renamed."""
     folder = validations_dir(paths) / _safe(suite)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{_safe(run_id)}__{_safe(partition_key or 'all')}__{uuid.uuid4().hex[:8]}.json"
-    doc = {"suite": suite, "asset": asset, "partition_key": partition_key, "run_id": run_id,
-           "validated_at": validated_at.isoformat(), "result": result}
+    doc = {
+        "suite": suite,
+        "asset": asset,
+        "partition_key": partition_key,
+        "run_id": run_id,
+        "validated_at": validated_at.isoformat(),
+        "result": result,
+    }
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
     with os.fdopen(fd, "w") as fh:
         json.dump(doc, fh, default=str)

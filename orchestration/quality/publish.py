@@ -68,8 +68,13 @@ def dbt_test_failures(run_results: Path) -> list[GateResult]:
         severity = "warning" if r.get("status") == "warn" else CRITICAL
         out.append(
             GateResult(
-                run_id="", asset="dbt", suite="dbt_tests", expectation=uid, severity=severity,
-                success=False, observed_value=f"{r.get('status')}: {r.get('failures')} failing rows",
+                run_id="",
+                asset="dbt",
+                suite="dbt_tests",
+                expectation=uid,
+                severity=severity,
+                success=False,
+                observed_value=f"{r.get('status')}: {r.get('failures')} failing rows",
                 error=(r.get("message") or None),
             )
         )
@@ -87,15 +92,18 @@ def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, 
 
 def _write_new_serving(build: Path, tmp: Path) -> list[str]:
     """Copy every public relation (views become tables: BI needs no access to the build file)."""
+    # Attached under the name dbt gives the build database (its file stem), so views that dbt wrote
+    # with fully qualified references still resolve.
+    alias = build.stem.replace('"', "")
     con = duckdb.connect(str(tmp))
     try:
-        con.execute(f"attach '{build}' as build (read_only)")
-        rels = _relations(con, "build")
-        for schema in {s for s, _ in rels}:
+        con.execute(f"attach '{build}' as \"{alias}\" (read_only)")
+        rels = _relations(con, alias)
+        for schema in sorted({s for s, _ in rels}):
             con.execute(f'create schema if not exists "{schema}"')
         for schema, name in rels:
-            con.execute(f'create table "{schema}"."{name}" as select * from build."{schema}"."{name}"')
-        con.execute("detach build")
+            con.execute(f'create table "{schema}"."{name}" as select * from "{alias}"."{schema}"."{name}"')
+        con.execute(f'detach "{alias}"')
         con.execute("checkpoint")
     finally:
         con.close()
@@ -114,7 +122,7 @@ def _write_parquet_copies(serving: Path, relations: list[str], marts_dir: Path) 
             tmp = marts_dir / f".tmp-{rel}-{uuid.uuid4().hex}.parquet"
             try:
                 schema, name = rel.split(".", 1)
-                con.execute(f"copy \"{schema}\".\"{name}\" to '{tmp}' (format parquet, compression zstd)")
+                con.execute(f'copy "{schema}"."{name}" to \'{tmp}\' (format parquet, compression zstd)')
                 _fsync_file(tmp)
                 os.replace(tmp, target)
             finally:
@@ -136,9 +144,10 @@ def _clean_stale(serving: Path) -> list[str]:
 
 
 def audit(paths: Paths, run_id: str, dbt_run_results: Path | None = None) -> list[GateResult]:
-    """Everything that decides a publish: this run's recorded gates, mart suites, dbt tests."""
-    # Raw partition gates recorded earlier in this run; mart results of a previous attempt are redone.
-    earlier = [r for r in read_gate_results(paths, run_id) if r.asset.startswith("raw.")]
+    """Everything that decides a publish: the latest raw partition gates, mart suites, dbt tests."""
+    # The latest gate of every raw partition, from whichever run checked it (ingestion runs apart from
+    # the build): a bad day blocks until it is re-delivered and passes. Mart results are redone here.
+    earlier = read_gate_results(paths, latest_raw=True)
     marts = validate_marts(paths, run_id)
     record_gate_results(marts, paths)
     dbt = []
@@ -154,12 +163,13 @@ def publish(
     dbt_run_results: Path | None = None,
     *,
     raise_on_block: bool = True,
+    build_docs: bool = True,
 ) -> dict:
     """Audit, then atomically replace the serving database and the Parquet copies of the marts.
 
     Blocks (raises PublishBlocked, or returns status "blocked" with raise_on_block=False) when a critical
-    expectation failed in this run - raw gates recorded earlier under run_id, the mart suites, or the dbt
-    tests in dbt_run_results (pass the run_results.json of the `dbt build`/`dbt test` that just ran).
+    expectation failed: in the latest recorded gate of any raw partition (any run), in the mart suites run
+    now, or in the dbt tests of dbt_run_results (the run_results.json of the dbt build that just ran).
     """
     build, serving = Path(paths.warehouse), Path(paths.serving)
     started = datetime.now(UTC)
@@ -172,7 +182,7 @@ def publish(
         "failed_warning": sum(1 for r in results if not r.success and r.severity != CRITICAL),
         "serving_path": str(serving),
     }
-    summary["data_docs"] = try_build_data_docs(paths)
+    summary["data_docs"] = try_build_data_docs(paths) if build_docs else None
     if failed:
         message = "publish blocked, serving keeps the previous version.\n" + describe_failures(results)
         if raise_on_block:

@@ -63,9 +63,9 @@ class GateResult:
     def line(self) -> str:
         where = f"{self.asset}[{self.partition_key}]" if self.partition_key else self.asset
         what = self.error or f"observed {self.observed_value}"
-        sample = f"; sample failing values: {json.dumps(self.failing_sample, default=str)}" if (
-            self.failing_sample
-        ) else ""
+        sample = (
+            f"; sample failing values: {json.dumps(self.failing_sample, default=str)}" if (self.failing_sample) else ""
+        )
         return f"[{self.severity}] suite {self.suite} on {where}: {self.expectation} failed ({what}){sample}"
 
 
@@ -116,8 +116,9 @@ def record_gate_results(results: list[GateResult], paths: Paths) -> Path | None:
     return target
 
 
-def read_gate_results(paths: Paths, run_id: str | None = None) -> list[GateResult]:
-    """Recorded results (of one run when run_id is given), oldest first."""
+def read_gate_results(paths: Paths, run_id: str | None = None, latest_raw: bool = False) -> list[GateResult]:
+    """Recorded results, oldest first: of one run (run_id), or with latest_raw the most recent
+    validation of every raw partition, whichever run made it (ingestion and build are separate runs)."""
     import duckdb
 
     ensure_gate_results_stub(paths)
@@ -129,7 +130,12 @@ def read_gate_results(paths: Paths, run_id: str | None = None) -> list[GateResul
         if run_id is not None:
             sql += " where run_id = ?"
             params.append(run_id)
-        cur = con.execute(sql + " order by validated_at", params)
+        if latest_raw:
+            sql = (
+                f"select * from ({sql}) where asset like 'raw.%' "
+                "qualify validated_at = max(validated_at) over (partition by asset, partition_key)"
+            )
+        cur = con.execute(f"select * from ({sql}) order by validated_at", params)
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     finally:

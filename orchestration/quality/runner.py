@@ -197,14 +197,22 @@ def run_suite(
     validation = batch.validate(
         suite,
         expectation_parameters=parameters or {},
-        result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE,
-                       "include_unexpected_rows": False},
+        result_format={
+            "result_format": "COMPLETE",
+            "partial_unexpected_count": SAMPLE_SIZE,
+            "include_unexpected_rows": False,
+        },
     )
     validated_at = datetime.now(UTC)
     if paths is not None:
         store_validation(
-            paths, suite=suite_json["name"], asset=asset, partition_key=partition_key, run_id=run_id,
-            validated_at=validated_at, result=validation.to_json_dict(),
+            paths,
+            suite=suite_json["name"],
+            asset=asset,
+            partition_key=partition_key,
+            run_id=run_id,
+            validated_at=validated_at,
+            result=validation.to_json_dict(),
         )
     by_label = {expectation_label(e): e for e in exps}
     frame = df.reset_index(drop=True)
@@ -218,6 +226,11 @@ def run_suite(
         error = _error_message(r.exception_info)
         unexpected = result.get("unexpected_count")
         kw = declared.get("kwargs") or {}
+        observed = _observed(result)
+        if cfg.type == "expect_table_row_count_to_be_between" and parameters:
+            # Say what was expected: the bounds come from earlier partitions, not from the suite file.
+            lo, hi = parameters.get("trailing_min_rows"), parameters.get("trailing_max_rows")
+            observed = f"{observed} rows, expected {lo}..{'' if hi is None else hi} from the trailing average"
         col = kw.get("column") or (",".join(kw["column_list"]) if kw.get("column_list") else None)
         out.append(
             GateResult(
@@ -227,7 +240,7 @@ def run_suite(
                 expectation=label,
                 severity=(declared.get("meta") or {}).get("severity", CRITICAL),
                 success=bool(r.success) and error is None,
-                observed_value=_observed(result),
+                observed_value=observed,
                 failing_sample=[] if r.success else _sample(result, frame, kw, derived),
                 partition_key=partition_key,
                 expectation_type=cfg.type,
@@ -268,8 +281,7 @@ def trailing_row_bounds(table: str, day: date | str, paths: Paths, row_count: di
     window = int(row_count.get("window_partitions", 7))
     folder = raw_dir(paths, table)
     earlier = sorted(
-        p for p in folder.glob("ingest_date=*")
-        if p.name != STUB_PARTITION and p.name.split("=", 1)[1] < str(day)
+        p for p in folder.glob("ingest_date=*") if p.name != STUB_PARTITION and p.name.split("=", 1)[1] < str(day)
     )[-window:]
     if not earlier:
         return 0, None  # no history yet: nothing to compare with
@@ -305,8 +317,13 @@ def validate_raw_partition(
     lo, hi = trailing_row_bounds(table, day, paths, suite["meta"].get("row_count") or {})
     params.update(trailing_min_rows=lo, trailing_max_rows=hi)
     return run_suite(
-        suite, df, asset=f"raw.{table}", run_id=run_id or _adhoc_run_id(), parameters=params,
-        partition_key=str(day), paths=paths,
+        suite,
+        df,
+        asset=f"raw.{table}",
+        run_id=run_id or _adhoc_run_id(),
+        parameters=params,
+        partition_key=str(day),
+        paths=paths,
     )
 
 
@@ -356,9 +373,7 @@ def validate_marts(
     out: list[GateResult] = []
     for rel, df in frames.items():
         suite = suites[rel]
-        out += run_suite(
-            suite, df, asset=rel, run_id=run_id, parameters=run_parameters(suite, now=now), paths=paths
-        )
+        out += run_suite(suite, df, asset=rel, run_id=run_id, parameters=run_parameters(suite, now=now), paths=paths)
     return out
 
 

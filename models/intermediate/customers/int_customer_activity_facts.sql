@@ -1,8 +1,9 @@
 {{ config(enabled=customers_enabled()) }}
 
-{#- Everything the profile needs from journeys.activities that is one aggregate per person, in ONE
-    pass over the activities (the profile build's cost is dominated by scanning them). Activities after
-    the as-of date are ignored so an `as_of_date` var replays history. -#}
+{#- Everything the profile needs from journeys.activities that is one aggregate per person: one
+    per-person aggregation plus one narrow aggregation per session / campaign (distinct counts), since
+    the profile build's cost is dominated by the passes over the activities. Activities after the
+    as-of date are ignored so an `as_of_date` var replays history. -#}
 
 {%- set outbound = "('email_sent', 'push_sent', 'email_bounce')" -%}
 
@@ -23,6 +24,7 @@ activities as (
         a.channel,
         a.occurred_at,
         cast(a.occurred_at as date) as activity_date,
+        {{ customers_time_key('a.occurred_at', 'a.activity_id') }} as time_key,
         -- a session: the tool's session id on its device; without one, the device's day. Rows with
         -- no device (e.g. a Shopify order on channel web) are not analytics sessions.
         case when a.device_id is not null then concat(
@@ -49,29 +51,60 @@ activities as (
 
 ),
 
-facts as (
+units as (
+
+    -- distinct sessions (web/app) and campaigns (e-mail) per person: one row per unit with the last
+    -- day it was active, so counting distinct units becomes a sum. Only these narrow rows are grouped
+    -- at unit grain; every other aggregate is taken per person below.
+    select
+        person_id,
+        channel,
+        coalesce(session_key, campaign_key) as unit_key,
+        max(case when session_key is not null then activity_date end) as session_last_date,
+        max(case when activity = 'email_sent' then activity_date end) as sent_last_date,
+        max(case when activity = 'email_open' then activity_date end) as opened_last_date,
+        max(case when activity = 'email_click' then activity_date end) as clicked_last_date,
+        max(window_30d_start) as window_30d_start,
+        max(window_90d_start) as window_90d_start
+    from activities
+    where session_key is not null or campaign_key is not null
+    group by 1, 2, 3
+
+),
+
+unit_counts as (
+
+    select
+        person_id,
+        {%- for ch in ['web', 'app'] %}
+        {%- for days in [30, 90] %}
+        sum(case when channel = '{{ ch }}' and session_last_date >= window_{{ days }}d_start then 1 else 0 end) as {{ ch }}_sessions_{{ days }}d,
+        {%- endfor %}
+        {%- endfor %}
+        sum(case when sent_last_date >= window_90d_start then 1 else 0 end) as emails_sent_90d,
+        sum(case when opened_last_date >= window_90d_start then 1 else 0 end) as emails_opened_90d,
+        sum(case when clicked_last_date >= window_90d_start then 1 else 0 end) as emails_clicked_90d
+    from units
+    group by person_id
+
+),
+
+person_facts as (
 
     select
         person_id,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
         -- touches are what the person did: outbound sends and bounces are not their touch
-        {{ customers_latest("case when activity not in " ~ outbound ~ " then channel end", 'occurred_at', 'activity_id', latest=false) }} as first_touch_channel,
-        {{ customers_latest("case when activity not in " ~ outbound ~ " then channel end", 'occurred_at', 'activity_id') }} as last_touch_channel,
-        count(distinct case when channel = 'web' and activity_date >= window_30d_start then session_key end) as web_sessions_30d,
-        count(distinct case when channel = 'web' and activity_date >= window_90d_start then session_key end) as web_sessions_90d,
-        count(distinct case when channel = 'app' and activity_date >= window_30d_start then session_key end) as app_sessions_30d,
-        count(distinct case when channel = 'app' and activity_date >= window_90d_start then session_key end) as app_sessions_90d,
+        min_by(channel, case when activity not in {{ outbound }} then time_key end) as first_touch_channel,
+        max_by(channel, case when activity not in {{ outbound }} then time_key end) as last_touch_channel,
         max(case when activity = 'login' then occurred_at end) as last_login_at,
-        count(distinct case when activity = 'email_sent' and activity_date >= window_90d_start then campaign_key end) as emails_sent_90d,
-        count(distinct case when activity = 'email_open' and activity_date >= window_90d_start then campaign_key end) as emails_opened_90d,
-        count(distinct case when activity = 'email_click' and activity_date >= window_90d_start then campaign_key end) as emails_clicked_90d,
         max(case when activity = 'email_click' then occurred_at end) as last_email_click_at,
         sum(case when activity = 'service_contact' then 1 else 0 end) as service_contacts,
         sum(case when activity = 'service_contact' and activity_date >= window_90d_start then 1 else 0 end) as service_contacts_90d,
         max(case when activity = 'service_contact' then occurred_at end) as last_service_contact_at,
-        {{ customers_latest('satisfaction', 'occurred_at', 'activity_id') }} as last_satisfaction,
-        {{ customers_latest('nps_score', 'occurred_at', 'activity_id') }} as latest_nps_score,
+        max_by(satisfaction, case when satisfaction is not null then time_key end) as last_satisfaction,
+        max_by(nps_score, case when nps_score is not null then time_key end) as latest_nps_score,
         max(case when nps_score is not null then occurred_at end) as latest_nps_at,
         max(case when activity in ('purchase', 'store_purchase', 'checkout_complete') then occurred_at end) as last_purchase_signal_at,
         max(case when activity in ('add_to_cart', 'begin_checkout') then occurred_at end) as last_cart_at,
@@ -79,6 +112,18 @@ facts as (
         max(window_7d_start) as window_7d_start
     from activities
     group by person_id
+
+),
+
+facts as (
+
+    select
+        person_facts.*,
+        {%- for c in ['web_sessions_30d', 'web_sessions_90d', 'app_sessions_30d', 'app_sessions_90d', 'emails_sent_90d', 'emails_opened_90d', 'emails_clicked_90d'] %}
+        coalesce(unit_counts.{{ c }}, 0) as {{ c }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from person_facts
+    left join unit_counts on person_facts.person_id = unit_counts.person_id
 
 )
 

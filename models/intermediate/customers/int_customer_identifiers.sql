@@ -14,12 +14,12 @@ identifiers as (
         identifier_hash,
         first_seen_at,
         last_seen_at,
-        -- latest sighting first; among equals the longest-known, then the hash (deterministic)
-        concat(
-            lpad(cast({{ customers_epoch_us('last_seen_at') }} as {{ dbt.type_string() }}), 20, '0'), '|',
-            lpad(cast(-1 * {{ customers_epoch_us('first_seen_at') }} + 4000000000000000 as {{ dbt.type_string() }}), 20, '0'), '|',
-            identifier_hash
-        ) as primary_key
+        -- latest sighting first; among equals the longest-known (negated age), then the hash
+        {{ customers_sort_key([
+            'last_seen_at',
+            dbt.datediff('first_seen_at', "cast('2100-01-01' as timestamp)", 'second'),
+            'identifier_hash',
+        ]) }} as primary_key
     from {{ ref('person_identifiers') }}
     where not coalesce(is_blocked, false)
 

@@ -99,10 +99,7 @@ repeat_views as (
         -- the most viewed product (then the latest-starting, then by id) is the one to follow up
         max_by(
             recent_views.product_id,
-            concat(
-                lpad(cast(recent_views.views as {{ dbt.type_string() }}), 10, '0'), '|',
-                {{ customers_order_key('recent_views.first_view_at', 'recent_views.product_id') }}
-            )
+            {{ customers_sort_key(['recent_views.views', 'recent_views.first_view_at', 'recent_views.product_id']) }}
         ) as repeat_viewed_product_id
     from recent_views
     left join last_purchase on recent_views.person_id = last_purchase.person_id

@@ -43,17 +43,25 @@ neighbour_stats as (
     select
         node_key,
         count(*) as linked_identifiers,
-        sum(record_count) as linked_records,
         sum(case when neighbour_type in {{ identity_sql_list(strong_types) }} then 1 else 0 end)
-            as linked_strong_ids,
-        {%- for t in device_user_types %}
-        sum(case when neighbour_type = '{{ t }}' then 1 else 0 end) as linked_device_user_{{ loop.index }},
+            as linked_strong_ids
+        {%- for t in device_user_types %},
+        sum(case when neighbour_type = '{{ t }}' then 1 else 0 end) as linked_device_user_{{ loop.index }}
         {%- endfor %}
-        {%- for t in max_per_person %}
-        sum(case when neighbour_type = '{{ t }}' then 1 else 0 end) as linked_unique_{{ loop.index }},
+        {%- for t in max_per_person %},
+        sum(case when neighbour_type = '{{ t }}' then 1 else 0 end) as linked_unique_{{ loop.index }}
         {%- endfor %}
-        0 as unused
     from adjacency
+    group by node_key
+),
+
+edge_counts as (
+    select node_key, count(*) as edges_dropped, sum(record_count) as records_linked
+    from (
+        select node_a as node_key, record_count from edges
+        union all
+        select node_b, record_count from edges
+    ) ends
     group by node_key
 ),
 
@@ -76,9 +84,9 @@ findings as (
         null,
         null
     from nodes n
+    join edge_counts c on n.node_key = c.node_key  -- only when it had a link to drop
     where n.identifier_type in {{ identity_sql_list(weak_types) }}
         and n.blocked_reason is null
-        and exists (select 1 from edges e where e.node_a = n.node_key or e.node_b = n.node_key)
 
     {%- for t in device_user_types %}
     union all
@@ -132,16 +140,6 @@ findings as (
         s.linked_strong_ids
     from neighbour_stats s
     where s.linked_identifiers > {{ identity_setting('identity_max_linked_identifiers') | int }}
-),
-
-edge_counts as (
-    select node_key, count(*) as edges_dropped, sum(record_count) as records_linked
-    from (
-        select node_a as node_key, record_count from edges
-        union all
-        select node_b, record_count from edges
-    ) ends
-    group by node_key
 )
 
 select

@@ -1,7 +1,12 @@
 -- One row per move of a person from a session in one channel to their next session in another channel
 -- (person-step grain). Sessions are ordered by start; a move within one channel is not a transition.
 with sessions as (
-    select session_id, person_id, channel, started_at, ended_at
+    select
+        session_id,
+        person_id,
+        channel,
+        started_at,
+        ended_at
     from {{ ref('sessions') }}
 ),
 

@@ -4,27 +4,49 @@
 -- event_rank orders a unit's events: by time, then by the lowest step the event can fill (so different
 -- steps at the same timestamp count in step order), then by activity_id (a stable tie-break).
 with definitions as (
-    select funnel_name, count_by, entry_start, entry_end
+    select
+        funnel_name,
+        count_by,
+        entry_start,
+        entry_end
     from {{ ref('int_funnel_definitions') }}
 ),
 
 matchers as (
-    select funnel_name, step_index, activity, channel, filter_count
+    select
+        funnel_name,
+        step_index,
+        activity,
+        channel,
+        filter_count
     from {{ ref('int_funnel_step_matchers') }}
 ),
 
 filters as (
-    select funnel_name, step_index, property_key, property_value
+    select
+        funnel_name,
+        step_index,
+        property_key,
+        property_value
     from {{ ref('int_funnel_step_filters') }}
 ),
 
 activities as (
-    select activity_id, person_id, session_id, occurred_at, activity, channel, properties
+    select
+        activity_id,
+        person_id,
+        session_id,
+        occurred_at,
+        activity,
+        channel,
+        properties
     from {{ ref('int_activities_sessionized') }}
 ),
 
+-- the compiled matchers are unique per (funnel, step, activity, channel), so no event matches one step
+-- twice; properties are carried only where a filter needs them (they are wide, and sorted below)
 matched as (
-    select distinct
+    select
         m.funnel_name,
         m.step_index,
         m.filter_count,
@@ -34,11 +56,12 @@ matched as (
         a.occurred_at,
         a.activity,
         a.channel,
-        a.properties
+        case when m.filter_count > 0 then a.properties end as properties
     from activities as a
     inner join matchers as m
-        on a.activity = m.activity
-        and (m.channel is null or a.channel = m.channel)
+        on
+            a.activity = m.activity
+            and (m.channel is null or a.channel = m.channel)
 ),
 
 -- steps with property filters keep an event only when every filter holds
@@ -50,9 +73,10 @@ filter_hits as (
         count(*) as hits
     from matched as x
     inner join filters as f
-        on x.funnel_name = f.funnel_name
-        and x.step_index = f.step_index
-        and {{ json_property_by_key('x.properties', 'f.property_key') }} = f.property_value
+        on
+            x.funnel_name = f.funnel_name
+            and x.step_index = f.step_index
+            and {{ json_property_by_key('x.properties', 'f.property_key') }} = f.property_value
     where x.filter_count > 0
     group by x.funnel_name, x.step_index, x.activity_id
 ),
@@ -61,9 +85,10 @@ kept as (
     select x.*
     from matched as x
     left join filter_hits as h
-        on x.funnel_name = h.funnel_name
-        and x.step_index = h.step_index
-        and x.activity_id = h.activity_id
+        on
+            x.funnel_name = h.funnel_name
+            and x.step_index = h.step_index
+            and x.activity_id = h.activity_id
     where x.filter_count = 0 or h.hits = x.filter_count
 ),
 
@@ -87,7 +112,6 @@ select
     occurred_at,
     activity,
     channel,
-    properties,
     step_index,
     dense_rank() over (
         partition by funnel_name, unit_id order by occurred_at, lowest_step, activity_id

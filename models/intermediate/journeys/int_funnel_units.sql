@@ -8,7 +8,7 @@ with attempts as (
     select
         *,
         row_number() over (
-            partition by funnel_name, unit_id order by reached_step desc, entered_at, entry_rank
+            partition by funnel_name, unit_id order by reached_step desc, entered_at asc, entry_rank asc
         ) as preference
     from {{ ref('int_funnel_attempts') }}
 ),
@@ -45,7 +45,7 @@ select
     u.attempt_count
     {%- for k in range(1, max_steps + 1) %},
     a.step_{{ k }}_rank
-    {%- endfor %}
+{%- endfor %}
 from attempts as a
 inner join per_unit as u on a.funnel_name = u.funnel_name and a.unit_id = u.unit_id
 where a.preference = 1

@@ -3,22 +3,34 @@
 -- (and inside the attempt's window), against the trailing baseline of the var alert_baseline_days (28)
 -- days before it. The transition's own wait keeps alerts timely: a checkout outage shows the next day,
 -- not after a 14-day funnel window. Flagged by a one-sided two-proportion z-test (pooled
--- variance): p_value < var alert_alpha (0.01), with at least var alert_min_volume (30) units on the day
+-- variance): p_value < var alert_alpha (0.001), with at least var alert_min_volume (5) units on the day
 -- and in the baseline. Only days whose waits have all closed at the as-of time appear
 -- (day + 1 day + the shorter of the transition wait and the funnel window <= as-of).
 -- Ordered and strict funnels only (unordered steps have no transition order).
 with definitions as (
-    select funnel_name, window_seconds, funnel_order, step_count
+    select
+        funnel_name,
+        window_seconds,
+        funnel_order,
+        step_count
     from {{ ref('int_funnel_definitions') }}
 ),
 
 step_names as (
-    select distinct funnel_name, step_index, step_name
+    select distinct
+        funnel_name,
+        step_index,
+        step_name
     from {{ ref('int_funnel_step_matchers') }}
 ),
 
 unit_steps as (
-    select funnel_name, unit_id, step_index, reached_at, channel
+    select
+        funnel_name,
+        unit_id,
+        step_index,
+        reached_at,
+        channel
     from {{ ref('int_funnel_unit_steps') }}
 ),
 
@@ -36,9 +48,10 @@ transitions as (
     from unit_steps as cur
     inner join definitions as d on cur.funnel_name = d.funnel_name
     left join unit_steps as nxt
-        on cur.funnel_name = nxt.funnel_name
-        and cur.unit_id = nxt.unit_id
-        and nxt.step_index = cur.step_index + 1
+        on
+            cur.funnel_name = nxt.funnel_name
+            and cur.unit_id = nxt.unit_id
+            and nxt.step_index = cur.step_index + 1
     where
         d.funnel_order <> 'unordered'
         and cur.step_index < d.step_count
@@ -51,11 +64,23 @@ transitions as (
 ),
 
 daily as (
-    select funnel_name, from_step_index, channel, period_date, count(*) as units, sum(converted) as converted
+    select
+        funnel_name,
+        from_step_index,
+        channel,
+        period_date,
+        count(*) as units,
+        sum(converted) as converted
     from transitions
     group by funnel_name, from_step_index, channel, period_date
     union all
-    select funnel_name, from_step_index, '(all)' as channel, period_date, count(*), sum(converted)
+    select
+        funnel_name,
+        from_step_index,
+        '(all)' as channel,
+        period_date,
+        count(*),
+        sum(converted)
     from transitions
     group by funnel_name, from_step_index, period_date
 ),
@@ -66,7 +91,9 @@ with_baseline as (
         sum(units) over baseline_days as baseline_units,
         sum(converted) over baseline_days as baseline_converted
     from (
-        select *, {{ dbt.datediff("cast('1970-01-01' as date)", 'period_date', 'day') }} as day_number
+        select
+            *,
+            {{ dbt.datediff("cast('1970-01-01' as date)", 'period_date', 'day') }} as day_number
         from daily
     ) as numbered
     window baseline_days as (
@@ -111,10 +138,10 @@ select
     s.z_score,
     {{ normal_cdf('s.z_score') }} as p_value,
     coalesce(
-        s.units >= {{ var('alert_min_volume', 30) | int }}
-        and s.baseline_units >= {{ var('alert_min_volume', 30) | int }}
+        s.units >= {{ var('alert_min_volume', 5) | int }}
+        and s.baseline_units >= {{ var('alert_min_volume', 5) | int }}
         and s.conversion < s.baseline_conversion
-        and {{ normal_cdf('s.z_score') }} < {{ var('alert_alpha', 0.01) | float }},
+        and {{ normal_cdf('s.z_score') }} < {{ var('alert_alpha', 0.001) | float }},
         false
     ) as is_flagged
 from scored as s

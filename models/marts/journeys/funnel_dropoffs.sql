@@ -7,7 +7,10 @@ with dropped as (
 ),
 
 step_names as (
-    select distinct funnel_name, step_index, step_name
+    select distinct
+        funnel_name,
+        step_index,
+        step_name
     from {{ ref('int_funnel_step_matchers') }}
 ),
 
@@ -24,8 +27,9 @@ since as (
         ) as recency
     from dropped as d
     inner join {{ ref('int_activities_sessionized') }} as a
-        on d.person_id = a.person_id
-        and a.occurred_at > d.last_step_at
+        on
+            d.person_id = a.person_id
+            and d.last_step_at < a.occurred_at
 )
 
 select
@@ -48,10 +52,12 @@ select
     pa.may_contact_email
 from dropped as d
 left join step_names as nxt
-    on d.funnel_name = nxt.funnel_name
-    and nxt.step_index = d.furthest_step_index + 1
+    on
+        d.funnel_name = nxt.funnel_name
+        and nxt.step_index = d.furthest_step_index + 1
 left join since as s
-    on d.funnel_name = s.funnel_name
-    and d.unit_id = s.unit_id
-    and s.recency = 1
+    on
+        d.funnel_name = s.funnel_name
+        and d.unit_id = s.unit_id
+        and s.recency = 1
 left join {{ ref('int_journeys_person_attributes') }} as pa on d.person_id = pa.person_id

@@ -6,12 +6,19 @@ with progress as (
 ),
 
 step_names as (
-    select distinct funnel_name, step_index, step_name
+    select distinct
+        funnel_name,
+        step_index,
+        step_name
     from {{ ref('int_funnel_step_matchers') }}
 ),
 
 unit_steps as (
-    select funnel_name, unit_id, step_index, seconds_from_previous
+    select
+        funnel_name,
+        unit_id,
+        step_index,
+        seconds_from_previous
     from {{ ref('int_funnel_unit_steps') }}
 ),
 
@@ -31,9 +38,10 @@ grid as (
     from progress as p
     inner join step_names as s on p.funnel_name = s.funnel_name
     left join unit_steps as us
-        on p.funnel_name = us.funnel_name
-        and p.unit_id = us.unit_id
-        and s.step_index = us.step_index
+        on
+            p.funnel_name = us.funnel_name
+            and p.unit_id = us.unit_id
+            and s.step_index = us.step_index
 ),
 
 counted as (

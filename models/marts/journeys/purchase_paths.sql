@@ -3,7 +3,11 @@
 -- and at most var path_lookback_days (default 30) before it, up to and including the purchase's own
 -- session, in order, with repeats of one channel in a row collapsed ("web > email > store").
 with sessions as (
-    select session_id, person_id, channel, started_at
+    select
+        session_id,
+        person_id,
+        channel,
+        started_at
     from {{ ref('sessions') }}
 ),
 
@@ -29,11 +33,14 @@ touches as (
         s.session_id
     from purchases as p
     inner join sessions as s
-        on s.person_id = p.person_id
-        and s.started_at <= p.purchased_at
-        and s.started_at >= {{ dbt.dateadd('day', -1 * (var('path_lookback_days', 30) | int), 'p.purchased_at') }}
-        and (p.previous_purchase_at is null or s.started_at > p.previous_purchase_at
-             or s.session_id = p.purchase_session_id)
+        on
+            p.person_id = s.person_id
+            and p.purchased_at >= s.started_at
+            and s.started_at >= {{ dbt.dateadd('day', -1 * (var('path_lookback_days', 30) | int), 'p.purchased_at') }}
+            and (
+                p.previous_purchase_at is null or p.previous_purchase_at < s.started_at
+                or p.purchase_session_id = s.session_id
+            )
 ),
 
 collapsed as (
@@ -74,5 +81,5 @@ select
     persons,
     revenue,
     cast(purchases as double) / sum(purchases) over () as share_of_purchases,
-    row_number() over (order by purchases desc, channel_path) as path_rank
+    row_number() over (order by purchases desc, channel_path asc) as path_rank
 from counted

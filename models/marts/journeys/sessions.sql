@@ -26,7 +26,9 @@ select
     max(case when position_last = 1 then activity end) as last_activity,
     cast(sum(case when activity in ('purchase', 'store_purchase') then 1 else 0 end) as {{ dbt.type_bigint() }})
         as purchase_count,
-    cast(coalesce(sum(case when activity in ('purchase', 'store_purchase') then revenue end), 0)
-        as decimal(18, 2)) as revenue
+    cast(
+        coalesce(sum(case when activity in ('purchase', 'store_purchase') then revenue end), 0)
+        as decimal(18, 2)
+    ) as revenue
 from ranked
 group by session_id

@@ -5,7 +5,9 @@ with source as (
 
 renamed as (
     select
-        {{ quality_surrogate_key(['run_id', 'asset', 'partition_key', 'suite', 'expectation', 'validated_at']) }} as gate_result_id,
+        {{ quality_surrogate_key([
+            'run_id', 'asset', 'partition_key', 'suite', 'expectation', 'validated_at'
+        ]) }} as gate_result_id,
         cast(run_id as {{ dbt.type_string() }}) as run_id,
         {{ quality_utc_timestamp('validated_at') }} as validated_at,
         cast(asset as {{ dbt.type_string() }}) as asset,

@@ -5,7 +5,9 @@ with source as (
 
 renamed as (
     select
-        {{ quality_surrogate_key(['table_name', 'file_sha256', 'source_file', 'ingested_at', 'run_id']) }} as ledger_row_id,
+        {{ quality_surrogate_key([
+            'table_name', 'file_sha256', 'source_file', 'ingested_at', 'run_id'
+        ]) }} as ledger_row_id,
         cast(table_name as {{ dbt.type_string() }}) as table_name,
         cast(landing_date as date) as landing_date,
         cast(source_file as {{ dbt.type_string() }}) as source_file,

@@ -1,0 +1,65 @@
+"""Alert precision / recall against planted incidents (a synthetic dropoff_alerts table, no dbt)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from orchestration.funnels.evaluate_alerts import evaluate
+
+COLUMNS = (
+    "funnel_name varchar, from_step_name varchar, to_step_name varchar, channel varchar, period_date date,"
+    " units bigint, conversion double, baseline_conversion double, p_value double, is_flagged boolean"
+)
+
+
+def build(tmp_path, alerts, incidents=True):
+    db = tmp_path / "build.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema journeys")
+    con.execute(f"create table journeys.dropoff_alerts ({COLUMNS})")
+    for day, channel, to_step, flagged in alerts:
+        con.execute(
+            "insert into journeys.dropoff_alerts values ('first_purchase', 'checkout', ?, ?, ?, 10, 0.1, 0.7, ?, ?)",
+            [to_step, channel, dt.date.fromisoformat(day), 0.0001 if flagged else 0.5, flagged],
+        )
+    con.close()
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    if incidents:
+        (truth / "incidents.csv").write_text(
+            "incident,channel,step,start_date,end_date\napp_checkout,app,purchase,2026-10-15,2026-10-17\n"
+        )
+    return truth, db
+
+
+def test_precision_and_recall(tmp_path):
+    truth, db = build(
+        tmp_path,
+        [
+            ("2026-10-14", "app", "purchase", False),
+            ("2026-10-15", "app", "purchase", True),  # true positive
+            ("2026-10-15", "(all)", "purchase", True),  # true positive: (all) includes app
+            ("2026-10-16", "app", "purchase", False),  # judged, missed
+            ("2026-10-16", "web", "purchase", True),  # wrong channel: false positive
+            ("2026-10-20", "app", "purchase", True),  # outside the incident: false positive
+            ("2026-10-15", "app", "checkout", True),  # wrong step: false positive
+        ],
+    )
+    result = evaluate(truth, db)
+    assert result["alerts_flagged"] == 5
+    assert result["true_positive_alerts"] == 2
+    assert result["precision"] == pytest.approx(2 / 5)
+    # 10-17 has no row for app/purchase (not judged); 10-15 detected, 10-16 missed
+    assert result["incident_days_judged"] == 2
+    assert result["incident_days_detected"] == 1
+    assert result["recall"] == pytest.approx(0.5)
+
+
+def test_no_incidents_and_no_alerts(tmp_path):
+    truth, db = build(tmp_path, [("2026-10-14", "app", "purchase", False)], incidents=False)
+    result = evaluate(truth, db)
+    assert result["incidents"] == 0 and result["alerts_flagged"] == 0
+    assert result["precision"] is None and result["recall"] is None
