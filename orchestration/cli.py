@@ -1,10 +1,12 @@
 """`omni`: the command line for analytics engineers and schedulers.
 
-  omni run [--start D] [--end D]   demo exports if the landing folder is empty, ingest every landing day
-                                   (one Dagster run), build the warehouse (dbt, gates, publish), summary
-  omni day YYYY-MM-DD               ingest one day, then build the warehouse
-  omni backfill START END           ingest a date range as one run, then build the warehouse
-  omni today                        ingest today's partition (in OMNI_TIMEZONE), then build
+  omni run [--start D] [--end D] [--full-refresh]
+                                   demo exports if the landing folder is empty, then ONE Dagster run of
+                                   daily_job over every landing day: ingest, dbt build, gates, publish
+  omni day YYYY-MM-DD               one landing day: ingest it, build incrementally, gate, publish
+  omni backfill START END [--full-refresh]
+                                   a date range as one Dagster run (one dbt build over the range)
+  omni today                        today's partition (in OMNI_TIMEZONE), incrementally
   omni demo [--persons N ...]       write demo exports into the landing folder
   omni summary                      print the summary of what is in the lake and the serving database
   omni evaluate-identity            pairwise precision / recall of person_identifiers against the truth
@@ -20,10 +22,12 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from orchestration.config import DBT_PROJECT_DIR, Paths, dbt_env, get_paths
+from orchestration.funnels.definitions import FunnelDefinitionError
 
 
 class CommandError(RuntimeError):
@@ -37,9 +41,12 @@ def _prepare_environment(paths: Paths) -> None:
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     (paths.dagster_home / "dagster.yaml").touch()
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    from orchestration.funnels.compile import compile_funnels
     from orchestration.lake_layout import ensure_schema_stubs
 
     ensure_schema_stubs(paths)
+    # dbt's funnel_config source must exist before dbt parses or builds; invalid YAML stops us here.
+    compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
 
 
 def dbt_parse(paths: Paths) -> None:
@@ -83,39 +90,46 @@ def generate_demo_if_empty(paths: Paths, args: argparse.Namespace) -> dict | Non
     )
 
 
+# Dagster's console logger at INFO: step starts/ends and our messages, not every event.
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def _instance():
     from dagster import DagsterInstance
 
     return DagsterInstance.get()
 
 
-def ingest(start: date, end: date) -> None:
-    """One Dagster run over the partition range (the ingestion assets use a single-run backfill policy)."""
+def run_daily(start: date, end: date, full_refresh: bool = False) -> None:
+    """One Dagster run of daily_job over the partition range: ingestion, dbt build, gates, publish.
+
+    Every partitioned asset has a single-run backfill policy, so a range is one run and one `dbt build`
+    (with vars min_date/max_date); incremental models reprocess the range widened by var lookback_days.
+    """
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def("ingestion_job")
+    job = defs.resolve_job_def("daily_job")
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
     }
-    print(f"Ingesting landing days {start} .. {end} (Dagster run) ...", flush=True)
-    result = job.execute_in_process(instance=_instance(), tags=tags, raise_on_error=False)
-    if not result.success:
-        raise CommandError(f"ingestion run {result.run_id} failed; see `make dev` for the run's logs")
-
-
-def build_warehouse() -> None:
-    from orchestration.definitions import defs
-
-    print("Building the warehouse: dbt build, quality gates, publish (Dagster run) ...", flush=True)
-    result = defs.resolve_job_def("warehouse_job").execute_in_process(instance=_instance(), raise_on_error=False)
+    run_config = dict(RUN_CONFIG)
+    if full_refresh:
+        run_config["ops"] = {"warehouse_dbt_models": {"config": {"full_refresh": True}}}
+    what = f"{start}" if start == end else f"{start} .. {end}"
+    print(
+        f"Landing days {what}: ingest, dbt build{' --full-refresh' if full_refresh else ''}, gates, publish "
+        "(one Dagster run) ...",
+        flush=True,
+    )
+    result = job.execute_in_process(instance=_instance(), tags=tags, raise_on_error=False, run_config=run_config)
     if not result.success:
         failures = [
             f"  {e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]
-        raise CommandError(f"warehouse run {result.run_id} failed:\n" + "\n".join(failures))
+        raise CommandError(f"run {result.run_id} failed:\n" + "\n".join(failures))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -129,25 +143,27 @@ def run(args: argparse.Namespace) -> None:
     start = date.fromisoformat(args.start) if args.start else days[0]
     end = date.fromisoformat(args.end) if args.end else days[-1]
     dbt_parse(paths)
-    ingest(start, end)
-    build_warehouse()
+    run_daily(start, end, full_refresh=args.full_refresh)
     from orchestration.summary import print_summary
 
     print_summary(paths, demo=demo_summary, seconds=time.monotonic() - t0)
 
 
-def run_range(start: date, end: date) -> None:
+def run_range(start: date, end: date, full_refresh: bool = False) -> None:
+    if end < start:
+        raise CommandError(f"backfill range ends ({end}) before it starts ({start})")
     paths = get_paths()
     _prepare_environment(paths)
     dbt_parse(paths)
-    ingest(start, end)
-    build_warehouse()
+    run_daily(start, end, full_refresh=full_refresh)
     from orchestration.summary import print_summary
 
     print_summary(paths)
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Dagster flags features we rely on (single-run backfills, partitioned checks) as beta/preview.
+    warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
     from orchestration.demo import DEFAULT_DAYS, DEFAULT_PERSONS, DEFAULT_SEED, DEFAULT_START
 
     parser = argparse.ArgumentParser(prog="omni", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -163,12 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     p_run = sub.add_parser("run", help="demo if empty, ingest every landing day, build, summary")
     p_run.add_argument("--start", help="first landing day to ingest (default: the earliest present)")
     p_run.add_argument("--end", help="last landing day to ingest (default: the latest present)")
+    p_run.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     demo_options(p_run)
     p_day = sub.add_parser("day", help="ingest one landing day, then build")
     p_day.add_argument("day")
     p_back = sub.add_parser("backfill", help="ingest a date range as one run, then build")
     p_back.add_argument("start")
     p_back.add_argument("end")
+    p_back.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     sub.add_parser("today", help="ingest today's landing day, then build")
     p_demo = sub.add_parser("demo", help="write demo exports into the landing folder")
     demo_options(p_demo)
@@ -183,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             d = date.fromisoformat(args.day)
             run_range(d, d)
         elif args.command == "backfill":
-            run_range(date.fromisoformat(args.start), date.fromisoformat(args.end))
+            run_range(date.fromisoformat(args.start), date.fromisoformat(args.end), full_refresh=args.full_refresh)
         elif args.command == "today":
             tz = ZoneInfo(os.environ.get("OMNI_TIMEZONE", "Europe/Copenhagen"))
             today = datetime.now(tz).date()
@@ -213,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
             print_identity_evaluation(get_paths())
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except FunnelDefinitionError as exc:
+        print(f"error: invalid funnel definitions:\n{exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dagster_defs.dbt import build_dbt_assets, dbt_resource, last_run_results_path
+from orchestration.dagster_defs.funnels import funnel_config
 from orchestration.dagster_defs.ingestion import ingestion_assets
-from orchestration.dagster_defs.jobs import ingestion_job, warehouse_job
+from orchestration.dagster_defs.jobs import daily_job, ingestion_job
 from orchestration.dagster_defs.partitions import daily_partitions
-from orchestration.dagster_defs.schedules import (
-    build_warehouse_after_ingestion,
-    daily_ingestion_schedule,
-    landing_files_sensor,
-)
+from orchestration.dagster_defs.schedules import daily_ingestion_schedule, landing_files_sensor
 from orchestration.quality.dagster_checks import publish_asset, raw_asset_checks
 
 dbt_models = build_dbt_assets()
@@ -22,10 +19,10 @@ serving = publish_asset(
 )
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, dbt_models, serving],
+    assets=[*ingestion_assets, funnel_config, dbt_models, serving],
     asset_checks=raw_asset_checks(partitions_def=daily_partitions),
-    jobs=[ingestion_job, warehouse_job],
+    jobs=[daily_job, ingestion_job],
     schedules=[daily_ingestion_schedule],
-    sensors=[landing_files_sensor, build_warehouse_after_ingestion],
+    sensors=[landing_files_sensor],
     resources={"dbt": dbt_resource()},
 )

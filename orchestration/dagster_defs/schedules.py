@@ -1,5 +1,5 @@
-"""When things run: a daily schedule, a sensor for new landing files, and the warehouse build after
-every successful ingestion run."""
+"""When things run: a daily schedule at a configurable time and timezone, and a sensor for new landing
+files. Both request partitions of `daily_job` (ingest, build, gates, publish for that landing day)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,43 @@ import hashlib
 import json
 import os
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration.config import get_paths
-from orchestration.dagster_defs.jobs import ingestion_job, warehouse_job
+from orchestration.dagster_defs.jobs import daily_job
+from orchestration.dagster_defs.partitions import TIMEZONE, daily_partitions
 from orchestration.sources import TABLES
 
 DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-daily_ingestion_schedule = dg.build_schedule_from_partitioned_job(
-    ingestion_job,
-    hour_of_day=int(os.environ.get("OMNI_SCHEDULE_HOUR", "6")),
-    minute_of_hour=int(os.environ.get("OMNI_SCHEDULE_MINUTE", "0")),
+SCHEDULE_HOUR = int(os.environ.get("OMNI_SCHEDULE_HOUR", "6"))
+SCHEDULE_MINUTE = int(os.environ.get("OMNI_SCHEDULE_MINUTE", "0"))
+# Which landing day a tick builds: 1 = yesterday's folder (the exports of a day land overnight).
+SCHEDULE_DAY_OFFSET = int(os.environ.get("OMNI_SCHEDULE_DAY_OFFSET", "1"))
+
+
+def scheduled_partition_key(tick: datetime) -> str:
+    """The landing day a tick at `tick` (in TIMEZONE) builds."""
+    return (tick.date() - timedelta(days=SCHEDULE_DAY_OFFSET)).isoformat()
+
+
+@dg.schedule(
+    job=daily_job,
+    cron_schedule=f"{SCHEDULE_MINUTE} {SCHEDULE_HOUR} * * *",
+    execution_timezone=TIMEZONE,
     name="daily_ingestion_schedule",
-    description="Every morning: ingest yesterday's landing folders (timezone: OMNI_TIMEZONE).",
+    description="Every day at OMNI_SCHEDULE_HOUR:OMNI_SCHEDULE_MINUTE in OMNI_TIMEZONE: ingest the landing day "
+    "OMNI_SCHEDULE_DAY_OFFSET days back (default yesterday), build incrementally, gate and publish.",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
 )
+def daily_ingestion_schedule(context: dg.ScheduleEvaluationContext):
+    key = scheduled_partition_key(context.scheduled_execution_time)
+    if key not in daily_partitions.get_partition_keys():
+        return dg.SkipReason(f"{key} is before OMNI_START_DATE")
+    return dg.RunRequest(run_key=f"scheduled:{key}", partition_key=key)
 
 
 def landing_signatures(landing: Path) -> dict[str, str]:
@@ -43,25 +63,13 @@ def landing_signatures(landing: Path) -> dict[str, str]:
     return {day: hashlib.sha256("\n".join(sorted(v)).encode()).hexdigest()[:16] for day, v in per_day.items()}
 
 
-@dg.sensor(job=ingestion_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(job=daily_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_files_sensor(context: dg.SensorEvaluationContext):
-    """Requests an ingestion run for every landing day whose files changed since the last tick."""
+    """Requests a daily_job run for every landing day whose files changed since the last tick."""
     seen = json.loads(context.cursor) if context.cursor else {}
     current = landing_signatures(get_paths().landing)
-    partitions = set(ingestion_job.partitions_def.get_partition_keys())
+    partitions = set(daily_partitions.get_partition_keys())
     for day, sig in sorted(current.items()):
         if seen.get(day) != sig and day in partitions:
             yield dg.RunRequest(run_key=f"{day}:{sig}", partition_key=day)
     context.update_cursor(json.dumps(current))
-
-
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[ingestion_job],
-    request_job=warehouse_job,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    name="build_warehouse_after_ingestion",
-)
-def build_warehouse_after_ingestion(context: dg.RunStatusSensorContext):
-    """dbt, the gates and publishing are unpartitioned: one build after each successful ingestion."""
-    return dg.RunRequest(run_key=context.dagster_run.run_id)

@@ -8,9 +8,11 @@
 {%- endfor -%}
 {%- set records = [
     ('stg_ga4__events', 'ga4_events', 'event_id', 'occurred_at',
-        [('ga_client_id', 'ga_client_id'), ('app_instance_id', 'app_instance_id'), ('site_user_id', 'site_user_id')]),
+        [('ga_client_id', 'ga_client_id'), ('app_instance_id', 'app_instance_id'), ('site_user_id', 'site_user_id'),
+         ('esp_member_id', 'esp_member_id'), ('order_ref', 'order_ref')]),
     ('stg_shopify__orders', 'shopify_orders', 'order_id', 'ordered_at',
-        [('email', 'email'), ('phone', 'phone'), ('phone', 'billing_phone'), ('phone', 'shipping_phone')]),
+        [('order_ref', 'order_ref'), ('email', 'email'), ('phone', 'phone'), ('phone', 'billing_phone'),
+         ('phone', 'shipping_phone')]),
     ('stg_mailchimp__members', 'mailchimp_audience', 'email', 'coalesce(confirm_at, optin_at, last_changed_at)',
         [('email', 'email'), ('phone', 'phone'), ('esp_member_id', 'esp_member_id')]),
     ('stg_mailchimp__activity', 'mailchimp_activity', 'email_activity_id', 'occurred_at',

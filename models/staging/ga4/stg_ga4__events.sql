@@ -1,3 +1,5 @@
+{%- set page_location = ga4_param('params', 'page_location') -%}
+
 with
 
 source as (
@@ -58,6 +60,10 @@ renamed as (
         {{ normalize_id(ga4_param('params', 'ga_session_id')) }} as ga_session_id,
         {{ dbt.safe_cast(ga4_param('params', 'ga_session_number'), 'integer') }} as ga_session_number,
         {{ ga4_param('params', 'page_location') }} as page_location,
+        -- Mailchimp appends mc_cid (campaign) and mc_eid (the member's EUID) to the links it tracks
+        -- (regexp_extract(text, pattern, group) has one signature on DuckDB and Spark)
+        {{ normalize_id("regexp_extract(" ~ page_location ~ ", '[?&]mc_cid=([^&#]*)', 1)") }} as email_campaign_id,
+        {{ normalize_id("regexp_extract(" ~ page_location ~ ", '[?&]mc_eid=([^&#]*)', 1)") }} as esp_member_id,
         {{ ga4_param('params', 'page_title') }} as page_title,
         {{ ga4_param('params', 'page_referrer') }} as page_referrer,
         {{ ga4_param('params', 'search_term') }} as search_term,
@@ -81,6 +87,19 @@ renamed as (
         _ingested_at as ingested_at
     from parsed
 
+),
+
+final as (
+
+    select
+        *,
+        -- the order the purchase event reports: identifier type `order_ref`, the Shopify order name
+        -- without its '#' (the shop sends `#1001` or `1001` depending on the tagging)
+        case
+            when event_name = 'purchase' then {{ normalize_id("ltrim(transaction_id, '#')") }}
+        end as order_ref
+    from renamed
+
 )
 
-select * from renamed
+select * from final

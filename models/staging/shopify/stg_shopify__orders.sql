@@ -30,6 +30,9 @@ renamed as (
     select
         first_rows.order_name as order_id,
         {{ normalize_id('first_rows.id') }} as shopify_order_id,
+        -- identifier type `order_ref`: the order name without '#', as GA4's ecommerce.transaction_id
+        -- reports it for orders placed on the web store or in the app
+        {{ normalize_id("ltrim(trim(first_rows.order_name), '#')") }} as order_ref,
         {{ normalize_email('first_rows.email') }} as email,
         {{ normalize_phone('first_rows.phone') }} as phone,
         {{ normalize_phone('first_rows.billing_phone') }} as billing_phone,
