@@ -31,6 +31,8 @@ class Extra:
     source: np.ndarray
     medium: np.ndarray
     campaign: np.ndarray
+    # query string the tracked link appends to the landing page (Mailchimp: utm_*, mc_cid, mc_eid)
+    link_query: np.ndarray | None = None
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Ctx:
     device_sessions: np.ndarray = field(default=None)  # ga_session_number so far
     extra: dict = field(default_factory=lambda: defaultdict(list))  # day -> [Extra]
     purchases: dict = field(default_factory=lambda: defaultdict(list))  # day -> [(persons, utc, channel)]
+    new_accounts: dict = field(default_factory=lambda: defaultdict(list))  # day -> [(persons, utc)]
     _day_starts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -62,6 +65,14 @@ class Ctx:
         self.device_user = np.full(len(self.pop.device_value), -1, dtype=np.int64)
         self.device_sessions = self.rng.integers(0, 30, len(self.pop.device_value))
         self.device_sessions[self.pop.device_first_seen == 0] = 0
+        # logins before the run: an installed app stays logged in (it requires an account), and about
+        # half of the account holders' browsers remember them ("stay logged in")
+        pop = self.pop
+        holder = pop.has_account[pop.slot_person]
+        installed = pop.device_first_seen[pop.slot_device] > 0
+        remembered = np.where(pop.slot_platform == "WEB", self.rng.random(len(pop.slot_person)) < 0.5, installed)
+        s = np.flatnonzero(holder & remembered)[::-1]  # a shared device remembers its first slot's person
+        self.device_user[pop.slot_device[s]] = pop.slot_person[s]
 
     def date(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=day)

@@ -12,6 +12,7 @@ from tqdm import tqdm
 from orchestration.demo.context import Ctx
 from orchestration.demo.incidents import parse_incident
 from orchestration.demo.population import build_population
+from orchestration.demo.sim_accounts import simulate_accounts
 from orchestration.demo.sim_email import Mailchimp
 from orchestration.demo.sim_loyalty import simulate_loyalty
 from orchestration.demo.sim_push import simulate_push
@@ -63,6 +64,7 @@ def generate(
             simulate_push(ctx, day)
             mailchimp.simulate(day)
             simulate_visits(ctx, day)
+            simulate_accounts(ctx, day)
             buyers = simulate_store(ctx, day)
             simulate_loyalty(ctx, day, buyers)
             simulate_service(ctx, day)

@@ -40,8 +40,10 @@ class Population:
     region: np.ndarray
     birth_date: np.ndarray
     propensity: np.ndarray  # relative activity level
-    site_user_id: np.ndarray
-    has_account: np.ndarray
+    site_user_id: np.ndarray  # webshop login id (GA4 user_id)
+    has_account: np.ndarray  # webshop account (mutated: guests create one at checkout)
+    customer_id: np.ndarray  # webshop customer id of the account
+    account_phone: np.ndarray  # the account holds the phone number (mutated: added later)
     loyalty_id: np.ndarray
     is_member: np.ndarray  # current membership state (mutated by the simulation)
     member_joined: np.ndarray  # epoch seconds of joining (0 when not a member)
@@ -141,7 +143,9 @@ def build_population(rng: np.random.Generator, n: int, start: dt.date) -> Popula
         city=city, postcode=postcode, region=region,
         birth_date=birth.astype(str), propensity=rng.lognormal(0.0, 0.8, n),
         site_user_id=(1_000_000 + unique_ints(rng, n, 9_000_000)).astype(str),
-        has_account=has_email & (rng.random(n) < 0.6),
+        has_account=np.zeros(n, dtype=bool),  # set below, once devices are known
+        customer_id=(7_000_000_000_000 + unique_ints(rng, n, 999_999_999_999)).astype(str),
+        account_phone=has_phone & (rng.random(n) < 0.5),
         loyalty_id=cat("70", digits(unique_ints(rng, n, 100_000_000), 8)),
         is_member=member, member_joined=joined,
         pos_customer_id=random_chars(rng, n, 26, np.frombuffer(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", np.uint8)),
@@ -152,15 +156,19 @@ def build_population(rng: np.random.Generator, n: int, start: dt.date) -> Popula
         esp_status=esp_status, esp_optin=np.where(esp_status > 0, t0 - rng.integers(86400, 86400 * 1500, n), 0),
         leid=leid.astype(str), euid=random_chars(rng, n, 10, HEX), member_hash=member_hash,
         push_consent=rng.random(n) < 0.6,
-        **_devices(rng, n, household, t0),
+        **_devices(rng, n, household, t0, has_email),
     )  # fmt: skip
+    # a login-heavy shop: club members log in with their webshop account, the app requires an account,
+    # and most other e-mail holders have one too (an account needs an e-mail address)
+    uses_app = (pop.app_slots >= 0).any(axis=1)
+    pop.has_account = has_email & (member | uses_app | (rng.random(n) < 0.75))
     return pop
 
 
-def _devices(rng: np.random.Generator, n: int, household: np.ndarray, t0: int) -> dict:
+def _devices(rng: np.random.Generator, n: int, household: np.ndarray, t0: int, has_email: np.ndarray) -> dict:
     """Web cookies (1-3 per person), a phone app for some, a family tablet shared by two members."""
     n_web = rng.choice([1, 2, 3], size=n, p=[0.55, 0.3, 0.15])
-    has_app = rng.random(n) < 0.45
+    has_app = (rng.random(n) < 0.45) & has_email  # the app requires an account, an account an e-mail
     app_os = np.where(rng.random(n) < 0.55, "ANDROID", "IOS")
     # shared tablet: the first two members of 15% of multi-person households
     hh_start = np.r_[True, household[1:] != household[:-1]]

@@ -48,6 +48,7 @@ def order_rows(ctx: Ctx, day: int, person, utc, is_app, names, line_order, line_
     phones = [np.where(junk_phone, JUNK_PHONE, phone_variants(rng, country, pop.phone_national[person]))
               for _ in range(3)]  # fmt: skip
     ctx.truth.mark("email", person, email_ok)
+    ctx.truth.add_orders(names, person)
     ctx.truth.mark("phone", person, ~junk_phone & (bill_phone_on | phone_on | ship_phone_on))
 
     name = cat(pop.first_name[person], " ", pop.last_name[person])

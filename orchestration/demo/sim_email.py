@@ -95,14 +95,19 @@ class Mailchimp:
         cleaned = r[hard]
         pop.esp_status[cleaned] = 3
         self.end_time[cleaned], self.end_campaign[cleaned], self.changed[cleaned] = send[hard], cid, send[hard]
-        # clicks bring people to the shop: web, or the app when they have it
+        # clicks bring people to the shop: web, or the app when they have it; Mailchimp's link tracking
+        # appends the campaign (mc_cid) and the member's EUID (mc_eid) to the landing page
         cl = clicked & (ctx.day_of(click_t) < ctx.days)
+        slug = title.lower().replace(" ", "_")
         for dd in np.unique(ctx.day_of(click_t[cl])):
             sel = cl & (ctx.day_of(click_t) == dd)
             n = int(sel.sum())
+            query = np.char.add(f"utm_source=mailchimp&utm_medium=email&utm_campaign={slug}&mc_cid={cid}&mc_eid=",
+                                pop.euid[r[sel]])  # fmt: skip
             ctx.extra[int(dd)].append(Extra(
                 person=r[sel], utc=click_t[sel] + 2, platform=np.where(rng.random(n) < 0.4, "APP", "WEB"),
-                source=np.full(n, "mailchimp"), medium=np.full(n, "email"), campaign=np.full(n, title)))  # fmt: skip
+                source=np.full(n, "mailchimp"), medium=np.full(n, "email"), campaign=np.full(n, title),
+                link_query=query))  # fmt: skip
 
     def _activity(self, day, action, cid, title, who, when, hard) -> None:
         ctx, rng = self.ctx, self.ctx.rng

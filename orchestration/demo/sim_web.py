@@ -65,7 +65,7 @@ def simulate_visits(ctx: Ctx, day: int) -> None:
     want_app = has_app & (rng.random(m0) < 0.55)
     parts = dict(person=[person], utc=[ctx.times_in_day(day, m0)], app=[want_app],
                  source=[np.array([s for s, _ in ORGANIC])[src_i]], medium=[np.array([m for _, m in ORGANIC])[src_i]],
-                 campaign=[np.full(m0, "")], caused=[np.zeros(m0, bool)])  # fmt: skip
+                 campaign=[np.full(m0, "")], caused=[np.zeros(m0, bool)], query=[np.full(m0, "")])  # fmt: skip
     for ex in ctx.extra.pop(day, []):
         parts["person"].append(ex.person)
         parts["utc"].append(ex.utc)
@@ -74,6 +74,7 @@ def simulate_visits(ctx: Ctx, day: int) -> None:
         parts["medium"].append(ex.medium)
         parts["campaign"].append(ex.campaign)
         parts["caused"].append(np.ones(len(ex.person), bool))
+        parts["query"].append(np.full(len(ex.person), "") if ex.link_query is None else ex.link_query)
     s = {key: np.concatenate(v) for key, v in parts.items()}
     order = np.argsort(s["utc"], kind="stable")
     s = {key: v[order] for key, v in s.items()}
@@ -105,7 +106,18 @@ def simulate_visits(ctx: Ctx, day: int) -> None:
     quick_add = carted & (u[:, 4] < 0.12)  # added from a listing without a product view
     logged = ctx.device_user[dev] == person
     account = pop.has_account[person]
-    login = account & ~logged & ((checkout & (rng.random(m) < 0.85)) | (rng.random(m) < 0.08))
+    # the app asks for the account on a device it does not know; on the web member prices, the wish list
+    # and checkout ask for it
+    u_login = rng.random((m, 2))
+    login = account & ~logged & (is_app | (checkout & (u_login[:, 0] < 0.85)) | (u_login[:, 1] < 0.3))
+    # a guest at checkout creates an account now and then (an e-mail address is needed)
+    cand = np.flatnonzero(~account & pop.has_email[person] & checkout & (rng.random(m) < 0.25))
+    signup = np.zeros(m, bool)
+    signup[cand[np.unique(person[cand], return_index=True)[1]]] = True  # once per person and day
+    if signup.any():
+        pop.has_account[person[signup]] = True
+        ctx.new_accounts[day].append((person[signup], utc[signup]))
+        login |= signup
 
     counts = np.zeros((m, len(STEPS)), dtype=np.int64)
     counts[:, 0] = first_open
@@ -183,6 +195,7 @@ _STEP_PATH_CODE = np.array([PATHS.index(p) for p in STEP_PATH])
 _PAGE_CODE = np.array([PATHS.index(p) for p in PAGES])
 _PRODUCT_PATH_CODE = np.array([PATHS.index(f"/produkt/{s.lower()}") for s in PRODUCT_SKU])
 _SEARCH_PATH_CODE = np.array([PATHS.index(f"/soeg?q={t}") for t in SEARCH_TERMS])
+_EMAIL_LANDING_CODE = PATHS.index("/nyheder")
 PAGE_LOCATION = np.array([catalog.SITE + p for p in PATHS])
 SCREEN = np.array(["Produkt" if p == "" else p for p in PATHS])
 
@@ -230,6 +243,15 @@ def _ga4(ctx, day, s, slot, dev, platform, snum, logged_all, login, ev_s, ev_ste
     path = np.where(is_item, _PRODUCT_PATH_CODE[prod], path)
     term = rng.integers(0, len(SEARCH_TERMS), n_ev)
     path = np.where(ev_step == 3, _SEARCH_PATH_CODE[term], path)
+    # a tracked e-mail link lands on its page with the link's query (utm_*, mc_cid, mc_eid) appended
+    first_view = (ev_step == 2) & np.r_[True, (ev_s[1:] != ev_s[:-1]) | (ev_step[:-1] != 2)]
+    landed = np.flatnonzero(first_view & web & (s["query"][ev_s] != ""))
+    path[landed] = _EMAIL_LANDING_CODE
+    location = np.concatenate([PAGE_LOCATION, np.char.add(PAGE_LOCATION[_EMAIL_LANDING_CODE] + "?",
+                                                          s["query"][ev_s[landed]].astype(str))])
+    loc_code = path.copy()
+    loc_code[landed] = len(PAGE_LOCATION) + np.arange(len(landed))
+    ctx.truth.mark("esp_member_id", p[landed])
     first_in_session = np.r_[True, ev_s[1:] != ev_s[:-1]]
     eng_ms = rng.integers(50, 60_000, n_ev)
     bundle = rng.integers(1_000_000_000, 2_000_000_000, n_ev)
@@ -243,7 +265,7 @@ def _ga4(ctx, day, s, slot, dev, platform, snum, logged_all, login, ev_s, ev_ste
         "sess": ev_s,
         "event_name": _dict(ev_step, STEPS),
         "eng_ms": eng_ms,
-        "page_location": _dict(path, PAGE_LOCATION, web),
+        "page_location": _dict(loc_code, location, web),
         "screen": _dict(path, SCREEN, ~web),
         "search_term": _dict(term, SEARCH_TERMS, ev_step == 3),
         "transaction_id": _sparse(np.char.add("#", np.r_[names, 0].astype(str))[ev_order], is_purchase),

@@ -30,6 +30,7 @@ DAILY_FILES = {
     "zendesk_tickets": "tickets-{d:%Y-%m-%d}.csv",
     "delighted_responses": "responses_{d:%Y%m%d}.jsonl",
     "canonical_events": "push_events_{d:%Y%m%d}.csv",
+    "canonical_identifier_links": "webshop_accounts_{d:%Y%m%d}.csv",
 }
 GA4_CHUNK_ROWS = 32_000  # events rendered at a time: bounds memory (a GA4 line is about 2 KB)
 

@@ -11,7 +11,7 @@ from orchestration.demo import catalog
 from orchestration.demo.population import Population
 from orchestration.demo.strs import cat, digits
 
-PERSON_TYPES = ("email", "phone", "loyalty_id", "site_user_id", "pos_customer_id", "esp_member_id",
+PERSON_TYPES = ("email", "phone", "customer_id", "loyalty_id", "site_user_id", "pos_customer_id", "esp_member_id",
                 "service_requester_id")  # fmt: skip
 
 
@@ -23,6 +23,7 @@ class Truth:
         self.person = {t: np.zeros(pop.n, dtype=bool) for t in PERSON_TYPES}
         self.slot = np.zeros(len(pop.slot_person), dtype=bool)
         self.card = np.zeros((pop.n, len(catalog.STORES)), dtype=bool)
+        self.orders: list[tuple[np.ndarray, np.ndarray]] = []  # (order numbers, persons) of online orders
 
     def mark(self, kind: str, persons: np.ndarray, mask: np.ndarray | None = None) -> None:
         persons = np.asarray(persons, dtype=np.int64)
@@ -34,10 +35,14 @@ class Truth:
     def mark_cards(self, persons: np.ndarray, stores: np.ndarray) -> None:
         self.card[np.asarray(persons, dtype=np.int64), np.asarray(stores, dtype=np.int64)] = True
 
+    def add_orders(self, numbers: np.ndarray, persons: np.ndarray) -> None:
+        """Online orders: their reference (`order_ref`, the order name without '#') belongs to the buyer."""
+        self.orders.append((np.asarray(numbers, dtype=np.int64), np.asarray(persons, dtype=np.int64)))
+
     def table(self) -> pa.Table:
         p = self.pop
         values = {
-            "email": p.email, "phone": p.phone_e164, "loyalty_id": p.loyalty_id,
+            "email": p.email, "phone": p.phone_e164, "customer_id": p.customer_id, "loyalty_id": p.loyalty_id,
             "site_user_id": p.site_user_id, "pos_customer_id": p.pos_customer_id, "esp_member_id": p.euid,
             "service_requester_id": p.requester_id,
         }  # fmt: skip
@@ -57,6 +62,11 @@ class Truth:
         types.append(np.full(len(cp), "card_fingerprint"))
         vals.append(cat(np.strings.lower(p.card_brand[cp]), ":", p.card_suffix[cp], ":", loc[cs]))
         persons.append(cp)
+        if self.orders:
+            numbers = np.concatenate([o[0] for o in self.orders])
+            types.append(np.full(len(numbers), "order_ref"))
+            vals.append(numbers.astype(str))
+            persons.append(np.concatenate([o[1] for o in self.orders]))
         person = np.concatenate(persons)
         t = pa.table({
             "identifier_type": np.concatenate(types).astype(str),

@@ -29,59 +29,67 @@ orders as (
 
 ),
 
-per_person as (
+order_days as (
 
+    -- one row per person and order day (refund-only days included for revenue): the only grouping
+    -- at a finer grain than the person, and only over order rows
     select
         person_id,
+        order_date,
         sum(case when activity = 'purchase' then 1 else 0 end) as online_orders,
         sum(case when activity = 'store_purchase' then 1 else 0 end) as store_orders,
         -- gross order value (refunds excluded) is what average order value is taken over
         sum(case when activity = 'purchase' then revenue else 0 end) as online_order_value,
         sum(case when activity = 'store_purchase' then revenue else 0 end) as store_order_value,
         -- net revenue: store refunds carry negative revenue
-        sum(case when channel_group = 'online' then revenue else 0 end) as online_revenue,
         sum(case when channel_group = 'store' then revenue else 0 end) as store_revenue,
         min(case when activity != 'store_refund' then occurred_at end) as first_order_at,
-        max(case when activity != 'store_refund' then occurred_at end) as last_order_at
+        max(case when activity != 'store_refund' then occurred_at end) as last_order_at,
+        -- the day's purchase value: BG/NBD counts purchase days, Gamma-Gamma averages their value
+        sum(case when activity != 'store_refund' then revenue end) as day_value
     from orders
-    group by person_id
-
-),
-
-purchase_days as (
-
-    select
-        person_id,
-        order_date,
-        sum(revenue) as day_value
-    from orders
-    where activity != 'store_refund'
     group by person_id, order_date
 
 ),
 
-numbered_days as (
+per_person as (
 
     select
-        *,
-        min(order_date) over (partition by person_id) as first_order_date
-    from purchase_days
+        person_id,
+        sum(online_orders) as online_orders,
+        sum(store_orders) as store_orders,
+        sum(online_order_value) as online_order_value,
+        sum(store_order_value) as store_order_value,
+        sum(online_order_value) as online_revenue,
+        sum(store_revenue) as store_revenue,
+        min(first_order_at) as first_order_at,
+        max(last_order_at) as last_order_at,
+        -- purchase days are the days with an order (not a refund alone)
+        count(first_order_at) - 1 as frequency,
+        min(case when first_order_at is not null then order_date end) as first_order_date,
+        max(case when first_order_at is not null then order_date end) as last_order_date,
+        sum(day_value) as purchase_days_value,
+        min_by(day_value, case when first_order_at is not null then order_date end) as first_day_value
+    from order_days
+    group by person_id
+    -- a person with refunds only has no purchase day: not a buyer
+    having count(first_order_at) > 0
 
 ),
 
 clv_summary as (
 
     select
-        numbered_days.person_id,
-        count(*) - 1 as frequency,
-        {{ dbt.datediff('min(numbered_days.order_date)', 'max(numbered_days.order_date)', 'day') }} as recency_days,
-        {{ dbt.datediff('min(numbered_days.order_date)', 'max(as_of.as_of_date)', 'day') }} as tenure_days,
+        per_person.person_id,
+        per_person.frequency,
+        {{ dbt.datediff('per_person.first_order_date', 'per_person.last_order_date', 'day') }} as recency_days,
+        {{ dbt.datediff('per_person.first_order_date', 'as_of.as_of_date', 'day') }} as tenure_days,
         -- the Gamma-Gamma input: mean value of the repeat purchase days (the first is excluded)
-        avg(case when numbered_days.order_date > numbered_days.first_order_date then numbered_days.day_value end)
-            as repeat_average_value
-    from numbered_days
+        case when per_person.frequency > 0 then
+            cast(per_person.purchase_days_value - per_person.first_day_value as double) / per_person.frequency
+        end as repeat_average_value
+    from per_person
     cross join as_of
-    group by numbered_days.person_id
 
 )
 

@@ -6,7 +6,9 @@
         then id), so on a merge the oldest id survives;
       - a component with none gets a new id p_<hash of its smallest key>, salted with the run when
         that id was held in the previous run.
-    previous_person_id lets identity_merges record what changed in this run. -#}
+    previous_person_id lets identity_merges record what changed in this run; attribution_changed marks
+    identifiers whose person, known flag or exclusion changed (or that are new), so incremental
+    journeys models re-attribute only the records that carry them. -#}
 {%- set previous_relation = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none -%}
 {%- set device_types = identity_setting('identity_device_types') -%}
 
@@ -28,19 +30,27 @@ with components as (
 
 previous as (
     {%- if previous_relation is not none %}
-    select node_key, person_id as previous_person_id, person_created_at as previous_created_at
+    {%- set has_flags = relation_has_column(previous_relation, 'is_known_person') %}
+    select
+        node_key,
+        person_id as previous_person_id,
+        person_created_at as previous_created_at,
+        {{ 'is_known_person' if has_flags else 'cast(null as boolean)' }} as previous_is_known_person,
+        {{ 'is_excluded' if has_flags else 'cast(null as boolean)' }} as previous_is_excluded
     from {{ previous_relation }}
     {%- else %}
     select
         cast(null as {{ dbt.type_string() }}) as node_key,
         cast(null as {{ dbt.type_string() }}) as previous_person_id,
-        cast(null as {{ dbt.type_timestamp() }}) as previous_created_at
+        cast(null as {{ dbt.type_timestamp() }}) as previous_created_at,
+        cast(null as boolean) as previous_is_known_person,
+        cast(null as boolean) as previous_is_excluded
     where 1 = 0
     {%- endif %}
 ),
 
 joined as (
-    select c.*, p.previous_person_id, p.previous_created_at
+    select c.*, p.previous_person_id, p.previous_created_at, p.previous_is_known_person, p.previous_is_excluded
     from components c
     left join previous p on c.node_key = p.node_key
 ),
@@ -137,7 +147,15 @@ select
     j.is_device,
     j.is_blocked,
     j.is_excluded,
-    j.previous_person_id
+    j.previous_person_id,
+    (
+        j.previous_person_id is null
+        or j.previous_person_id <> a.person_id
+        or j.previous_is_known_person is null
+        or j.previous_is_known_person <> k.is_known_person
+        or j.previous_is_excluded is null
+        or j.previous_is_excluded <> j.is_excluded
+    ) as attribution_changed
 from joined j
 join assigned a on j.component_key = a.component_key
 join known k on j.component_key = k.component_key

@@ -4,7 +4,40 @@
 -- and laptop are separate visits; every other channel (e-mail, store, service, ...) per person and
 -- channel, so an e-mail open and its click minutes later are one session while two store visits on
 -- different days are two. The session id hashes person, scope and start time: stable while history is.
-with activities as (
+-- Incremental (daily runs, var min_date set): sessions are cut per person, so only the persons that
+-- gained, lost or changed an activity since the last run are re-sessionized, over their whole history.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='activity_id',
+    on_schema_change='fail',
+) }}
+{%- set window = incremental_window_active() %}
+
+with
+
+{%- if window %}
+changed as (
+    select a.activity_id, a.person_id as new_person_id, t.person_id as old_person_id
+    from {{ ref('activities') }} a
+    full outer join {{ this }} t on a.activity_id = t.activity_id
+    where a.activity_id is null
+        or t.activity_id is null
+        {%- for column in ['person_id', 'is_known_person', 'occurred_at', 'activity', 'channel', 'device_id',
+            'revenue', 'properties'] %}
+        or a.{{ column }} is distinct from t.{{ column }}
+        {%- endfor %}
+        or a.session_id is distinct from t.tool_session_id
+),
+
+affected_persons as (
+    select new_person_id as person_id from changed where new_person_id is not null
+    union
+    select old_person_id from changed where old_person_id is not null
+),
+{%- endif %}
+
+activities as (
     select
         activity_id,
         person_id,
@@ -17,6 +50,9 @@ with activities as (
         revenue,
         properties
     from {{ ref('activities') }}
+    {%- if window %}
+    where person_id in (select person_id from affected_persons)
+    {%- endif %}
 ),
 
 scoped as (

@@ -3,9 +3,57 @@
     so an anonymous device joins its person as soon as any identifier links it. Blocked and capped
     non-device values never attribute (a junk e-mail must not collect strangers' orders); a capped
     device still gives its own anonymous person. A record with no identifier at all gets a person of
-    its own. -#}
-with activities as (
-    select * from {{ ref('int_activities_unioned') }}
+    its own.
+    Incremental (daily runs, var min_date set): only activities that are new or changed in
+    int_activities_unioned, that occurred since the window start (min_date - lookback_days), or whose
+    record or device carries an identifier whose attribution changed in this run are re-stitched
+    (delete+insert on activity_id); every other row keeps the person it had, which is the person a full
+    refresh would give it. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='activity_id',
+    on_schema_change='fail',
+) }}
+{%- set window = incremental_window_active() %}
+
+with
+
+{%- if window %}
+changed_nodes as (
+    select node_key from {{ ref('int_identity_person_ids') }} where attribution_changed
+),
+
+reattributed as (
+    select distinct o.source, o.record_id
+    from {{ ref('int_identifier_observations') }} o
+    join changed_nodes n on {{ identity_node_key('o.identifier_type', 'o.identifier_value') }} = n.node_key
+    where o.identifier_type is not null and o.identifier_value is not null
+),
+{%- endif %}
+
+activities as (
+    select u.*
+    from {{ ref('int_activities_unioned') }} u
+    {%- if window %}
+    left join {{ this }} t on u.activity_id = t.activity_id
+    left join reattributed r on u.source = r.source and u.record_id = r.record_id
+    where t.activity_id is null
+        or r.record_id is not null
+        or u.occurred_at >= {{ incremental_window_start() }}
+        or (u.device_id is not null and exists (
+            select 1 from changed_nodes n
+            where n.node_key in (
+                {%- for device_type in identity_setting('identity_device_types') -%}
+                {{ identity_node_key("'" ~ device_type ~ "'", 'u.device_id') }}{{ ", " if not loop.last }}
+                {%- endfor -%}
+            )
+        ))
+        {%- for column in ['source', 'record_id', 'occurred_at', 'activity', 'channel', 'device_id', 'session_id',
+            'revenue', 'currency', 'product_id', 'product_category', 'properties'] %}
+        or u.{{ column }} is distinct from t.{{ column }}
+        {%- endfor %}
+    {%- endif %}
 ),
 
 observations as (

@@ -1,0 +1,24 @@
+{#- Daily incremental runs. Dagster passes the partition window as vars min_date / max_date (first and
+    last landing day, ISO dates); incremental models then reprocess what changed since the window's
+    start minus var lookback_days (GA4 rewrites a day's export up to 3 days later). Without min_date
+    (a plain `dbt build`) or with --full-refresh, every incremental model rebuilds from scratch. -#}
+
+{% macro incremental_window_active() -%}
+    {{ return(is_incremental() and var('min_date', none) is not none) }}
+{%- endmacro %}
+
+{#- First timestamp reprocessed: min_date minus lookback_days, as a SQL timestamp literal. -#}
+{% macro incremental_window_start() -%}
+    {%- set start = modules.datetime.date.fromisoformat(var('min_date') | string)
+        - modules.datetime.timedelta(days=var('lookback_days', 3) | int) -%}
+    cast('{{ start.isoformat() }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- Whether a relation already has a column (a previous state written before the column existed). -#}
+{% macro relation_has_column(relation, column_name) -%}
+    {%- if relation is none or not execute -%}{{ return(false) }}{%- endif -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if column.name | lower == column_name | lower -%}{{ return(true) }}{%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
+{%- endmacro %}
