@@ -66,3 +66,15 @@
             then concat('+{{ rule.code }}', {{ national_number }})
     end
 {%- endmacro %}
+
+{#- A phone written in national form is read with the record's own country (a column holding ISO
+    codes like SE, DK) when the export has one; unknown or empty countries fall back to
+    var('default_phone_country'). -#}
+{% macro normalize_phone_for_country(expr, country_expr) -%}
+    case upper(trim({{ country_expr }}))
+    {%- for country in phone_country_rules() %}
+        when '{{ country }}' then {{ normalize_phone(expr, country) }}
+    {%- endfor %}
+        else {{ normalize_phone(expr) }}
+    end
+{%- endmacro %}

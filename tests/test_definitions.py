@@ -51,8 +51,8 @@ def test_dbt_sources_are_wired_to_ingestion_assets(defs):
 
 def test_schedule_and_sensors_exist(defs):
     assert defs.resolve_schedule_def("daily_ingestion_schedule").cron_schedule == "0 6 * * *"
-    assert defs.resolve_sensor_def("landing_files_sensor")
-    assert defs.resolve_sensor_def("build_warehouse_after_ingestion")
+    sensor = defs.resolve_sensor_def("landing_files_sensor")
+    assert sensor.job_name == "daily_job"
 
 
 def test_sensor_requests_a_run_for_changed_landing_days(defs, data_dir):
@@ -82,3 +82,56 @@ def test_materialise_one_ingestion_partition_in_process(defs, data_dir):
     assert meta["rows_read"].value == 16
     assert meta["rows_read"].value == meta["rows_loaded"].value + meta["rows_quarantined"].value
     assert list((paths.raw / "ga4_events" / f"ingest_date={day}").glob("*.parquet"))
+
+
+def test_one_daily_job_carries_ingestion_dbt_and_publish_on_daily_partitions(defs):
+    from orchestration.dagster_defs.partitions import daily_partitions
+
+    job = defs.resolve_job_def("daily_job")
+    assert job.partitions_def == daily_partitions
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"raw/ga4_events", "journeys/activities", "serving/warehouse"} <= keys
+    activities = graph.get(dg.AssetKey(["journeys", "activities"]))
+    assert activities.partitions_def == daily_partitions
+    # a range of days is one run and one dbt invocation
+    assert activities.backfill_policy == dg.BackfillPolicy.single_run()
+    assert graph.get(dg.AssetKey(["raw", "ga4_events"])).backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_dbt_gets_the_partition_window_as_vars():
+    import json
+
+    from orchestration.dagster_defs.dbt import dbt_build_args
+
+    args = dbt_build_args((date(2026, 10, 1), date(2026, 10, 6)))
+    assert args[0] == "build"
+    assert json.loads(args[args.index("--vars") + 1]) == {"min_date": "2026-10-01", "max_date": "2026-10-06"}
+    assert dbt_build_args(None) == ["build"]
+    assert dbt_build_args(None, full_refresh=True) == ["build", "--full-refresh"]
+
+
+def test_retries_and_freshness_on_public_marts(defs):
+    graph = defs.resolve_asset_graph()
+    dbt_assets = next(a for a in defs.assets if dg.AssetKey(["journeys", "activities"]) in getattr(a, "keys", ()))
+    assert dbt_assets.op.retry_policy is not None and dbt_assets.op.retry_policy.max_retries >= 1
+    for key in (["journeys", "activities"], ["customers", "customer_profiles"], ["identity", "person_identifiers"]):
+        policy = graph.get(dg.AssetKey(key)).freshness_policy
+        assert policy is not None, key
+    staging = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "stg_shopify__orders")
+    assert graph.get(staging).freshness_policy is None
+
+
+def test_schedule_requests_yesterdays_partition(defs):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from orchestration.dagster_defs.partitions import TIMEZONE
+
+    schedule = defs.resolve_schedule_def("daily_ingestion_schedule")
+    assert schedule.execution_timezone == TIMEZONE
+    assert schedule.job_name == "daily_job"
+    tick = datetime(2026, 10, 7, 6, 0, tzinfo=ZoneInfo(TIMEZONE))
+    ctx = dg.build_schedule_context(scheduled_execution_time=tick, repository_def=defs.get_repository_def())
+    requests = schedule.evaluate_tick(ctx).run_requests
+    assert [r.partition_key for r in requests] == ["2026-10-06"]

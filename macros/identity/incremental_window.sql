@@ -4,7 +4,8 @@
     (a plain `dbt build`) or with --full-refresh, every incremental model rebuilds from scratch. -#}
 
 {% macro incremental_window_active() -%}
-    {{ return(is_incremental() and var('min_date', none) is not none) }}
+    {#- min_date first, then `this`: unit tests have no `this`, and is_incremental() needs it. -#}
+    {{ return(var('min_date', none) is not none and this is not none and is_incremental()) }}
 {%- endmacro %}
 
 {#- First timestamp reprocessed: min_date minus lookback_days, as a SQL timestamp literal. -#}
@@ -21,4 +22,11 @@
         {%- if column.name | lower == column_name | lower -%}{{ return(true) }}{%- endif -%}
     {%- endfor -%}
     {{ return(false) }}
+{%- endmacro %}
+
+{#- config(full_refresh=...) of every incremental model: a run without min_date (a plain `dbt build`)
+    rebuilds the model from scratch, like --full-refresh, so nothing stale survives it; with min_date
+    the --full-refresh flag decides (none = dbt's default). -#}
+{% macro incremental_full_refresh() -%}
+    {{ return(true if var('min_date', none) is none else none) }}
 {%- endmacro %}

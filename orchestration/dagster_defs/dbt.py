@@ -82,9 +82,9 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = False  # rebuild incremental models from scratch (dbt --full-refresh)
 
 
-def dbt_build_args(window, full_refresh: bool = False) -> list[str]:
+def dbt_build_args(window, full_refresh: bool = False, command: str = "build") -> list[str]:
     """`dbt build` arguments for a partition window (first, last landing day) or everything (None)."""
-    args = ["build"]
+    args = [command]
     if window is not None:
         first, last = window
         args += ["--vars", json.dumps({"min_date": first.isoformat(), "max_date": last.isoformat()})]
@@ -117,7 +117,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         if results.exists():
             shutil.copyfile(results, last_run_results_path())
         if not invocation.is_successful():
-            raise dg.Failure(f"dbt build failed; see {last_run_results_path()} and the step's log")
+            # A failed model or test is not transient: do not retry it (RetryPolicy covers exceptions
+            # such as a locked database file or a killed subprocess).
+            raise dg.Failure(f"dbt build failed; see {last_run_results_path()} and the step's log", allow_retries=False)
 
     return warehouse_dbt_models
 

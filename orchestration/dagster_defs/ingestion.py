@@ -34,7 +34,7 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
         paths = get_paths()
         rows: list[dict] = []
         for day in _days(context):
-            rows += ingest_partition(table, day, paths, run_id=context.run_id)
+            rows += ingest_partition(table, day, paths, run_id=context.run.run_id)
         failed = [r for r in rows if r["status"] == "failed"]
         for r in failed:
             context.log.error(f"{table}: {r['source_file']}: {r['error']}")

@@ -66,11 +66,11 @@ class Ctx:
         self.device_sessions = self.rng.integers(0, 30, len(self.pop.device_value))
         self.device_sessions[self.pop.device_first_seen == 0] = 0
         # logins before the run: an installed app stays logged in (it requires an account), and about
-        # half of the account holders' browsers remember them ("stay logged in")
+        # most account holders' browsers remember them ("stay logged in")
         pop = self.pop
         holder = pop.has_account[pop.slot_person]
         installed = pop.device_first_seen[pop.slot_device] > 0
-        remembered = np.where(pop.slot_platform == "WEB", self.rng.random(len(pop.slot_person)) < 0.5, installed)
+        remembered = np.where(pop.slot_platform == "WEB", self.rng.random(len(pop.slot_person)) < 0.85, installed)
         s = np.flatnonzero(holder & remembered)[::-1]  # a shared device remembers its first slot's person
         self.device_user[pop.slot_device[s]] = pop.slot_person[s]
 

@@ -161,7 +161,7 @@ def build_population(rng: np.random.Generator, n: int, start: dt.date) -> Popula
     # a login-heavy shop: club members log in with their webshop account, the app requires an account,
     # and most other e-mail holders have one too (an account needs an e-mail address)
     uses_app = (pop.app_slots >= 0).any(axis=1)
-    pop.has_account = has_email & (member | uses_app | (rng.random(n) < 0.75))
+    pop.has_account = has_email & (member | uses_app | (rng.random(n) < 0.85))
     return pop
 
 
@@ -174,7 +174,9 @@ def _devices(rng: np.random.Generator, n: int, household: np.ndarray, t0: int, h
     hh_start = np.r_[True, household[1:] != household[:-1]]
     second = np.r_[False, (household[1:] == household[:-1]) & hh_start[:-1]]
     tablet_hh = rng.random(n) < 0.15
-    tablet_owner = np.flatnonzero(second & tablet_hh[household])  # second member; first is owner - 1
+    # tablet_owner is the second member (the first is tablet_owner - 1); both log in to the shop app on
+    # it, so both have an e-mail (an account needs one)
+    tablet_owner = np.flatnonzero(second & tablet_hh[household] & has_email & np.r_[False, has_email[:-1]])
 
     web_person = np.repeat(np.arange(n), n_web)
     app_person = np.flatnonzero(has_app)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from orchestration.demo.context import Ctx
-from orchestration.demo.formats import email_variants, phone_variants
+from orchestration.demo.formats import email_variants
 from orchestration.demo.strs import to_arrow
 from orchestration.demo.timeutil import fmt_iso_z
 
@@ -34,7 +34,7 @@ def simulate_accounts(ctx: Ctx, day: int) -> None:
     parts.append((new, new_t))
     # a phone number added to an existing account
     add_phone = np.flatnonzero(pop.has_account & pop.has_phone & ~pop.account_phone & (rng.random(pop.n) < 0.01))
-    add_phone = np.setdiff1d(add_phone, new)
+    add_phone = np.setdiff1d(add_phone, new) if day > 0 else add_phone[:0]  # day 0 is the full export
     pop.account_phone[add_phone] = True
     parts.append((add_phone, ctx.times_in_day(day, len(add_phone))))
     who = np.concatenate([p[0] for p in parts]).astype(np.int64)
@@ -51,7 +51,7 @@ def simulate_accounts(ctx: Ctx, day: int) -> None:
         "occurred_at": fmt_iso_z(when),
         "source": pa.repeat(SOURCE, k),
         "email": to_arrow(email_variants(rng, pop.email[who], p_mess=0.05)),
-        "phone": to_arrow(phone_variants(rng, pop.country[who], pop.phone_national[who]), phone_on),
+        "phone": to_arrow(pop.phone_e164[who], phone_on),  # the shop validates numbers to E.164
         "customer_id": to_arrow(pop.customer_id[who]),
         "site_user_id": to_arrow(pop.site_user_id[who]),
         "_t": when,

@@ -56,8 +56,9 @@ def simulate_visits(ctx: Ctx, day: int) -> None:
     rng, pop = ctx.rng, ctx.pop
     lo, hi = ctx.day_bounds(day)
 
-    # organic visits, plus those caused by e-mail clicks and push opens
-    k = rng.poisson(0.07 * pop.propensity * (1 + 2 * ctx.intent))
+    # organic visits, plus those caused by e-mail clicks and push opens; people without an e-mail address
+    # rarely shop online (no account, no receipts): they are store customers
+    k = rng.poisson(0.07 * pop.propensity * (1 + 2 * ctx.intent) * np.where(pop.has_email, 1.0, 0.05))
     person = np.repeat(np.arange(pop.n), k)
     m0 = len(person)
     src_i = rng.choice(len(ORGANIC), size=m0, p=ORGANIC_P)
@@ -106,10 +107,10 @@ def simulate_visits(ctx: Ctx, day: int) -> None:
     quick_add = carted & (u[:, 4] < 0.12)  # added from a listing without a product view
     logged = ctx.device_user[dev] == person
     account = pop.has_account[person]
-    # the app asks for the account on a device it does not know; on the web member prices, the wish list
-    # and checkout ask for it
+    # the app asks for the account on a device it does not know; on the web, member prices, the wish list
+    # and checkout ask for it (most account holders log in on a visit)
     u_login = rng.random((m, 2))
-    login = account & ~logged & (is_app | (checkout & (u_login[:, 0] < 0.85)) | (u_login[:, 1] < 0.3))
+    login = account & ~logged & (is_app | (checkout & (u_login[:, 0] < 0.85)) | (u_login[:, 1] < 0.75))
     # a guest at checkout creates an account now and then (an e-mail address is needed)
     cand = np.flatnonzero(~account & pop.has_email[person] & checkout & (rng.random(m) < 0.25))
     signup = np.zeros(m, bool)
@@ -247,8 +248,9 @@ def _ga4(ctx, day, s, slot, dev, platform, snum, logged_all, login, ev_s, ev_ste
     first_view = (ev_step == 2) & np.r_[True, (ev_s[1:] != ev_s[:-1]) | (ev_step[:-1] != 2)]
     landed = np.flatnonzero(first_view & web & (s["query"][ev_s] != ""))
     path[landed] = _EMAIL_LANDING_CODE
-    location = np.concatenate([PAGE_LOCATION, np.char.add(PAGE_LOCATION[_EMAIL_LANDING_CODE] + "?",
-                                                          s["query"][ev_s[landed]].astype(str))])
+    location = np.concatenate(
+        [PAGE_LOCATION, np.char.add(PAGE_LOCATION[_EMAIL_LANDING_CODE] + "?", s["query"][ev_s[landed]].astype(str))]
+    )
     loc_code = path.copy()
     loc_code[landed] = len(PAGE_LOCATION) + np.arange(len(landed))
     ctx.truth.mark("esp_member_id", p[landed])

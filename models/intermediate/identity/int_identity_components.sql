@@ -1,13 +1,43 @@
 {#- Connected components over trusted edges (neither end blocked or capped). Identifiers without a
     trusted edge are components of one. The rounds run when the model executes (see the macro);
-    component_key is the smallest node key of the component. -#}
-{{ config(post_hook=["{{ identity_cc_drop_work_tables(this) }}"]) }}
+    component_key is the smallest node key of the component.
+
+    Incremental (daily runs, var min_date set): only the components touched since the previous run are
+    recomputed. Touched: the previous component of every new identifier, of every identifier whose
+    trust (guardrail exclusion) changed, and of both ends of every trusted edge that crosses two
+    previous components or reaches a new identifier. The touched identifiers are closed under trusted
+    edges, so the rounds over their edges alone give exactly their components; every other identifier
+    keeps its component (delete+insert on node_key). An edge that disappears (a source record rewritten
+    without an identifier) is not detected: run with --full-refresh after such corrections.
+    convergence_rounds is the rounds of the run that last computed the row. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='node_key',
+    on_schema_change='append_new_columns',
+    post_hook=["{{ identity_cc_drop_work_tables(this) }}", "{{ identity_components_drop_touched(this) }}"],
+) }}
+
+{%- set incremental_run = incremental_window_active() and relation_has_column(this, 'is_trusted') -%}
+{%- set touched = identity_components_touched_relation(this) if execute else none -%}
+
+{%- if execute and incremental_run -%}
+    {%- do adapter.drop_relation(touched) -%}
+    {%- call statement('identity_components_touched') -%}
+        {{ identity_create_table_as(touched, identity_components_touched_sql(this)) }}
+    {%- endcall -%}
+{%- endif -%}
 
 {%- set trusted_edges_sql -%}
     select e.node_a_id as src_id, e.node_b_id as dst_id
     from {{ ref('int_identity_edges') }} e
     where not exists (select 1 from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = e.node_a)
         and not exists (select 1 from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = e.node_b)
+    {%- if incremental_run %}
+        and e.node_a in (select node_key from {{ touched }})
+        and e.node_b in (select node_key from {{ touched }})
+    {%- endif %}
 {%- endset -%}
 
 {%- if execute -%}
@@ -22,6 +52,9 @@
 
 with nodes as (
     select node_id, node_key from {{ ref('int_identity_nodes') }}
+    {%- if incremental_run %}
+    where node_key in (select node_key from {{ touched }})
+    {%- endif %}
 ),
 
 labels as (
@@ -43,6 +76,7 @@ select
     r.node_key,
     root.node_key as component_key,
     count(*) over (partition by r.root_id) as component_size,
-    {{ rounds }} as convergence_rounds
+    {{ rounds }} as convergence_rounds,
+    not exists (select 1 from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = r.node_key) as is_trusted
 from resolved r
 join nodes root on r.root_id = root.node_id

@@ -12,6 +12,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='fail',
 ) }}

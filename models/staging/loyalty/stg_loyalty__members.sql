@@ -25,7 +25,7 @@ renamed as (
         {{ timestamp_from_offset_text('updated_at') }} as updated_at,
         {{ timestamp_from_offset_text('joined_at') }} as joined_at,
         {{ normalize_email('email') }} as email,
-        {{ normalize_phone('phone') }} as phone,
+        {{ normalize_phone_for_country('phone', 'country') }} as phone,
         {{ normalize_id('first_name') }} as first_name,
         {{ normalize_id('last_name') }} as last_name,
         {{ dbt.safe_cast('trim(birth_date)', 'date') }} as birth_date,

@@ -63,7 +63,11 @@ renamed as (
         end as status,
         {{ normalize_id('first_name') }} as first_name,
         {{ normalize_id('last_name') }} as last_name,
-        {{ normalize_phone('phone_number') }} as phone,
+        -- a national number is read with the member's country (CC), else the default country
+        case
+            when upper(trim(cc)) = 'SE' then {{ normalize_phone('phone_number', 'SE') }}
+            else {{ normalize_phone('phone_number') }}
+        end as phone,
         {{ dbt.safe_cast('member_rating', 'integer') }} as member_rating,
         {{ timestamp_from_offset_text('optin_time') }} as optin_at,
         {{ normalize_id('optin_ip') }} as optin_ip,

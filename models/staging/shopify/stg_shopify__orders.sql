@@ -34,9 +34,15 @@ renamed as (
         -- reports it for orders placed on the web store or in the app
         {{ normalize_id("ltrim(trim(first_rows.order_name), '#')") }} as order_ref,
         {{ normalize_email('first_rows.email') }} as email,
-        {{ normalize_phone('first_rows.phone') }} as phone,
-        {{ normalize_phone('first_rows.billing_phone') }} as billing_phone,
-        {{ normalize_phone('first_rows.shipping_phone') }} as shipping_phone,
+        -- a national number is read with the order's country (Sweden: SE, else the default country)
+        {%- for column, country in [('phone', 'coalesce(first_rows.billing_country, first_rows.shipping_country)'),
+                                    ('billing_phone', 'first_rows.billing_country'),
+                                    ('shipping_phone', 'first_rows.shipping_country')] %}
+        case
+            when upper(trim({{ country }})) = 'SE' then {{ normalize_phone('first_rows.' ~ column, 'SE') }}
+            else {{ normalize_phone('first_rows.' ~ column) }}
+        end as {{ column }},
+        {%- endfor %}
         {{ parse_bool('first_rows.accepts_marketing') }} as accepts_marketing,
         lower({{ normalize_id('first_rows.financial_status') }}) as financial_status,
         lower({{ normalize_id('first_rows.fulfillment_status') }}) as fulfillment_status,

@@ -1,0 +1,62 @@
+{#- Incremental connected components (int_identity_components): which identifiers to recompute. -#}
+
+{% macro identity_components_touched_relation(base_relation) -%}
+    {{ return(api.Relation.create(database=base_relation.database, schema=base_relation.schema,
+                                  identifier=base_relation.identifier ~ '__touched', type='table')) }}
+{%- endmacro %}
+
+{% macro identity_components_drop_touched(base_relation) -%}
+    {%- if execute -%}
+        {%- do adapter.drop_relation(identity_components_touched_relation(base_relation)) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- node_key of every identifier whose component must be recomputed, given the previous state `previous`
+    (node_key, component_key, is_trusted). -#}
+{% macro identity_components_touched_sql(previous) -%}
+with previous as (
+    select node_key, component_key, is_trusted from {{ previous }}
+),
+
+current_nodes as (
+    select
+        n.node_key,
+        not exists (select 1 from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = n.node_key)
+            as is_trusted
+    from {{ ref('int_identity_nodes') }} n
+),
+
+trusted_edges as (
+    select e.node_a, e.node_b
+    from {{ ref('int_identity_edges') }} e
+    join current_nodes a on e.node_a = a.node_key and a.is_trusted
+    join current_nodes b on e.node_b = b.node_key and b.is_trusted
+),
+
+changed_nodes as (
+    select c.node_key
+    from current_nodes c
+    left join previous p on c.node_key = p.node_key
+    where p.node_key is null or p.is_trusted is distinct from c.is_trusted
+),
+
+crossing as (
+    select pa.component_key as component_a, pb.component_key as component_b
+    from trusted_edges e
+    left join previous pa on e.node_a = pa.node_key
+    left join previous pb on e.node_b = pb.node_key
+    where pa.component_key is distinct from pb.component_key
+),
+
+touched_components as (
+    select p.component_key from previous p join changed_nodes c on p.node_key = c.node_key
+    union
+    select component_a from crossing where component_a is not null
+    union
+    select component_b from crossing where component_b is not null
+)
+
+select node_key from changed_nodes
+union
+select p.node_key from previous p join touched_components t on p.component_key = t.component_key
+{%- endmacro %}

@@ -1,0 +1,229 @@
+"""Daily incremental runs give exactly the marts of one full refresh of the same days.
+
+One demo landing folder; two warehouses:
+  daily:  for each day D: ingest landing day D into the lake, then `dbt run --vars {min_date: D,
+          max_date: D}` (the arguments the Dagster dbt asset passes for partition D);
+  full:   ingest every day, then one `dbt run --full-refresh` without vars.
+Every relation of the public schemas (identity, customers, journeys, quality) is compared row by row
+(as multisets), after two normalisations that are part of the design rather than differences:
+
+  * person ids are history-dependent by design (on a merge the OLDEST id survives, a re-used id is
+    salted with the run), so a person is compared by its component key (its smallest identifier),
+    and a sessionized session id (a hash of person, scope and start) by (component key, scope, start);
+  * run-dependent columns are left out: RUN_DEPENDENT below lists each one, PERSON_DERIVED the hashes
+    over a person id, and RUN_HISTORY the relations that record the history of runs themselves (one
+    row per run or per merge between runs).
+
+Doubles are compared rounded to 9 decimals (sums in a different order may differ in the last bit).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths
+from orchestration.dagster_defs.dbt import dbt_build_args
+from orchestration.sources import TABLES
+
+PERSONS = 120
+DAYS = 6
+START = date(2026, 10, 1)
+PUBLIC_SCHEMAS = ("identity", "customers", "journeys", "quality")
+
+# (schema, relation) -> columns whose values depend on the run, not on the data.
+RUN_DEPENDENT = {
+    ("quality", "ingestion_ledger"): {"ledger_row_id", "ingested_at", "run_id"},
+    ("quality", "quarantine_rows"): {"quarantine_row_id", "ingested_at"},
+    ("quality", "gate_results"): {"gate_result_id", "run_id", "validated_at"},
+}
+# (schema, relation) -> hashes over a person id (so history-dependent like the id itself); every input
+# of the hash is compared in its own column.
+PERSON_DERIVED = {
+    ("customers", "customer_consents"): {"consent_event_id"},
+}
+# Relations that ARE the run history: one row per run (identity_quality) or per merge / split between
+# runs (identity_merges; a full refresh has no previous run, hence no merges).
+RUN_HISTORY = {("identity", "identity_quality"), ("identity", "identity_merges")}
+# Columns holding a person id / a sessionized session id (or a funnel unit, which is either).
+PERSON_COLUMNS = {"person_id", "old_person_id", "new_person_id"}
+SESSION_COLUMNS = {"unit_id"}
+SESSION_ID_TABLES = {("journeys", "sessions")}
+
+
+def _env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNI_") and k != "DAGSTER_HOME"}
+    env["OMNI_DATA_DIR"] = str(data)
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        return dbt_env(get_paths())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _paths(data: Path):
+    saved = dict(os.environ)
+    try:
+        os.environ.update(_env(data))
+        return get_paths()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _prepare(data: Path) -> None:
+    from orchestration.funnels.compile import compile_funnels
+    from orchestration.lake_layout import ensure_schema_stubs
+    from orchestration.quality.results import ensure_gate_results_stub
+
+    paths = _paths(data)
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    ensure_schema_stubs(paths)
+    ensure_gate_results_stub(paths)
+    compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
+
+
+def _ingest(data: Path, day: date) -> None:
+    from orchestration.ingestion import ingest_partition
+
+    paths = _paths(data)
+    for table in TABLES:
+        ingest_partition(table, day, paths, run_id=f"test-{day}")
+
+
+def _dbt(data: Path, args: list[str], target: Path) -> None:
+    dbt = str(Path(sys.executable).parent / "dbt")
+    proc = subprocess.run(
+        [
+            dbt,
+            *args,
+            "--target-path",
+            str(target),
+            *(os.environ.get("EQ_TMP_EXTRA", "").split() if args[0] == "run" else []),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+
+
+def _canonical_select(con, db: str, schema: str, table: str) -> str:
+    cols = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = ? and table_schema = ? and table_name = ? order by ordinal_position",
+        [db, schema, table],
+    ).fetchall()
+    skip = RUN_DEPENDENT.get((schema, table), set()) | PERSON_DERIVED.get((schema, table), set())
+    exprs = []
+    for name, data_type in cols:
+        if name in skip:
+            continue
+        ref = f't."{name}"'
+        if name in PERSON_COLUMNS:
+            expr = f"coalesce((select p.canon from {db}_persons p where p.person_id = {ref}), {ref})"
+        elif name in SESSION_COLUMNS or (name == "session_id" and (schema, table) in SESSION_ID_TABLES):
+            expr = (
+                f"coalesce((select p.canon from {db}_persons p where p.person_id = {ref}), "
+                f"(select s.canon from {db}_sessions s where s.session_id = {ref}), {ref})"
+            )
+        elif data_type in ("DOUBLE", "FLOAT", "REAL"):
+            expr = f"round({ref}, 9)"
+        else:
+            expr = ref
+        exprs.append(f'{expr} as "{name}"')
+    return f"select {', '.join(exprs)} from {db}.{schema}.{table} t"
+
+
+def _public_relations(con, db: str) -> set[tuple[str, str]]:
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = ? "
+        f"and table_schema in {PUBLIC_SCHEMAS}",
+        [db],
+    ).fetchall()
+    return {(s, t) for s, t in rows}
+
+
+def compare_public_marts(daily_db: Path, full_db: Path) -> dict[str, int]:
+    """{schema.relation: rows compared}; raises AssertionError listing every difference."""
+    con = duckdb.connect()
+    con.execute(f"attach '{daily_db}' as daily (read_only)")
+    con.execute(f"attach '{full_db}' as full_ (read_only)")
+    for db in ("daily", "full_"):
+        con.execute(
+            f"create temp table {db}_persons as select distinct person_id, 'person:' || component_key as canon "
+            f"from {db}.intermediate.int_identity_person_ids"
+        )
+        con.execute(
+            f"create temp table {db}_sessions as select s.session_id, 'session:' || coalesce(p.canon, s.person_id) "
+            f"|| '|' || s.session_scope || '|' || cast(s.started_at as varchar) as canon "
+            f"from {db}.journeys.sessions s left join {db}_persons p on s.person_id = p.person_id"
+        )
+    daily_rel, full_rel = _public_relations(con, "daily"), _public_relations(con, "full_")
+    assert daily_rel == full_rel, f"relations differ: {sorted(daily_rel ^ full_rel)}"
+    compared: dict[str, int] = {}
+    problems = []
+    for schema, table in sorted(daily_rel - RUN_HISTORY):
+        a = _canonical_select(con, "daily", schema, table)
+        b = _canonical_select(con, "full_", schema, table)
+        only_daily = con.execute(f"select count(*) from ({a} except all {b})").fetchall()[0][0]
+        only_full = con.execute(f"select count(*) from ({b} except all {a})").fetchall()[0][0]
+        n = con.execute(f"select count(*) from ({b})").fetchall()[0][0]
+        compared[f"{schema}.{table}"] = n
+        if only_daily or only_full:
+            sample = con.execute(f"select * from ({a} except all {b}) limit 3").fetchall()
+            sample_full = con.execute(f"select * from ({b} except all {a}) limit 3").fetchall()
+            problems.append(
+                f"{schema}.{table}: {only_daily} rows only in daily, {only_full} only in full refresh "
+                f"(of {n})\n  daily: {sample}\n  full:  {sample_full}"
+            )
+    assert not problems, "daily incremental runs differ from one full refresh:\n" + "\n".join(problems)
+    return compared
+
+
+@pytest.mark.integration
+def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
+    from orchestration import demo
+
+    landing = tmp_path / "landing"
+    demo.generate(
+        persons=PERSONS,
+        days=DAYS,
+        start=START,
+        seed=7,
+        landing_dir=landing,
+        truth_dir=tmp_path / "truth",
+    )
+    days = [START + timedelta(days=i) for i in range(DAYS)]
+    daily, full = tmp_path / "daily", tmp_path / "full"
+    for data in (daily, full):
+        (data).mkdir()
+        (data / "landing").symlink_to(landing)
+        _prepare(data)
+    target = tmp_path / "target"
+    # Parse once; every later invocation re-uses the partial parse.
+    _dbt(daily, ["parse", "--quiet"], target)
+    for data in (daily, full):
+        _dbt(data, ["seed", "--quiet"], target)
+
+    for day in days:
+        _ingest(daily, day)
+        _dbt(daily, dbt_build_args((day, day), command="run"), target)
+    for day in days:
+        _ingest(full, day)
+    _dbt(full, dbt_build_args(None, full_refresh=True, command="run"), target)
+
+    compared = compare_public_marts(_paths(daily).warehouse, _paths(full).warehouse)
+    assert compared["journeys.activities"] > 0 and compared["journeys.sessions"] > 0
+    assert compared["identity.person_identifiers"] > 0
