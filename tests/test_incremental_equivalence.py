@@ -103,13 +103,7 @@ def _ingest(data: Path, day: date) -> None:
 def _dbt(data: Path, args: list[str], target: Path) -> None:
     dbt = str(Path(sys.executable).parent / "dbt")
     proc = subprocess.run(
-        [
-            dbt,
-            *args,
-            "--target-path",
-            str(target),
-            *(os.environ.get("EQ_TMP_EXTRA", "").split() if args[0] == "run" else []),
-        ],
+        [dbt, *args, "--target-path", str(target)],
         cwd=DBT_PROJECT_DIR,
         env=_env(data),
         capture_output=True,
