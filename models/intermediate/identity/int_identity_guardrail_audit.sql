@@ -79,10 +79,10 @@ findings as (
 
     select
         n.node_key,
-        'weak_type',
-        concat(n.identifier_type, ' is a weak identifier type (var identity_weak_types)'),
-        null,
-        null
+        'weak_type' as guardrail,
+        concat(n.identifier_type, ' is a weak identifier type (var identity_weak_types)') as reason,
+        null as linked_identifiers,
+        null as linked_strong_ids
     from nodes n
     join edge_counts c on n.node_key = c.node_key  -- only when it had a link to drop
     where n.identifier_type in {{ identity_sql_list(weak_types) }}
@@ -92,9 +92,9 @@ findings as (
     union all
     select
         s.node_key,
-        'shared_device',
+        'shared_device' as guardrail,
         concat('device linked to ', cast(s.linked_device_user_{{ loop.index }} as {{ dbt.type_string() }}),
-               ' {{ t }} values (var identity_max_users_per_device = {{ identity_setting("identity_max_users_per_device") }})'),
+               ' {{ t }} values (var identity_max_users_per_device = {{ identity_setting("identity_max_users_per_device") }})') as reason,
         s.linked_identifiers,
         s.linked_strong_ids
     from neighbour_stats s
@@ -107,9 +107,9 @@ findings as (
     union all
     select
         s.node_key,
-        'per_person_cap',
+        'per_person_cap' as guardrail,
         concat('linked to ', cast(s.linked_unique_{{ loop.index }} as {{ dbt.type_string() }}),
-               ' {{ t }} values; a person has at most {{ cap }} (var identity_max_per_person)'),
+               ' {{ t }} values; a person has at most {{ cap }} (var identity_max_per_person)') as reason,
         s.linked_identifiers,
         s.linked_strong_ids
     from nodes n
@@ -121,9 +121,9 @@ findings as (
 
     select
         s.node_key,
-        'strong_id_cap',
+        'strong_id_cap' as guardrail,
         concat('linked to ', cast(s.linked_strong_ids as {{ dbt.type_string() }}),
-               ' strong ids (var identity_max_strong_ids_per_value = {{ identity_setting("identity_max_strong_ids_per_value") }})'),
+               ' strong ids (var identity_max_strong_ids_per_value = {{ identity_setting("identity_max_strong_ids_per_value") }})') as reason,
         s.linked_identifiers,
         s.linked_strong_ids
     from neighbour_stats s
@@ -133,9 +133,9 @@ findings as (
 
     select
         s.node_key,
-        'linked_identifiers_cap',
+        'linked_identifiers_cap' as guardrail,
         concat('linked to ', cast(s.linked_identifiers as {{ dbt.type_string() }}),
-               ' identifiers (var identity_max_linked_identifiers = {{ identity_setting("identity_max_linked_identifiers") }})'),
+               ' identifiers (var identity_max_linked_identifiers = {{ identity_setting("identity_max_linked_identifiers") }})') as reason,
         s.linked_identifiers,
         s.linked_strong_ids
     from neighbour_stats s

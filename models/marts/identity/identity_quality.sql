@@ -1,3 +1,6 @@
+-- noqa: disable=PRS,AL03
+-- (sqlfluff cannot parse the rendered scalar subqueries inside casts, then misreads their aliases;
+-- every column here is named.)
 {#- One row per run (append-only): size of the graph, what the guardrails held back, how the
     components converged, and how much activity is attributed to a known person. -#}
 {{ config(materialized='incremental', unique_key='run_id', on_schema_change='fail') }}

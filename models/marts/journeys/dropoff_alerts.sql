@@ -79,8 +79,8 @@ daily as (
         from_step_index,
         '(all)' as channel,
         period_date,
-        count(*),
-        sum(converted)
+        count(*) as units,
+        sum(converted) as converted
     from transitions
     group by funnel_name, from_step_index, period_date
 ),
