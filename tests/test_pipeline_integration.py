@@ -20,9 +20,8 @@ def lake_rows(data: Path) -> dict[str, int]:
     out = {}
     for table_dir in sorted(raw.iterdir()):
         glob = f"{table_dir}/*/*.parquet"
-        out[table_dir.name] = duckdb.sql(f"select count(*) from read_parquet('{glob}', union_by_name=true)").fetchone()[
-            0
-        ]
+        sql = f"select count(*) from read_parquet('{glob}', union_by_name=true)"
+        out[table_dir.name] = duckdb.sql(sql).fetchall()[0][0]
     return out
 
 
