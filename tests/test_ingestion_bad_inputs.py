@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import shutil
 from pathlib import Path
 
@@ -186,3 +187,61 @@ def test_money_shapes(data_dir):
     assert (row["rows_loaded"], row["rows_quarantined"]) == (len(good), len(bad))
     reasons = [r["_reason"] for r in _read(paths, "quarantine", "canonical_orders")]
     assert reasons == [f"bad_money: total '{v}' is not an amount" for v in bad]
+
+
+def _land_gzip(paths, table: str, fixture: str, name: str, data: bytes | None = None) -> Path:
+    folder = paths.landing / table / DAY.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    target.write_bytes(gzip.compress(data if data is not None else (FIXTURES / fixture).read_bytes()))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("table", "fixture", "name", "counts"),
+    [
+        ("shopify_orders", "shopify_orders.csv", "orders.csv.gz", (5, 2, 3)),
+        ("square_items", "square_items.csv", "items.csv.gz", (4, 2, 2)),  # cp1252 inside gzip
+        ("delighted_responses", "delighted_responses.ndjson", "responses.ndjson.gz", (3, 1, 2)),
+        ("shopify_orders", "shopify_orders.csv", "orders_no_gz_suffix.csv", (5, 2, 3)),  # found by magic bytes
+    ],
+)
+def test_gzip_deliveries_load_like_plain_files(data_dir, table, fixture, name, counts):
+    paths = get_paths()
+    _land_gzip(paths, table, fixture, name)
+    (row,) = ingest_partition(table, DAY, paths, run_id="test")
+    assert row["status"] == "loaded", row["error"]
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == counts
+    assert row["file_bytes"] == (paths.landing / table / DAY.isoformat() / name).stat().st_size
+    assert len(_read(paths, "raw", table)) == counts[1]
+
+
+def test_same_export_plain_and_gzipped_is_one_delivery(data_dir):
+    paths = get_paths()
+    _land(paths, "shopify_orders", "shopify_orders.csv")
+    _land_gzip(paths, "shopify_orders", "shopify_orders.csv", "shopify_orders_again.csv.gz")
+    rows = sorted(ingest_partition("shopify_orders", DAY, paths), key=lambda r: r["source_file"])
+    assert [r["status"] for r in rows] == ["loaded", "duplicate"]
+    assert rows[0]["file_sha256"] == rows[1]["file_sha256"]
+    assert len(_read(paths, "raw", "shopify_orders")) == 2
+
+
+def test_truncated_gzip_fails_whole_with_cause_and_fix(data_dir):
+    paths = get_paths()
+    whole = gzip.compress((FIXTURES / "shopify_orders.csv").read_bytes())
+    target = _land_gzip(paths, "shopify_orders", "shopify_orders.csv", "orders.csv.gz")
+    target.write_bytes(whole[: len(whole) // 2])
+    (row,) = ingest_partition("shopify_orders", DAY, paths)
+    assert row["status"] == "failed" and row["rows_loaded"] == 0 and row["lake_file"] is None
+    assert row["error"].startswith(f"shopify_orders/{DAY}/orders.csv.gz: the gzip stream of orders.csv.gz is broken")
+    assert "gzip -t" in row["error"]
+    assert not list((paths.raw / "shopify_orders").glob("ingest_date=2*/*.parquet"))
+
+
+def test_invalid_utf8_inside_gzip_names_offset_and_line(data_dir):
+    paths = get_paths()
+    _land_gzip(paths, "loyalty_members", "loyalty_bad_utf8.csv", "members.csv.gz")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert row["status"] == "failed"
+    offset = (FIXTURES / "loyalty_bad_utf8.csv").read_bytes().index(b"\xf6")
+    assert f"byte f6 at byte offset {offset} (line 3) is not valid utf-8" in row["error"]

@@ -144,7 +144,7 @@ def _ingest_file(
             return None  # this exact file was handled before: a re-run is a no-op
         row = {
             "table_name": table.name, "landing_date": day, "source_file": source_file,
-            "file_sha256": scan.sha256, "file_bytes": scan.size, "rows_read": 0, "rows_loaded": 0,
+            "file_sha256": scan.sha256, "file_bytes": path.stat().st_size, "rows_read": 0, "rows_loaded": 0,
             "rows_quarantined": 0, "status": None, "error": None, "replaces_sha256": None,
             "lake_file": None, "ingested_at": now_utc(), "run_id": run_id,
         }  # fmt: skip
@@ -165,6 +165,13 @@ def _decide_and_load(
     row: dict,
 ) -> None:
     source_file = row["source_file"]
+    if scan.gzip_error:  # before anything else: the content hash and the blank test saw only part of it
+        row.update(
+            status="failed",
+            error=f"{source_file}: {scan.gzip_error}; nothing loaded. Fix: land the complete file again "
+            "(check it with `gzip -t`), compressed or not",
+        )
+        return
     if scan.blank:
         row["status"] = "empty"
         if is_json_lines(table, path):  # a JSON-lines export of a quiet day is legitimately empty
@@ -205,7 +212,7 @@ def _decide_and_load(
             loaded, quarantined = _load(con, table, day, path, scan, row, raw_target, quarantine_target)
         except FileRejected as exc:
             # DuckDB rejects invalid UTF-8 too; name the first bad byte rather than its parse error.
-            bad = find_invalid_bytes(path, "utf-8") if codecs.lookup(table.encoding).name == "utf-8" else None
+            bad = find_invalid_bytes(scan.utf8_path, "utf-8") if codecs.lookup(table.encoding).name == "utf-8" else None
             row.update(status="failed", error=_encoding_error(table, source_file, bad) if bad else str(exc))
             return
     row.update(

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import hashlib
 import io
 import os
 import shutil
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from orchestration.sources import JSON_LINE_EXTENSIONS, Table, snake
 
 CHUNK = 8 << 20
 BOM = b"\xef\xbb\xbf"
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -35,11 +38,25 @@ class Scan:
     has_bom: bool
     scratch: Path  # private folder for converted copies
     encoding_error: str | None  # cause, with byte offset and line (non-UTF-8 tables, found while converting)
+    gzip_error: str | None = None  # a gzip delivery that cannot be decompressed (truncated, corrupt)
+
+
+def content_name(path: Path) -> Path:
+    """The name the content has once decompressed: `orders.csv.gz` -> `orders.csv`."""
+    return path.with_suffix("") if path.suffix.lower() == ".gz" else path
+
+
+def is_gzip(path: Path) -> bool:
+    """By magic bytes, not by name: a gzip file landed as `.csv` is read too."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
 
 
 def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
-    """Hash the bytes; for a table delivered in another encoding, convert to UTF-8 in the same pass.
+    """Hash the content; for a table delivered in another encoding, convert to UTF-8 in the same pass.
 
+    A gzip delivery is decompressed into the scratch folder in the same pass, and the hash is the hash
+    of its content: the same export landed plain and compressed is the same delivery (a duplicate).
     UTF-8 files are not decoded here: DuckDB's readers reject invalid UTF-8 themselves, and only then
     does `find_invalid_bytes` locate the first bad byte for the error message (no cost on good files).
     """
@@ -48,28 +65,57 @@ def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
     blank = True
     has_bom = False
     error = None
+    gzip_error = None
+    compressed = is_gzip(path)
     utf8 = codecs.lookup(encoding).name == "utf-8"
-    target = path if utf8 else scratch / (path.name + ".utf8")
-    out = None if utf8 else open(target, "wb")  # noqa: SIM115 - closed in finally
+    target = path if utf8 and not compressed else scratch / (content_name(path).name + ".utf8")
+    out = None if target == path else open(target, "wb")  # noqa: SIM115 - closed in finally
+    opener = gzip.open if compressed else open
     try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(CHUNK):
+        with opener(path, "rb") as fh:
+            while chunk := _read_chunk(fh, path, compressed):
+                if isinstance(chunk, str):  # the gzip stream broke here
+                    gzip_error = chunk
+                    break
                 digest.update(chunk)
                 if size == 0:
                     has_bom = chunk.startswith(BOM)
                 if blank:
                     blank = not (chunk.removeprefix(BOM) if size == 0 else chunk).strip()
                 if out is not None and error is None:
-                    try:
-                        # Single-byte code pages have no characters split across chunks.
-                        out.write(chunk.decode(encoding).encode("utf-8"))
-                    except UnicodeDecodeError:
-                        error = find_invalid_bytes(path, encoding)
+                    if utf8:
+                        out.write(chunk)
+                    else:
+                        try:
+                            # Single-byte code pages have no characters split across chunks.
+                            out.write(chunk.decode(encoding).encode("utf-8"))
+                        except UnicodeDecodeError:
+                            error = find_invalid_bytes(_content_path(path, target, compressed), encoding)
                 size += len(chunk)
     finally:
         if out is not None:
             out.close()
-    return Scan(digest.hexdigest(), size, target, blank, has_bom, scratch, error)
+    return Scan(digest.hexdigest(), size, target, blank, has_bom, scratch, error, gzip_error)
+
+
+def _read_chunk(fh, path: Path, compressed: bool) -> bytes | str:
+    """The next chunk, or for a broken gzip stream the cause as text (never raises for bad input)."""
+    try:
+        return fh.read(CHUNK)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        if not compressed:
+            raise
+        return f"the gzip stream of {path.name} is broken ({exc})"
+
+
+def _content_path(path: Path, target: Path, compressed: bool) -> Path:
+    # For a compressed non-UTF-8 delivery the encoding check must read decompressed bytes.
+    if not compressed:
+        return path
+    plain = target.with_suffix(".plain")
+    with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
+    return plain
 
 
 def find_invalid_bytes(path: Path, encoding: str) -> str | None:
@@ -99,7 +145,7 @@ def find_invalid_bytes(path: Path, encoding: str) -> str | None:
 
 
 def is_json_lines(table: Table, path: Path) -> bool:
-    return table.format == "ndjson" or path.suffix.lower() in JSON_LINE_EXTENSIONS
+    return table.format == "ndjson" or content_name(path).suffix.lower() in JSON_LINE_EXTENSIONS
 
 
 def unique_names(raw: list[str]) -> list[str]:
@@ -212,7 +258,7 @@ def load_file(con: duckdb.DuckDBPyConnection, table: Table, scan: Scan, original
     """Fill temp table `src` from the file; returns its data column names. Raises FileRejected."""
     if is_json_lines(table, original):
         if scan.has_bom:  # DuckDB's JSON reader refuses a BOM: read a copy without it
-            stripped = scan.scratch / (original.name + ".nobom")
+            stripped = scan.scratch / (content_name(original).name + ".nobom")
             with open(scan.utf8_path, "rb") as src, open(stripped, "wb") as dst:
                 src.seek(len(BOM))
                 shutil.copyfileobj(src, dst, CHUNK)
