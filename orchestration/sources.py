@@ -173,7 +173,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "zendesk_tickets", "csv",
-            "Zendesk ticket export CSV (account timezone offsets in the timestamps).",
+            "Zendesk ticket export CSV (times with their offset; naive times are UTC, as the API writes them).",
             ("id", "created_at"),
             ("id", "updated_at"),
             header=tuple(ZENDESK_TICKET_COLUMNS),

@@ -87,22 +87,39 @@ def test_ga4_nested_values_stay_json_text(data_dir):
     assert ts == "1702651559604143" and rownum == 1 and types == "VARCHAR"
 
 
-def test_zendesk_api_seed_keeps_every_row_with_reasons(data_dir):
-    """Finding: the Fivetran Zendesk seed is API-shaped with naive times; every row is kept, quarantined."""
+def test_zendesk_api_seed_loads_naive_times_as_utc(data_dir):
+    """The Fivetran Zendesk seed is API-shaped with naive UTC times (the API's zone): every row loads."""
     paths = get_paths()
     _land(paths, "zendesk_tickets", SAMPLES / "service/zendesk_ticket__fivetran_seed.csv")
     (row,) = ingest_partition("zendesk_tickets", DAY, paths)
     assert row["status"] == "loaded"
-    assert row["rows_read"] == 10 == row["rows_quarantined"]
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (10, 10, 0)
     con = duckdb.connect()
     try:
-        reasons = con.execute(
-            "SELECT DISTINCT split_part(_reason, ':', 1) FROM read_parquet(?)",
-            [str(paths.quarantine / "zendesk_tickets" / "*" / "*.parquet")],
-        ).fetchall()
+        (created,) = con.execute(
+            "SELECT created_at FROM read_parquet(?) WHERE id = '1595'",
+            [str(paths.raw / "zendesk_tickets" / "*" / "*.parquet")],
+        ).fetchone()
     finally:
         con.close()
-    assert reasons == [("bad_timestamp",)]
+    assert created == "2020-02-19 01:54:52"  # kept as delivered; staging reads it as UTC
+
+
+def test_zendesk_time_without_a_date_shape_is_quarantined(data_dir, tmp_path):
+    paths = get_paths()
+    sample = tmp_path / "tickets.csv"
+    sample.write_text("Id,Created at,Updated at\n1,2023-12-14 09:15:00,2023-12-14T09:15:00\n2,yesterday 9am,\n")
+    _land(paths, "zendesk_tickets", sample)
+    (row,) = ingest_partition("zendesk_tickets", DAY, paths)
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (2, 1, 1)
+    con = duckdb.connect()
+    try:
+        (reason,) = con.execute(
+            "SELECT _reason FROM read_parquet(?)", [str(paths.quarantine / "zendesk_tickets" / "*" / "*.parquet")]
+        ).fetchone()
+    finally:
+        con.close()
+    assert reason.startswith("bad_timestamp: created_at 'yesterday 9am' is not a time like")
 
 
 @pytest.mark.parametrize(

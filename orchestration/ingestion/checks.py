@@ -32,13 +32,16 @@ _KINDS = {
         "tz",
         "ISO 8601 with an offset like 2024-03-01T10:15:00+01:00 or ...Z",
     ),
+    # Naive Zendesk times are UTC: the API writes UTC, and API syncs (Fivetran, Airbyte) store it without
+    # the zone; staging's timestamp_from_offset_text reads naive text as UTC too.
     "zendesk": (
         "coalesce(try_strptime(v, ['%Y-%m-%d %H:%M:%S %z', '%d %b %Y %H:%M:%S %z']), "
         "CASE WHEN regexp_full_match(v, "
         "'\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s?(Z|[+-]\\d{2}(:?\\d{2})?)') "
-        "THEN try_cast(v AS TIMESTAMPTZ) END)",
+        "THEN try_cast(v AS TIMESTAMPTZ) END, "
+        "timezone('UTC', try_strptime(v, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f'])))",
         "tz",
-        "a time with its offset like 2024-03-01 10:15:00 +0100 or 2024-03-01T10:15:00+01:00",
+        "a time like 2024-03-01 10:15:00 +0100, 2024-03-01T10:15:00+01:00 or 2024-03-01 09:15:00 (UTC)",
     ),
     "naive": ("try_strptime(v, '%Y-%m-%d %H:%M:%S')", "naive", "YYYY-MM-DD HH:MM:SS"),
     "unix_seconds": (
