@@ -106,6 +106,8 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> None:
     Every partitioned asset has a single-run backfill policy, so a range is one run and one `dbt build`
     (with vars min_date/max_date); incremental models reprocess the range widened by var lookback_days.
     """
+    import dagster as dg
+
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("daily_job")
@@ -129,6 +131,11 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> None:
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]
+        # A blocking check's step error only names the check: say what failed (suite, expectation, sample).
+        for ev in result.get_asset_check_evaluations():
+            if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
+                detail = (ev.description or "").strip().replace("\n", "\n      ")
+                failures.append(f"  check {ev.check_name} on {ev.asset_key.to_user_string()}: {detail}")
         raise CommandError(f"run {result.run_id} failed:\n" + "\n".join(failures))
 
 

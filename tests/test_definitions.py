@@ -135,3 +135,29 @@ def test_schedule_requests_yesterdays_partition(defs):
     ctx = dg.build_schedule_context(scheduled_execution_time=tick, repository_def=defs.get_repository_def())
     requests = schedule.evaluate_tick(ctx).run_requests
     assert [r.partition_key for r in requests] == ["2026-10-06"]
+
+
+def test_every_public_mart_has_one_blocking_gx_check_and_every_mart_suite_a_mart(defs):
+    from orchestration.dagster_defs.dbt import public_mart_keys
+    from orchestration.quality.dagster_checks import MART_CHECK_NAME
+    from orchestration.quality.suites import mart_suites
+
+    dbt_assets = next(a for a in defs.assets if dg.AssetKey(["journeys", "activities"]) in getattr(a, "keys", ()))
+    marts = public_mart_keys(dbt_assets)
+    assert dg.AssetKey(["customers", "customer_profiles"]) in marts
+    assert all(k.path[0] in ("identity", "customers", "journeys", "quality") for k in marts)
+    graph = defs.resolve_asset_graph()
+    gx = [ck for ck in graph.asset_check_keys if ck.name == MART_CHECK_NAME]
+    assert sorted(ck.asset_key for ck in gx) == sorted(marts)  # exactly one per public mart, none elsewhere
+    assert {".".join(k.path) for k in marts} == set(mart_suites())  # no mart without a suite, no orphan suite
+    assert all(graph.get(ck).blocking for ck in gx)
+    # They run in daily_job, after the dbt step and before publish (which waits for the blocking checks).
+    job = defs.resolve_job_def("daily_job")
+    assert set(gx) <= set(job.asset_layer.asset_graph.asset_check_keys)
+    deps = job.graph.dependency_structure
+
+    def upstream(node: str) -> set[str]:
+        return {o.node.name for o in deps.all_upstream_outputs_from_node(node)}
+
+    assert {"gx_mart_suites", "warehouse_dbt_models"} <= upstream("serving__warehouse")
+    assert upstream("gx_mart_suites") == {"warehouse_dbt_models"}

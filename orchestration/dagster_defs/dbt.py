@@ -73,6 +73,14 @@ class OmniTranslator(DagsterDbtTranslator):
         return spec
 
 
+def public_mart_keys(dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    """Asset keys ([schema, relation]) of the public marts (models/marts/**) among the dbt assets."""
+    return sorted(
+        (spec.key for spec in dbt_assets_def.specs if (spec.group_name or "").startswith("marts_")),
+        key=lambda k: k.path,
+    )
+
+
 translator = OmniTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 

@@ -1,4 +1,10 @@
-"""Dagster glue: blocking GX checks on the raw lake assets and the publish asset (the lead wires them in)."""
+"""Dagster glue: blocking GX checks on the raw lake assets and on the public marts, and the publish asset.
+
+Raw suites are one partition-aware check per raw asset; mart suites are one check per public mart
+(`gx_mart_suite`), all run by one op that reads the build database once after dbt build. Both are
+blocking: a failed critical expectation fails the check with ERROR severity, and Dagster then runs
+nothing downstream of that asset (the publish asset among them).
+"""
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -9,10 +15,12 @@ from orchestration.config import Paths, get_paths
 from orchestration.lake_layout import STUB_PARTITION, raw_dir
 from orchestration.quality.publish import PublishBlocked, publish
 from orchestration.quality.results import GateResult, blocking, describe_failures, record_gate_results
-from orchestration.quality.runner import validate_raw_partition
+from orchestration.quality.runner import validate_marts, validate_raw_partition
+from orchestration.quality.suites import MARTS_DIR, mart_suites
 from orchestration.sources import TABLES
 
 MAX_FAILURES_IN_METADATA = 20
+MART_CHECK_NAME = "gx_mart_suite"
 
 
 def _latest_partition(paths: Paths, table: str) -> str | None:
@@ -21,11 +29,23 @@ def _latest_partition(paths: Paths, table: str) -> str | None:
     return days[-1] if days else None
 
 
-def check_result(results: list[GateResult], days: Sequence[str]) -> dg.AssetCheckResult:
-    """Failed critical expectations -> ERROR (blocks downstream); failed warnings -> WARN."""
+def check_result(
+    results: list[GateResult],
+    days: Sequence[str],
+    *,
+    asset_key: dg.AssetKey | None = None,
+    check_name: str | None = None,
+    extra_metadata: dict | None = None,
+) -> dg.AssetCheckResult:
+    """Failed critical expectations -> ERROR (blocks downstream); failed warnings -> WARN.
+
+    asset_key and check_name say which check the result is for when one op runs several (a multi-asset check).
+    """
     failed = [r for r in results if not r.success]
     crit = blocking(results)
     return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=check_name,
         passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR if crit else dg.AssetCheckSeverity.WARN,
         description=describe_failures(results)[:2000],
@@ -48,6 +68,7 @@ def check_result(results: list[GateResult], days: Sequence[str]) -> dg.AssetChec
                     for r in sorted(failed, key=lambda r: r.severity != "critical")[:MAX_FAILURES_IN_METADATA]
                 ]
             ),
+            **(extra_metadata or {}),
         },
     )
 
@@ -87,6 +108,90 @@ def raw_asset_checks(
     return [_raw_check(t, partitions_def) for t in (tables or list(TABLES))]
 
 
+def mart_relation(key: dg.AssetKey) -> str:
+    """The relation a mart asset is (dbt assets are keyed [schema, relation]), as its suite names it."""
+    return ".".join(key.path)
+
+
+def _run_days(context: dg.AssetCheckExecutionContext) -> list[str]:
+    """The landing days of the run (the marts were just built for them); none for an unpartitioned run."""
+    op_context = context.op_execution_context
+    try:
+        if op_context.has_partition_key or op_context.has_partition_key_range:
+            return list(op_context.partition_keys)
+    except dg.DagsterInvariantViolationError:
+        pass
+    return []
+
+
+def mart_asset_checks(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetChecksDefinition | None:
+    """One blocking `gx_mart_suite` check per public mart that has a suite expectations/marts/<schema>.<relation>.json.
+
+    One op runs them all: it opens the build database once (read-only, closed before validating), validates
+    the selected marts and records their results in the gate results, once per run (the publish step reuses
+    them). A mart the dbt step should have built but that is absent from the build database fails its check.
+    """
+    suites = mart_suites()
+    keys = sorted((k for k in mart_keys if mart_relation(k) in suites), key=lambda k: k.path)
+    if not keys:
+        return None
+    specs = [
+        dg.AssetCheckSpec(
+            MART_CHECK_NAME,
+            asset=key,
+            blocking=True,
+            description=f"GX suite {MARTS_DIR.name}/{mart_relation(key)}.json on the mart in the build database, "
+            "after dbt build and before publish; a failed critical expectation blocks the publish.",
+            metadata={"suite": suites[mart_relation(key)]["name"]},
+        )
+        for key in keys
+    ]
+
+    @dg.multi_asset_check(
+        specs=specs,
+        name="gx_mart_suites",
+        can_subset=True,
+        description="Great Expectations suites of the public marts, one blocking check per mart.",
+    )
+    def _checks(context: dg.AssetCheckExecutionContext):
+        paths = get_paths()
+        selected = sorted(
+            (ck.asset_key for ck in context.selected_asset_check_keys if ck.name == MART_CHECK_NAME),
+            key=lambda k: k.path,
+        )
+        if not selected:
+            return
+        relations = [mart_relation(k) for k in selected]
+        results = validate_marts(paths, context.op_execution_context.run_id, relations=relations)
+        record_gate_results(results, paths)
+        days = _run_days(context)
+        for key, rel in zip(selected, relations, strict=True):
+            mine = [r for r in results if r.asset == rel]
+            meta = {"relation": rel, "build_database": dg.MetadataValue.path(str(paths.warehouse))}
+            if not mine:
+                message = (
+                    f"[critical] suite {suites[rel]['name']} on {rel}: the relation is not in the build database "
+                    f"{paths.warehouse}"
+                )
+                context.log.error(message)
+                yield dg.AssetCheckResult(
+                    asset_key=key,
+                    check_name=MART_CHECK_NAME,
+                    passed=False,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=message,
+                    metadata=meta,
+                )
+                continue
+            if blocking(mine):
+                context.log.error(describe_failures(mine))
+            elif not all(r.success for r in mine):
+                context.log.warning(describe_failures(mine))
+            yield check_result(mine, days, asset_key=key, check_name=MART_CHECK_NAME, extra_metadata=meta)
+
+    return _checks
+
+
 def publish_asset(
     deps: Sequence[dg.AssetKey | dg.AssetsDefinition | dg.AssetDep | str],
     key: Sequence[str] = ("serving", "warehouse"),
@@ -103,13 +208,17 @@ def publish_asset(
         deps=deps,
         group_name="publish",
         kinds={"duckdb", "parquet"},
-        description="Audits the build database (GX mart suites, this run's raw gates, dbt tests) and, only "
-        "if no critical expectation failed, atomically replaces the serving DuckDB file and the Parquet copies.",
+        description="Audits the build database (GX mart suites as checked in this run, else validated here; "
+        "the raw gates; dbt tests) and, only if no critical expectation failed, atomically replaces the serving "
+        "DuckDB file and the Parquet copies.",
     )
     def _publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         paths = get_paths()
         try:
-            out = publish(paths, context.run_id, dbt_run_results() if dbt_run_results else None)
+            # The mart checks of this run (blocking, upstream of this asset) validated and recorded the marts.
+            out = publish(
+                paths, context.run_id, dbt_run_results() if dbt_run_results else None, reuse_mart_results=True
+            )
         except PublishBlocked as exc:
             context.log.error(str(exc))
             raise dg.Failure(

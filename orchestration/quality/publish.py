@@ -27,6 +27,7 @@ from orchestration.quality.results import (
     record_gate_results,
 )
 from orchestration.quality.runner import validate_marts
+from orchestration.quality.suites import mart_suites
 
 PUBLIC_SCHEMAS = ("identity", "customers", "journeys", "quality")
 TMP_MARK = ".publishing-"
@@ -143,18 +144,29 @@ def _clean_stale(serving: Path) -> list[str]:
     return removed
 
 
-def audit(paths: Paths, run_id: str, dbt_run_results: Path | None = None) -> list[GateResult]:
-    """Everything that decides a publish: the latest raw partition gates, mart suites, dbt tests."""
+def audit(
+    paths: Paths, run_id: str, dbt_run_results: Path | None = None, *, reuse_mart_results: bool = False
+) -> list[GateResult]:
+    """Everything that decides a publish: the latest raw partition gates, mart suites, dbt tests.
+
+    With reuse_mart_results, the mart suites already validated in this run (the Dagster mart checks,
+    recorded under the same run_id) are taken as recorded, not validated and recorded a second time;
+    marts without a result in this run are validated now.
+    """
     # The latest gate of every raw partition, from whichever run checked it (ingestion runs apart from
-    # the build): a bad day blocks until it is re-delivered and passes. Mart results are redone here.
+    # the build): a bad day blocks until it is re-delivered and passes.
     earlier = read_gate_results(paths, latest_raw=True)
-    marts = validate_marts(paths, run_id)
+    suites = mart_suites()
+    reused = [r for r in read_gate_results(paths, run_id=run_id) if r.asset in suites] if reuse_mart_results else []
+    done = {r.asset for r in reused}
+    todo = [rel for rel in suites if rel not in done]
+    marts = validate_marts(paths, run_id, relations=todo) if todo else []
     record_gate_results(marts, paths)
     dbt = []
     if dbt_run_results is not None:
         dbt = [GateResult(**{**r.__dict__, "run_id": run_id}) for r in dbt_test_failures(dbt_run_results)]
         record_gate_results(dbt, paths)
-    return earlier + marts + dbt
+    return earlier + reused + marts + dbt
 
 
 def publish(
@@ -164,16 +176,18 @@ def publish(
     *,
     raise_on_block: bool = True,
     build_docs: bool = True,
+    reuse_mart_results: bool = False,
 ) -> dict:
     """Audit, then atomically replace the serving database and the Parquet copies of the marts.
 
     Blocks (raises PublishBlocked, or returns status "blocked" with raise_on_block=False) when a critical
     expectation failed: in the latest recorded gate of any raw partition (any run), in the mart suites run
-    now, or in the dbt tests of dbt_run_results (the run_results.json of the dbt build that just ran).
+    now (or, with reuse_mart_results, already in this run by the Dagster mart checks), or in the dbt tests
+    of dbt_run_results (the run_results.json of the dbt build that just ran).
     """
     build, serving = Path(paths.warehouse), Path(paths.serving)
     started = datetime.now(UTC)
-    results = audit(paths, run_id, dbt_run_results)
+    results = audit(paths, run_id, dbt_run_results, reuse_mart_results=reuse_mart_results)
     failed = blocking(results)
     summary = {
         "run_id": run_id,
