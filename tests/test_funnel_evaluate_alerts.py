@@ -11,7 +11,8 @@ from orchestration.funnels.evaluate_alerts import evaluate
 
 COLUMNS = (
     "funnel_name varchar, from_step_name varchar, to_step_name varchar, channel varchar, period_date date,"
-    " units bigint, conversion double, baseline_conversion double, p_value double, is_flagged boolean"
+    " units bigint, conversion double, baseline_conversion double, p_value double, is_flagged boolean,"
+    " is_detectable boolean"
 )
 
 
@@ -20,10 +21,17 @@ def build(tmp_path, alerts, incidents=True):
     con = duckdb.connect(str(db))
     con.execute("create schema journeys")
     con.execute(f"create table journeys.dropoff_alerts ({COLUMNS})")
-    for day, channel, to_step, flagged in alerts:
+    for day, channel, to_step, flagged, *detectable in alerts:
         con.execute(
-            "insert into journeys.dropoff_alerts values ('first_purchase', 'checkout', ?, ?, ?, 10, 0.1, 0.7, ?, ?)",
-            [to_step, channel, dt.date.fromisoformat(day), 0.0001 if flagged else 0.5, flagged],
+            "insert into journeys.dropoff_alerts values ('first_purchase', 'checkout', ?, ?, ?, 10, 0.1, 0.7, ?, ?, ?)",
+            [
+                to_step,
+                channel,
+                dt.date.fromisoformat(day),
+                0.0001 if flagged else 0.5,
+                flagged,
+                detectable[0] if detectable else True,
+            ],
         )
     con.close()
     truth = tmp_path / "truth"
@@ -56,6 +64,32 @@ def test_precision_and_recall(tmp_path):
     assert result["incident_days_judged"] == 2
     assert result["incident_days_detected"] == 1
     assert result["recall"] == pytest.approx(0.5)
+
+
+def test_days_without_the_volume_to_flag_are_not_counted_as_missed(tmp_path):
+    truth, db = build(
+        tmp_path,
+        [
+            ("2026-10-15", "app", "purchase", True),  # judged, detected
+            ("2026-10-16", "app", "purchase", False, False),  # too few units to ever flag: not judged
+            ("2026-10-17", "app", "purchase", False, False),  # undetectable in app ...
+            ("2026-10-17", "(all)", "purchase", True, True),  # ... but flagged over all channels
+        ],
+    )
+    result = evaluate(truth, db)
+    assert result["incident_days_with_row"] == 3
+    assert result["incident_days_undetectable"] == 1
+    assert result["incident_days_judged"] == 2
+    assert result["incident_days_detected"] == 2
+    assert result["recall"] == pytest.approx(1.0)
+    assert result["precision"] == pytest.approx(1.0)
+
+
+def test_a_detectable_day_without_an_alert_is_a_miss(tmp_path):
+    truth, db = build(tmp_path, [("2026-10-16", "app", "purchase", False, True)])
+    result = evaluate(truth, db)
+    assert result["incident_days_judged"] == 1 and result["incident_days_detected"] == 0
+    assert result["recall"] == pytest.approx(0.0) and result["precision"] is None
 
 
 def test_no_incidents_and_no_alerts(tmp_path):

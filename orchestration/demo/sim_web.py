@@ -98,6 +98,7 @@ def simulate_visits(ctx: Ctx, day: int) -> None:
 
     # how far down the funnel each visit gets; steps are skipped now and then
     caused = s["caused"]
+    # a planted app incident (e.g. a checkout outage) scales the chance an app checkout becomes a purchase
     buy_factor = np.where(is_app, ctx.incident_factor(day, "app"), 1.0)
     u = rng.random((m, 5))
     viewed = u[:, 0] < 0.55 + 0.2 * caused + 0.2 * np.minimum(ctx.intent[person], 1)

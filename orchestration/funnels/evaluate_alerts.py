@@ -6,8 +6,12 @@ step events in `channel`. A flagged alert is a true positive when its to_step_na
 channel is the incident's channel (or '(all)', which includes it) and its day lies inside the incident.
 
 - precision: true-positive flagged alerts / all flagged alerts (None when nothing is flagged)
-- recall: incident days with a true-positive alert / incident days the mart could judge (a row for the
-  step and channel on that day exists, i.e. the day's windows have closed and it had volume)
+- recall: incident days with a true-positive alert / incident days the mart could judge. A day is judged
+  when the mart's row for the step and the incident's channel on that day is_detectable: its windows
+  have closed and it had the volume to be flagged (with no conversion at all it would have been). A day
+  without that volume cannot raise an alert under the stated test, however badly it converts, so it is
+  reported (incident_days_with_row, incident_days_undetectable) but not counted as missed. A day flagged
+  in '(all)' counts as judged and detected.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def evaluate(truth_dir: Path, warehouse_db: Path) -> dict:
     con = duckdb.connect(str(warehouse_db), read_only=True)
     try:
         cols = ["funnel_name", "from_step_name", "to_step_name", "channel", "period_date", "units",
-                "conversion", "baseline_conversion", "p_value", "is_flagged"]  # fmt: skip
+                "conversion", "baseline_conversion", "p_value", "is_flagged", "is_detectable"]  # fmt: skip
         rows = con.execute(f"select {', '.join(cols)} from journeys.dropoff_alerts").fetchall()
     finally:
         con.close()
@@ -53,16 +57,18 @@ def evaluate(truth_dir: Path, warehouse_db: Path) -> dict:
     flagged = [a for a in judged if a["is_flagged"]]
     true_positive = [a for a in flagged if any(_matches(a, i) for i in incidents)]
 
-    days_judged, days_detected = 0, 0
+    days_with_row, days_judged, days_detected = 0, 0, 0
     for inc in incidents:
         day = inc["start_date"]
         while day <= inc["end_date"]:
             on_day = [a for a in judged if a["period_date"] == day and _matches(a, inc)
                       and a["channel"] == inc["channel"]]  # fmt: skip
-            if on_day:
+            detected = any(a["is_flagged"] for a in judged if a["period_date"] == day and _matches(a, inc))
+            days_with_row += bool(on_day)
+            # a day flagged (in the channel or in '(all)') was evidently judgeable
+            if detected or any(a["is_detectable"] for a in on_day):
                 days_judged += 1
-                if any(a["is_flagged"] for a in judged if a["period_date"] == day and _matches(a, inc)):
-                    days_detected += 1
+                days_detected += detected
             day += dt.timedelta(days=1)
 
     def show(a: dict) -> str:
@@ -78,6 +84,8 @@ def evaluate(truth_dir: Path, warehouse_db: Path) -> dict:
         "alerts_flagged": len(flagged),
         "true_positive_alerts": len(true_positive),
         "precision": (len(true_positive) / len(flagged)) if flagged else None,
+        "incident_days_with_row": days_with_row,
+        "incident_days_undetectable": days_with_row - days_judged,
         "incident_days_judged": days_judged,
         "incident_days_detected": days_detected,
         "recall": (days_detected / days_judged) if days_judged else None,

@@ -1,19 +1,36 @@
--- Per funnel step transition (step i -> i + 1), channel of the step-i event ('(all)' for every channel)
--- and day step i was reached: conversion to step i + 1 within var alert_transition_hours (24) of step i
--- (and inside the attempt's window), against the trailing baseline of the var alert_baseline_days (28)
--- days before it. The transition's own wait keeps alerts timely: a checkout outage shows the next day,
--- not after a 14-day funnel window. Flagged by a one-sided two-proportion z-test (pooled
--- variance): p_value < var alert_alpha (0.001), with at least var alert_min_volume (5) units on the day
--- and in the baseline. Only days whose waits have all closed at the as-of time appear
--- (day + 1 day + the shorter of the transition wait and the funnel window <= as-of).
--- Ordered and strict funnels only (unordered steps have no transition order).
+{#- Drop-off alerts, ordered and strict funnels only (unordered steps have no transition order).
+
+    Grain: funnel, step transition i -> i + 1, channel of the step-i event ('(all)' for every channel),
+    day (UTC) step i was reached. Semantics and the stated test: docs/funnels.md, section Alerts.
+
+    - Occurrences, not best attempts: every step-i event some (non-voided) attempt reached counts, so a
+      unit that fails on the incident day and buys a week later still counts as a failure on that day.
+      A unit counts once per day and channel: converted when any of its step-i events that day reached
+      step i + 1 within var alert_transition_hours (24) and inside the attempt's window.
+    - Closed days only: day + 1 day + the shorter of the wait and the funnel window <= as-of.
+    - Baseline: the var alert_baseline_days (28) days before, same transition and channel, without the
+      days already flagged (var alert_baseline_passes rounds: round r drops the days flagged in round
+      r - 1, so a multi-day incident does not dilute its own baseline).
+    - Test: one-sided exact binomial, P(X <= converted) for X ~ Binomial(units, p0) with p0 the pooled
+      (null-hypothesis) rate (converted + baseline_converted) / (units + baseline_units); summed term
+      by term while units <= var alert_exact_max_units (1000), above that the normal approximation with
+      a continuity correction. Flagged when p_value < var alert_alpha (0.001), the day is below the
+      baseline, and the day and the baseline each have >= var alert_min_volume (5) units. -#}
+{%- set max_steps = funnel_max_steps() -%}
+{%- set wait_hours = var('alert_transition_hours', 24) | int -%}
+{%- set baseline_days = var('alert_baseline_days', 28) | int -%}
+{%- set passes = var('alert_baseline_passes', 3) | int -%}
+{%- set exact_max = var('alert_exact_max_units', 1000) | int -%}
+{%- set alpha = var('alert_alpha', 0.001) | float -%}
+{%- set min_volume = var('alert_min_volume', 5) | int -%}
+
 with definitions as (
     select
         funnel_name,
         window_seconds,
-        funnel_order,
         step_count
     from {{ ref('int_funnel_definitions') }}
+    where funnel_order <> 'unordered'
 ),
 
 step_names as (
@@ -24,43 +41,104 @@ step_names as (
     from {{ ref('int_funnel_step_matchers') }}
 ),
 
-unit_steps as (
-    select
+events as (
+    select distinct
         funnel_name,
         unit_id,
-        step_index,
-        reached_at,
+        event_rank,
+        occurred_at,
         channel
-    from {{ ref('int_funnel_unit_steps') }}
+    from {{ ref('int_funnel_step_events') }}
 ),
 
-transitions as (
+-- every attempt's step-i event (i < step_count) and the event that filled step i + 1, if any
+attempt_links as (
     select
-        cur.funnel_name,
-        cur.step_index as from_step_index,
-        cast(cur.reached_at as date) as period_date,
-        cur.channel,
-        case
-            when nxt.reached_at <= {{ dbt.dateadd('hour', var('alert_transition_hours', 24) | int, 'cur.reached_at') }}
-                then 1
-            else 0
-        end as converted
-    from unit_steps as cur
-    inner join definitions as d on cur.funnel_name = d.funnel_name
-    left join unit_steps as nxt
+        a.funnel_name,
+        a.unit_id,
+        s.step_index as from_step_index,
+        case s.step_index
+            {%- for k in range(1, max_steps) %} when {{ k }} then a.step_{{ k }}_rank{% endfor %}
+        end as from_rank,
+        case s.step_index
+            {%- for k in range(1, max_steps) %} when {{ k }} then a.step_{{ k + 1 }}_rank{% endfor %}
+        end as to_rank
+    from {{ ref('int_funnel_attempts') }} as a
+    inner join definitions as d on a.funnel_name = d.funnel_name
+    inner join step_names as s
         on
-            cur.funnel_name = nxt.funnel_name
-            and cur.unit_id = nxt.unit_id
-            and nxt.step_index = cur.step_index + 1
+            a.funnel_name = s.funnel_name
+            and s.step_index < d.step_count
+),
+
+-- one row per step-i event: attempts that share it agree on the next event, but only those whose
+-- window still covers it carry it, so any attempt counts
+occurrences as (
+    select
+        l.funnel_name,
+        l.unit_id,
+        l.from_step_index,
+        f.occurred_at as reached_at,
+        f.channel,
+        max(
+            case
+                when t.occurred_at <= {{ dbt.dateadd('hour', wait_hours, 'f.occurred_at') }} then 1 else 0
+            end
+        ) as converted
+    from attempt_links as l
+    inner join events as f
+        on
+            l.funnel_name = f.funnel_name
+            and l.unit_id = f.unit_id
+            and l.from_rank = f.event_rank
+    left join events as t
+        on
+            l.funnel_name = t.funnel_name
+            and l.unit_id = t.unit_id
+            and l.to_rank = t.event_rank
+    group by l.funnel_name, l.unit_id, l.from_step_index, f.occurred_at, f.channel
+),
+
+closed as (
+    select
+        o.funnel_name,
+        o.unit_id,
+        o.from_step_index,
+        o.channel,
+        o.converted,
+        cast(o.reached_at as date) as period_date
+    from occurrences as o
+    inner join definitions as d on o.funnel_name = d.funnel_name
     where
-        d.funnel_order <> 'unordered'
-        and cur.step_index < d.step_count
-        -- closed: every unit reaching step i that day has had its full wait by the as-of time
-        and {{ dbt.dateadd(
-                'second',
-                'least(d.window_seconds, ' ~ (var('alert_transition_hours', 24) | int) ~ ' * 3600) + 86400',
-                'cast(cast(cur.reached_at as date) as ' ~ dbt.type_timestamp() ~ ')'
-            ) }} <= {{ journeys_as_of() }}
+        -- every unit reaching step i that day has had its full wait by the as-of time
+        {{ dbt.dateadd(
+            'second',
+            'least(d.window_seconds, ' ~ wait_hours ~ ' * 3600) + 86400',
+            'cast(cast(o.reached_at as date) as ' ~ dbt.type_timestamp() ~ ')'
+        ) }} <= {{ journeys_as_of() }}
+),
+
+-- a unit counts once per day (and channel): converted if any of its step-i events that day converted
+unit_days as (
+    select
+        funnel_name,
+        from_step_index,
+        channel,
+        period_date,
+        unit_id,
+        max(converted) as converted
+    from closed
+    group by funnel_name, from_step_index, channel, period_date, unit_id
+    union all
+    select
+        funnel_name,
+        from_step_index,
+        '(all)' as channel,
+        period_date,
+        unit_id,
+        max(converted) as converted
+    from closed
+    group by funnel_name, from_step_index, period_date, unit_id
 ),
 
 daily as (
@@ -69,57 +147,126 @@ daily as (
         from_step_index,
         channel,
         period_date,
+        {{ dbt.datediff("cast('1970-01-01' as date)", 'period_date', 'day') }} as day_number,
         count(*) as units,
         sum(converted) as converted
-    from transitions
+    from unit_days
     group by funnel_name, from_step_index, channel, period_date
-    union all
+),
+
+-- log C(units, k) for k = 0 .. converted (exact test's terms), only for days small enough to sum
+series as (
+    select generated_number - 1 as k
+    from ({{ dbt.generate_series(exact_max + 1) }}) as g
+),
+
+log_choose as (
+    select
+        d.funnel_name,
+        d.from_step_index,
+        d.channel,
+        d.period_date,
+        d.units,
+        s.k,
+        -- ln C(n, k) = sum over j < k of ln((n - j) / (j + 1))
+        coalesce(sum(case when s.k < d.units then ln(cast(d.units - s.k as double) / (s.k + 1)) end) over (
+            partition by d.funnel_name, d.from_step_index, d.channel, d.period_date
+            order by s.k
+            rows between unbounded preceding and 1 preceding
+        ), 0) as ln_choose
+    from daily as d
+    inner join series as s on s.k <= d.converted
+    where d.units <= {{ exact_max }}
+),
+
+pass_0 as (
+    select
+        *,
+        false as is_flagged
+    from daily
+)
+{%- for r in range(1, passes + 1) %},
+
+-- round {{ r }}: baseline without the days flagged in round {{ r - 1 }}
+baseline_{{ r }} as (
     select
         funnel_name,
         from_step_index,
-        '(all)' as channel,
+        channel,
         period_date,
-        count(*) as units,
-        sum(converted) as converted
-    from transitions
-    group by funnel_name, from_step_index, period_date
-),
-
-with_baseline as (
-    select
-        *,
-        sum(units) over baseline_days as baseline_units,
-        sum(converted) over baseline_days as baseline_converted
-    from (
-        select
-            *,
-            {{ dbt.datediff("cast('1970-01-01' as date)", 'period_date', 'day') }} as day_number
-        from daily
-    ) as numbered
+        day_number,
+        units,
+        converted,
+        sum(case when is_flagged then 0 else units end) over baseline_days as baseline_units,
+        sum(case when is_flagged then 0 else converted end) over baseline_days as baseline_converted
+    from pass_{{ r - 1 }}
     window baseline_days as (
         partition by funnel_name, from_step_index, channel
         order by day_number
-        range between {{ var('alert_baseline_days', 28) | int }} preceding and 1 preceding
+        range between {{ baseline_days }} preceding and 1 preceding
     )
 ),
 
-tested as (
+null_rate_{{ r }} as (
     select
         *,
-        cast(converted as double) / units as conversion,
-        cast(baseline_converted as double) / nullif(baseline_units, 0) as baseline_conversion,
-        cast(converted + baseline_converted as double) / nullif(units + baseline_units, 0) as pooled
-    from with_baseline
+        cast(converted + coalesce(baseline_converted, 0) as double)
+        / (units + coalesce(baseline_units, 0)) as p0
+    from baseline_{{ r }}
 ),
 
-scored as (
+exact_{{ r }} as (
+    select
+        c.funnel_name,
+        c.from_step_index,
+        c.channel,
+        c.period_date,
+        sum(exp(c.ln_choose + c.k * ln(n.p0) + (c.units - c.k) * ln(1 - n.p0))) as p_exact
+    from log_choose as c
+    inner join null_rate_{{ r }} as n
+        on
+            c.funnel_name = n.funnel_name
+            and c.from_step_index = n.from_step_index
+            and c.channel = n.channel
+            and c.period_date = n.period_date
+    where n.p0 > 0 and n.p0 < 1
+    group by c.funnel_name, c.from_step_index, c.channel, c.period_date
+),
+
+tested_{{ r }} as (
+    select
+        n.*,
+        -- normal approximation of the same test, with a continuity correction
+        (n.converted + 0.5 - n.units * n.p0) / nullif(sqrt(n.units * n.p0 * (1 - n.p0)), 0) as z_score,
+        case
+            when n.baseline_units is null or n.baseline_units = 0 then null
+            -- every unit converted, or none ever did: the day cannot be lower
+            when n.p0 >= 1 or n.p0 <= 0 then 1.0
+            when n.units <= {{ exact_max }} then least(e.p_exact, 1.0)
+            else {{ normal_cdf('(n.converted + 0.5 - n.units * n.p0) / sqrt(n.units * n.p0 * (1 - n.p0))') }}
+        end as p_value
+    from null_rate_{{ r }} as n
+    left join exact_{{ r }} as e
+        on
+            n.funnel_name = e.funnel_name
+            and n.from_step_index = e.from_step_index
+            and n.channel = e.channel
+            and n.period_date = e.period_date
+),
+
+pass_{{ r }} as (
     select
         *,
-        (conversion - baseline_conversion) / nullif(sqrt(
-            pooled * (1 - pooled) * (1.0 / units + 1.0 / nullif(baseline_units, 0))
-        ), 0) as z_score
-    from tested
+        coalesce(
+            units >= {{ min_volume }}
+            and baseline_units >= {{ min_volume }}
+            and cast(converted as double) / units < cast(baseline_converted as double) / nullif(baseline_units, 0)
+            and p_value < {{ alpha }},
+            false
+        ) as is_flagged
+    from tested_{{ r }}
 )
+{%- endfor %}
 
 select
     s.funnel_name,
@@ -131,19 +278,21 @@ select
     s.period_date,
     cast(s.units as {{ dbt.type_bigint() }}) as units,
     cast(s.converted as {{ dbt.type_bigint() }}) as converted,
-    s.conversion,
+    cast(s.converted as double) / s.units as conversion,
     cast(s.baseline_units as {{ dbt.type_bigint() }}) as baseline_units,
     cast(s.baseline_converted as {{ dbt.type_bigint() }}) as baseline_converted,
-    s.baseline_conversion,
+    cast(s.baseline_converted as double) / nullif(s.baseline_units, 0) as baseline_conversion,
     s.z_score,
-    {{ normal_cdf('s.z_score') }} as p_value,
+    s.p_value,
+    s.is_flagged,
+    -- had nothing converted, would the day have been flagged? (enough volume to see a total collapse)
     coalesce(
-        s.units >= {{ var('alert_min_volume', 5) | int }}
-        and s.baseline_units >= {{ var('alert_min_volume', 5) | int }}
-        and s.conversion < s.baseline_conversion
-        and {{ normal_cdf('s.z_score') }} < {{ var('alert_alpha', 0.001) | float }},
+        s.units >= {{ min_volume }}
+        and s.baseline_units >= {{ min_volume }}
+        and s.baseline_converted > 0
+        and power(1 - cast(s.baseline_converted as double) / (s.units + s.baseline_units), s.units) < {{ alpha }},
         false
-    ) as is_flagged
-from scored as s
+    ) as is_detectable
+from pass_{{ passes }} as s
 inner join step_names as f on s.funnel_name = f.funnel_name and s.from_step_index = f.step_index
 inner join step_names as t on s.funnel_name = t.funnel_name and s.from_step_index + 1 = t.step_index
