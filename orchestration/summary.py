@@ -62,7 +62,16 @@ def print_alert_evaluation(paths: Paths) -> None:
     from orchestration.funnels.evaluate_alerts import evaluate
 
     m = evaluate(paths.truth, paths.serving)
-    print(f"drop-off alerts vs planted incident: precision {m['precision']:.3f}, recall {m['recall']:.3f}")
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"  # None: nothing flagged / no day could be judged
+
+    print(
+        f"drop-off alerts vs planted incident: precision {share(m['precision'])}, recall {share(m['recall'])} "
+        f"({m['alerts_flagged']} flagged, {m['true_positive_alerts']} on the incident; incident days: "
+        f"{m['incident_days_detected']} detected of {m['incident_days_judged']} judgeable, "
+        f"{m['incident_days_undetectable']} too small to judge)"
+    )
 
 
 def print_summary(paths: Paths, demo: dict | None = None, seconds: float | None = None) -> None:
