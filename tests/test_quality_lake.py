@@ -210,6 +210,19 @@ def test_corrupted_shopify_day_blocks_and_names_the_failures(paths):
     assert "-100.00" in message and "shopify_orders/2026-10-12/export.csv#" in message
 
 
+def test_a_share_on_a_handful_of_rows_is_reported_not_blocking(paths):
+    """1 missing e-mail among a handful of orders: chance on a quiet day, not a broken export."""
+    day = date(2026, 10, 12)
+    rows = good_rows("shopify_orders", day, 3)
+    rows[0]["email"] = None
+    write_partition(paths, "shopify_orders", day, rows)
+    results = validate_raw_partition("shopify_orders", day, paths, run_id="r1", now=NOW)
+    share = next(r for r in results if r.expectation == "email_present_on_order_rows")
+    assert not share.success and share.severity == "warning"
+    assert "rows only: below 20 rows a share does not block" in share.observed_value
+    assert "email_present_on_order_rows" not in {r.expectation for r in blocking(results)}
+
+
 def test_row_count_is_judged_against_earlier_partitions(paths):
     day = date(2026, 10, 12)
     for back in range(1, 8):
