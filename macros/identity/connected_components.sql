@@ -14,7 +14,7 @@
     Conversely a component with one label contributes nothing to open (labels never leave a component).
     A component with one label r is final: r is in C, so f(r) = r, and r is C's smallest node (the
     smallest node m has f(m) <= m, so f(m) = m = r); no later round can change it. So each round moves
-    the nodes whose label is not open to the `done` table and runs on with the rest; the edges of
+    the nodes whose label is not open to the finished table and runs on with the rest; the edges of
     finished components drop out of the next round's join by themselves. A round that would change
     nothing leaves open empty, so the rounds stop when no node is left: that is convergence, and it
     happens in the same round the plain algorithm would observe "no pointer changed". In the demo graph
@@ -84,21 +84,33 @@
         from " ~ work.core ~ "
         group by src_id") }}
     {%- endcall -%}
-    {%- call statement('identity_cc_done') -%}
-        {{ identity_cc_create_work_table(work.done, "select node_id, parent_id from " ~ work.a ~ " where 1 = 0") }}
-    {%- endcall -%}
     {%- do identity_cc_lap(steps, clock, 'init') -%}
 
-    {%- set state = {'current': work.a, 'next': work.b, 'open_nodes': identity_cc_count(work.a), 'rounds': 0} -%}
+    {#- Finished nodes accumulate by CTAS into two alternating tables, never by INSERT: in DuckDB 2.0.0 a
+        large INSERT into a table that an empty CTAS created in the same transaction loses its rows. -#}
+    {%- set state = {'current': work.a, 'next': work.b, 'done': none, 'next_done': work.done_a,
+                     'open_nodes': identity_cc_count(work.a), 'rounds': 0} -%}
     {%- for round in range(1, max_rounds + 1) -%}
         {%- if state.open_nodes > 0 -%}
-            {%- do identity_cc_round(state.current, state.next, work) -%}
+            {%- set finished = identity_cc_round(state.current, state.next, state.done, state.next_done,
+                                                 state.open_nodes, work) -%}
             {%- set previous = state.current -%}
             {%- do state.update({'current': state.next, 'next': previous, 'rounds': round,
-                                 'open_nodes': identity_cc_count(state.next)}) -%}
+                                 'open_nodes': finished.open_nodes}) -%}
+            {%- if finished.done is not none -%}
+                {%- do state.update({'done': finished.done,
+                                     'next_done': work.done_b if finished.done == work.done_a else work.done_a}) -%}
+            {%- endif -%}
             {%- do identity_cc_lap(steps, clock, 'round_' ~ round) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if state.done is none -%}
+        {#- no rounds: no edge between two non-leaves -#}
+        {%- call statement('identity_cc_done') -%}
+            {{ identity_cc_create_work_table(work.done_a, "select node_id, parent_id from " ~ work.a ~ " where 1 = 0") }}
+        {%- endcall -%}
+        {%- do state.update({'done': work.done_a}) -%}
+    {%- endif -%}
 
     {%- if state.open_nodes > 0 -%}
         {%- do identity_cc_drop_work_tables(base_relation) -%}
@@ -115,7 +127,7 @@
         with rooted as (
             select d.node_id, coalesce(c.parent_id, d.node_id) as root_id
             from " ~ work.degree ~ " d
-            left join " ~ work.done ~ " c on d.node_id = c.node_id
+            left join " ~ state.done ~ " c on d.node_id = c.node_id
             where d.degree > 1
         ),
         leaves as (
@@ -142,8 +154,14 @@
     {{ return({'relation': work.labels, 'rounds': state.rounds, 'steps': steps}) }}
 {% endmacro %}
 
-{#- One round from the pointers in `current` (open nodes only) into `next`; finished nodes go to done. -#}
-{% macro identity_cc_round(current, next, work) %}
+{#- One round from the pointers in `current` (open_nodes nodes, none finished yet) into `next`.
+    Finished components are set aside only when at least half of the nodes are stable (only stable nodes
+    can finish; the check costs about half a round): then next_done = done (none before the first time)
+    + the nodes that finished now, and next holds the others. Otherwise the round is the plain one.
+    Either way the pointers of unfinished components evolve exactly as without the check, and a round in
+    which nothing would change has every node stable, so it always checks and finds every node finished.
+    Returns {'open_nodes': nodes in next, 'done': next_done if it was written, else none}. -#}
+{% macro identity_cc_round(current, next, done, next_done, open_nodes, work) %}
     {%- do adapter.drop_relation(work.stats) -%}
     {%- call statement('identity_cc_stats') -%}
         {{ identity_cc_create_work_table(work.stats, "
@@ -164,26 +182,33 @@
         from gf g
         join nb n on g.node_id = n.node_id") }}
     {%- endcall -%}
-    {%- do adapter.drop_relation(work.open) -%}
-    {%- call statement('identity_cc_open') -%}
-        {{ identity_cc_create_work_table(work.open, "
-        select parent_id as label_id from " ~ work.stats ~ " where not is_stable
-        union
-        select grand_id as label_id from " ~ work.stats ~ " where not is_stable") }}
-    {%- endcall -%}
-    {%- call statement('identity_cc_finish') -%}
-        insert into {{ work.done }}
-        select s.node_id, s.parent_id
-        from {{ work.stats }} s
-        where not exists (select 1 from {{ work.open }} o where o.label_id = s.parent_id)
-    {%- endcall -%}
+    {%- set stable = run_query("select count(*) from " ~ work.stats ~ " where is_stable").columns[0].values()[0] | int -%}
+    {%- set check = stable * 2 >= open_nodes -%}
+    {%- if check -%}
+        {%- do adapter.drop_relation(work.open) -%}
+        {%- call statement('identity_cc_open') -%}
+            {{ identity_cc_create_work_table(work.open, "
+            select parent_id as label_id from " ~ work.stats ~ " where not is_stable
+            union
+            select grand_id as label_id from " ~ work.stats ~ " where not is_stable") }}
+        {%- endcall -%}
+        {%- do adapter.drop_relation(next_done) -%}
+        {%- call statement('identity_cc_finish') -%}
+            {{ identity_cc_create_work_table(next_done, (
+                "select node_id, parent_id from " ~ done ~ " union all " if done is not none else "") ~ "
+            select s.node_id, s.parent_id
+            from " ~ work.stats ~ " s
+            where not exists (select 1 from " ~ work.open ~ " o where o.label_id = s.parent_id)") }}
+        {%- endcall -%}
+    {%- endif -%}
     {%- do adapter.drop_relation(next) -%}
     {%- call statement('identity_cc_next') -%}
         {{ identity_cc_create_work_table(next, "
         with live as (
             select s.node_id, s.parent_id, s.grand_id, s.min_grand_id
-            from " ~ work.stats ~ " s
-            where exists (select 1 from " ~ work.open ~ " o where o.label_id = s.parent_id)
+            from " ~ work.stats ~ " s"
+            ~ ("
+            where exists (select 1 from " ~ work.open ~ " o where o.label_id = s.parent_id)" if check else "") ~ "
         ),
         candidates as (
             -- gf <= f, so this also keeps the current pointer
@@ -197,6 +222,8 @@
         from candidates
         group by node_id") }}
     {%- endcall -%}
+    {{ return({'open_nodes': identity_cc_count(next) if check else open_nodes,
+               'done': next_done if check else none}) }}
 {% endmacro %}
 
 {% macro identity_cc_count(relation) -%}
@@ -213,7 +240,7 @@
 
 {% macro identity_cc_work_relations(base_relation) -%}
     {%- set names = {} -%}
-    {%- for suffix in ['edges', 'degree', 'core', 'a', 'b', 'stats', 'open', 'done', 'labels'] -%}
+    {%- for suffix in ['edges', 'degree', 'core', 'a', 'b', 'stats', 'open', 'done_a', 'done_b', 'labels'] -%}
         {%- do names.update({suffix: adapter.dispatch('identity_cc_work_relation', 'omni_warehouse')(
                 base_relation, base_relation.identifier ~ '__cc_' ~ suffix)}) -%}
     {%- endfor -%}
