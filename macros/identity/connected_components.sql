@@ -17,8 +17,13 @@
     the nodes whose label is not open to the finished table and runs on with the rest; the edges of
     finished components drop out of the next round's join by themselves. A round that would change
     nothing leaves open empty, so the rounds stop when no node is left: that is convergence, and it
-    happens in the same round the plain algorithm would observe "no pointer changed". In the demo graph
-    most persons are finished after one or two rounds, so later rounds touch only the big components.
+    happens in the same round the plain algorithm would observe "no pointer changed" (no change means
+    gf = f everywhere and f(u) = f(v) across every edge, i.e. every node stable). The check costs about
+    half a round, so a round runs it only when at least half of its nodes are stable (only stable nodes
+    can finish; a round with no change has all of them stable). In the demo graph most persons finish
+    in the first two rounds, so later rounds touch only the big components. Measured at 1M persons:
+    about half the CPU of the same rounds without the check; on a 1M path (nothing finishes until the
+    end) about 20% more.
 
     Leaves (one neighbour) never enter the rounds: they take their neighbour's label afterwards (two
     leaves joined only to each other take the smaller id; a node whose neighbours are all leaves is its
