@@ -21,9 +21,10 @@
     gf = f everywhere and f(u) = f(v) across every edge, i.e. every node stable). The check costs about
     half a round, so a round runs it only when at least half of its nodes are stable (only stable nodes
     can finish; a round with no change has all of them stable). In the demo graph most persons finish
-    in the first two rounds, so later rounds touch only the big components. Measured at 1M persons:
-    about half the CPU of the same rounds without the check; on a 1M path (nothing finishes until the
-    end) about 20% more.
+    in the first two rounds, so later rounds touch only the big components. Measured (CPU seconds, the
+    statements replayed in one DuckDB process, before -> after this design and the temporary tables):
+    1M-person demo graph, rounds 7.7 -> 2.4, whole macro 14.3 -> 7.5; a 1M path, where nothing finishes
+    before the last round, 18.6 -> 22.5 (stats materialised between the two halves of each round).
 
     Leaves (one neighbour) never enter the rounds: they take their neighbour's label afterwards (two
     leaves joined only to each other take the smaller id; a node whose neighbours are all leaves is its
