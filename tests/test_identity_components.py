@@ -1,4 +1,4 @@
-"""The SQL connected-components macro against networkx on awkward graphs (one dbt run-operation)."""
+"""The SQL connected-components macro against networkx on awkward graphs (one dbt run-operation per graph)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,33 @@ def _graph(seed: int = 7) -> list[tuple[int, int]]:
     edges += [(9000 + i, 9000 + j) for i in range(8) for j in range(8) if i < j]
     # self-loops (one on an otherwise isolated node) and duplicated edges in both directions
     edges += [(9500, 9500), (5000, 5000), (8000, 8001), (8001, 8000), (8000, 8001)]
+    # components whose smallest node is a leaf: a star around a larger centre, a triangle with a tail
+    edges += [(10_010, 10_001 + i) for i in range(5)] + [(10_100, 10_101), (10_101, 10_102), (10_102, 10_100)]
+    edges += [(10_100, 10_050)]
+    # two leaves joined only to each other
+    edges += [(10_201, 10_200)]
     return edges
+
+
+def _components(warehouse, edges: list[tuple[int, int]], name: str) -> tuple[dict, int, int]:
+    """Runs the macro on `edges`: (labels, rounds, work tables left behind)."""
+    with duckdb.connect(str(warehouse.warehouse)) as con:
+        con.execute(f"create table main.{name}_edges (src_id bigint, dst_id bigint)")
+        con.executemany(f"insert into main.{name}_edges values (?, ?)", edges)
+    proc = run_dbt(warehouse, "run-operation", "identity_components_operation", "--args",
+                   f"{{edges_table: main.{name}_edges, output: {name}_out}}")  # fmt: skip
+    rounds = int(re.search(r"IDENTITY_CC rounds=(\d+)", proc.stdout).group(1))
+    with duckdb.connect(str(warehouse.warehouse), read_only=True) as con:
+        labels = dict(con.execute(f"select node_id, component_node_id from main.{name}_out").fetchall())
+        leftovers = con.execute("select count(*) from information_schema.tables "
+                                f"where table_name like '{name}_out__cc_%'").fetchall()[0][0]  # fmt: skip
+    return labels, rounds, leftovers
+
+
+def _expected(edges: list[tuple[int, int]]) -> dict:
+    graph = nx.Graph()
+    graph.add_edges_from((a, b) for a, b in edges if a != b)
+    return {node: min(comp) for comp in nx.connected_components(graph) for node in comp}
 
 
 @pytest.fixture()
@@ -43,20 +69,17 @@ def warehouse(tmp_path, monkeypatch):
 
 def test_components_match_networkx(warehouse):
     edges = _graph()
-    with duckdb.connect(str(warehouse.warehouse)) as con:
-        con.execute("create table main.cc_test_edges (src_id bigint, dst_id bigint)")
-        con.executemany("insert into main.cc_test_edges values (?, ?)", edges)
-    proc = run_dbt(warehouse, "run-operation", "identity_components_operation", "--args",
-                   "{edges_table: main.cc_test_edges, output: cc_test_out}")  # fmt: skip
-    rounds = int(re.search(r"IDENTITY_CC rounds=(\d+)", proc.stdout).group(1))
-    with duckdb.connect(str(warehouse.warehouse), read_only=True) as con:
-        labels = dict(con.execute("select node_id, component_node_id from main.cc_test_out").fetchall())
-        leftovers = con.execute("select count(*) from information_schema.tables "
-                                "where table_name like 'cc_test_out__cc_%'").fetchone()[0]  # fmt: skip
-    graph = nx.Graph()
-    graph.add_edges_from((a, b) for a, b in edges if a != b)
-    expected = {node: min(comp) for comp in nx.connected_components(graph) for node in comp}
-    assert labels == expected  # same partition, labelled by each component's smallest node
+    labels, rounds, leftovers = _components(warehouse, edges, "cc_test")
+    assert labels == _expected(edges)  # same partition, labelled by each component's smallest node
+    assert labels[10_050] == 10_050 and labels[10_102] == 10_050 and labels[10_010] == 10_001  # leaf minima
     assert 9500 not in labels  # a node with only a self-loop has no edge to resolve
     assert rounds <= 15, rounds  # the 500-path needs ~log2(500) rounds, not 500
     assert leftovers == 0
+
+
+def test_components_without_rounds(warehouse):
+    # stars and leaf pairs only: no edge joins two nodes of degree > 1, so nothing enters the rounds
+    edges = [(50, 40 + i) for i in range(5)] + [(7, 3), (3, 7), (100, 101), (200, 201), (200, 202), (200, 199)]
+    labels, rounds, leftovers = _components(warehouse, edges, "cc_stars")
+    assert labels == _expected(edges)
+    assert rounds == 0 and leftovers == 0

@@ -1,150 +1,279 @@
 {#- Connected components in SQL rounds, without recursive CTEs (so it runs on DuckDB and Spark alike).
 
-    Algorithm (after FastSV, Zhang/Azad/Hu 2020): every node keeps a parent pointer f with f(v) <= v.
-    One round, with gf = f(f(v)) and mn(v) = min gf over v's neighbours:
+    Algorithm (after FastSV, Zhang/Azad/Hu 2020): every node keeps a parent pointer f with f(v) <= v and
+    f(v) in v's component. One round, with gf = f(f(v)) and mn(v) = min gf over v's neighbours:
       shortcutting        f(v)    <- min(f(v), gf(v))        (pointer jumping: path lengths halve)
       aggressive hooking  f(v)    <- min(f(v), mn(v))
       stochastic hooking  f(f(v)) <- min(f(f(v)), mn(v))     (moves whole trees, not single nodes)
-    Pointers only decrease, so a round changed nothing exactly when sum(f) did not change; then every
-    f(v) = f(f(v)) (stars) and f(u) = f(v) across every edge, i.e. f is the component's minimum node.
-    Rounds grow with log(n) (a path of a million nodes took 20), not with the diameter. Leaves are
-    set aside before the rounds and take their neighbour's label after them.
+    Rounds grow with log(n) (a path of a million nodes takes about 20), not with the diameter.
 
-    Integer node ids keep the joins cheap. Work tables are named <model>__cc_<step> in the model's
-    schema; identity_cc_drop_work_tables() removes them (post-hook). If the labels have
-    not converged after max_rounds the run fails: a partial answer would silently split persons.
+    Finished components leave the rounds. A node v is stable when f(v) = gf(v) = min and max gf over its
+    neighbours. open = {f(v), gf(v) : v not stable}. If f(w) is not open, w's whole component C is stable
+    with the one label f(w): w is stable (else f(w) would be open), so every neighbour u has gf(u) = f(w);
+    u is then stable too (else gf(u) = f(w) would be open), so f(u) = gf(u) = f(w); repeat across C.
+    Conversely a component with one label contributes nothing to open (labels never leave a component).
+    A component with one label r is final: r is in C, so f(r) = r, and r is C's smallest node (the
+    smallest node m has f(m) <= m, so f(m) = m = r); no later round can change it. So each round moves
+    the nodes whose label is not open to the finished table and runs on with the rest; the edges of
+    finished components drop out of the next round's join by themselves. A round that would change
+    nothing leaves open empty, so the rounds stop when no node is left: that is convergence, and it
+    happens in the same round the plain algorithm would observe "no pointer changed" (no change means
+    gf = f everywhere and f(u) = f(v) across every edge, i.e. every node stable). The check costs about
+    half a round, so a round runs it only when at least half of its nodes are stable (only stable nodes
+    can finish; a round with no change has all of them stable). In the demo graph most persons finish
+    in the first two rounds, so later rounds touch only the big components. Measured (CPU seconds, the
+    statements replayed in one DuckDB process, before -> after this design and the temporary tables):
+    1M-person demo graph, rounds 7.7 -> 2.4, whole macro 14.3 -> 7.5; a 1M path, where nothing finishes
+    before the last round, 18.6 -> 22.5 (stats materialised between the two halves of each round).
 
-    edges_sql: a query with bigint columns src_id, dst_id (any direction, duplicates and self-loops ok).
-    Returns {'relation': labels relation (node_id, parent_id = smallest node id of the component),
-    'rounds': n}. -#}
+    Leaves (one neighbour) never enter the rounds: they take their neighbour's label afterwards (two
+    leaves joined only to each other take the smaller id; a node whose neighbours are all leaves is its
+    own root). About 60% of a demo identity graph are leaves. The final labels are the smallest node of
+    each component, leaves included.
+
+    Integer node ids keep the joins cheap. Work tables: identity_cc_work_relations() (dispatched: DuckDB
+    uses connection-local temporary tables, which skip the database file and its WAL; other engines use
+    <model>__cc_<step> in the model's schema); identity_cc_drop_work_tables() removes them (post-hook).
+    If nodes are still open after max_rounds the run fails and publishes nothing: a partial answer would
+    silently split persons.
+
+    edges_sql: a query with bigint columns src_id, dst_id (any direction, duplicates and self-loops ok);
+    it is read once. Returns {'relation': labels relation (node_id, parent_id = smallest node id of the
+    component), 'rounds': n, 'steps': {step: seconds}}. -#}
 {% macro identity_connected_components(edges_sql, base_relation, max_rounds) %}
     {%- set started = modules.datetime.datetime.now() -%}
+    {%- set clock = {'last': started} -%}
+    {%- set steps = {} -%}
     {%- set work = identity_cc_work_relations(base_relation) -%}
     {%- do identity_cc_drop_work_tables(base_relation) -%}
 
-    {#- Both directions once each; self-loops carry no information. -#}
+    {#- Each undirected edge once as (smaller, larger); self-loops carry no information. -#}
     {%- call statement('identity_cc_edges') -%}
-        {{ identity_create_table_as(work.edges, "
-        select distinct src_id, dst_id from (
-            select src_id, dst_id from (" ~ edges_sql ~ ") e1
-            union all
-            select dst_id as src_id, src_id as dst_id from (" ~ edges_sql ~ ") e2
-        ) both_ways
+        {{ identity_cc_create_work_table(work.edges, "
+        select distinct least(src_id, dst_id) as src_id, greatest(src_id, dst_id) as dst_id
+        from (" ~ edges_sql ~ ") e
         where src_id <> dst_id") }}
     {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'edges') -%}
 
-    {#- Leaves (one neighbour) do not need the rounds: they take their neighbour's label afterwards.
-        Dropping them first shrinks the graph the rounds work on (about half of a typical identity
-        graph: most identifiers hang off one e-mail or id). -#}
     {%- call statement('identity_cc_degree') -%}
-        {{ identity_create_table_as(work.degree, "
-        select src_id as node_id, count(*) as degree, min(dst_id) as only_neighbour_id
-        from " ~ work.edges ~ "
-        group by src_id") }}
+        {{ identity_cc_create_work_table(work.degree, "
+        select node_id, count(*) as degree, min(neighbour_id) as only_neighbour_id
+        from (
+            select src_id as node_id, dst_id as neighbour_id from " ~ work.edges ~ "
+            union all
+            select dst_id as node_id, src_id as neighbour_id from " ~ work.edges ~ "
+        ) both_ways
+        group by node_id") }}
     {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'degree') -%}
 
+    {#- Edges between two non-leaves, in both directions (the rounds look at neighbours). -#}
     {%- call statement('identity_cc_core') -%}
-        {{ identity_create_table_as(work.core, "
-        select e.src_id, e.dst_id
-        from " ~ work.edges ~ " e
-        join " ~ work.degree ~ " ds on e.src_id = ds.node_id
-        join " ~ work.degree ~ " dd on e.dst_id = dd.node_id
-        where ds.degree > 1 and dd.degree > 1") }}
+        {{ identity_cc_create_work_table(work.core, "
+        with core as (
+            select e.src_id, e.dst_id
+            from " ~ work.edges ~ " e
+            join " ~ work.degree ~ " ds on e.src_id = ds.node_id
+            join " ~ work.degree ~ " dd on e.dst_id = dd.node_id
+            where ds.degree > 1 and dd.degree > 1
+        )
+        select src_id, dst_id from core
+        union all
+        select dst_id as src_id, src_id as dst_id from core") }}
     {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'core') -%}
 
     {%- call statement('identity_cc_init') -%}
-        {{ identity_create_table_as(work.a, "
+        {{ identity_cc_create_work_table(work.a, "
         select src_id as node_id, least(src_id, min(dst_id)) as parent_id
         from " ~ work.core ~ "
         group by src_id") }}
     {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'init') -%}
 
-    {%- set state = {'current': work.a, 'next': work.b, 'sum': identity_cc_parent_sum(work.a), 'rounds': 0,
-                     'converged': false} -%}
+    {#- Finished nodes accumulate by CTAS into two alternating tables, never by INSERT: in DuckDB 2.0.0 a
+        large INSERT into a table that an empty CTAS created in the same transaction loses its rows. -#}
+    {%- set state = {'current': work.a, 'next': work.b, 'done': none, 'next_done': work.done_a,
+                     'open_nodes': identity_cc_count(work.a), 'rounds': 0} -%}
     {%- for round in range(1, max_rounds + 1) -%}
-        {%- if not state.converged -%}
-            {%- do adapter.drop_relation(state.next) -%}
-            {%- call statement('identity_cc_round') -%}
-                {{ identity_create_table_as(state.next, identity_cc_round_sql(state.current, work.core)) }}
-            {%- endcall -%}
-            {%- set new_sum = identity_cc_parent_sum(state.next) -%}
+        {%- if state.open_nodes > 0 -%}
+            {%- set finished = identity_cc_round(state.current, state.next, state.done, state.next_done,
+                                                 state.open_nodes, work) -%}
             {%- set previous = state.current -%}
             {%- do state.update({'current': state.next, 'next': previous, 'rounds': round,
-                                 'converged': new_sum == state.sum, 'sum': new_sum}) -%}
+                                 'open_nodes': finished.open_nodes}) -%}
+            {%- if finished.done is not none -%}
+                {%- do state.update({'done': finished.done,
+                                     'next_done': work.done_b if finished.done == work.done_a else work.done_a}) -%}
+            {%- endif -%}
+            {%- do identity_cc_lap(steps, clock, 'round_' ~ round) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if state.done is none -%}
+        {#- no rounds: no edge between two non-leaves -#}
+        {%- call statement('identity_cc_done') -%}
+            {{ identity_cc_create_work_table(work.done_a, "select node_id, parent_id from " ~ work.a ~ " where 1 = 0") }}
+        {%- endcall -%}
+        {%- do state.update({'done': work.done_a}) -%}
+    {%- endif -%}
 
-    {%- if not state.converged -%}
+    {%- if state.open_nodes > 0 -%}
         {%- do identity_cc_drop_work_tables(base_relation) -%}
         {{ exceptions.raise_compiler_error(
             "identity_connected_components: labels did not converge within " ~ max_rounds
-            ~ " rounds (var identity_max_rounds); nothing was published") }}
+            ~ " rounds (var identity_max_rounds; " ~ state.open_nodes ~ " nodes still open); nothing was published") }}
     {%- endif -%}
     {#- Everyone gets a label: core nodes from the rounds, a node whose neighbours are all leaves is
         its own root, a leaf takes its neighbour's label (two leaves joined only to each other take
-        the smaller); then each component is labelled by its smallest node. -#}
+        the smaller); then each component is labelled by its smallest node, which may be a leaf: the
+        smallest leaf per root is one aggregate over the leaves alone (core nodes are >= their root). -#}
     {%- call statement('identity_cc_attach') -%}
-        {{ identity_create_table_as(work.labels, "
+        {{ identity_cc_create_work_table(work.labels, "
         with rooted as (
             select d.node_id, coalesce(c.parent_id, d.node_id) as root_id
             from " ~ work.degree ~ " d
-            left join " ~ state.current ~ " c on d.node_id = c.node_id
+            left join " ~ state.done ~ " c on d.node_id = c.node_id
             where d.degree > 1
         ),
-        all_labels as (
-            select node_id, root_id from rooted
-            union all
+        leaves as (
             select l.node_id, coalesce(r.root_id, least(l.node_id, l.only_neighbour_id)) as root_id
             from " ~ work.degree ~ " l
             left join rooted r on l.only_neighbour_id = r.node_id
             where l.degree = 1
+        ),
+        smallest_leaf as (
+            select root_id, min(node_id) as leaf_id from leaves group by root_id
+        ),
+        all_labels as (
+            select node_id, root_id from rooted
+            union all
+            select node_id, root_id from leaves
         )
-        select node_id, min(node_id) over (partition by root_id) as parent_id
-        from all_labels") }}
+        select a.node_id, least(a.root_id, coalesce(s.leaf_id, a.root_id)) as parent_id
+        from all_labels a
+        left join smallest_leaf s on a.root_id = s.root_id") }}
     {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'attach') -%}
     {%- do log("identity_connected_components: converged in " ~ state.rounds ~ " rounds, "
-               ~ (modules.datetime.datetime.now() - started).total_seconds() ~ " s", info=true) -%}
-    {{ return({'relation': work.labels, 'rounds': state.rounds}) }}
+               ~ (modules.datetime.datetime.now() - started).total_seconds() ~ " s " ~ tojson(steps), info=true) -%}
+    {{ return({'relation': work.labels, 'rounds': state.rounds, 'steps': steps}) }}
 {% endmacro %}
 
-{% macro identity_cc_round_sql(current, edges) -%}
-with gf as (
-    select f.node_id, f.parent_id, p.parent_id as grand_id
-    from {{ current }} f
-    join {{ current }} p on f.parent_id = p.node_id
-),
-mn as (
-    select e.src_id as node_id, min(g.grand_id) as min_grand_id
-    from {{ edges }} e
-    join gf g on e.dst_id = g.node_id
-    group by e.src_id
-),
-candidates as (
-    -- gf <= f, so this also keeps the current pointer
-    select node_id, grand_id as label_id from gf
-    union all
-    select node_id, min_grand_id from mn
-    union all
-    select g.parent_id, m.min_grand_id from gf g join mn m on g.node_id = m.node_id
-)
-select node_id, min(label_id) as parent_id
-from candidates
-group by node_id
+{#- One round from the pointers in `current` (open_nodes nodes, none finished yet) into `next`.
+    Finished components are set aside only when at least half of the nodes are stable (only stable nodes
+    can finish; the check costs about half a round): then next_done = done (none before the first time)
+    + the nodes that finished now, and next holds the others. Otherwise the round is the plain one.
+    Either way the pointers of unfinished components evolve exactly as without the check, and a round in
+    which nothing would change has every node stable, so it always checks and finds every node finished.
+    Returns {'open_nodes': nodes in next, 'done': next_done if it was written, else none}. -#}
+{% macro identity_cc_round(current, next, done, next_done, open_nodes, work) %}
+    {%- do adapter.drop_relation(work.stats) -%}
+    {%- call statement('identity_cc_stats') -%}
+        {{ identity_cc_create_work_table(work.stats, "
+        with gf as (
+            select f.node_id, f.parent_id, p.parent_id as grand_id
+            from " ~ current ~ " f
+            join " ~ current ~ " p on f.parent_id = p.node_id
+        ),
+        nb as (
+            select e.src_id as node_id, min(g.grand_id) as min_grand_id, max(g.grand_id) as max_grand_id
+            from " ~ work.core ~ " e
+            join gf g on e.dst_id = g.node_id
+            group by e.src_id
+        )
+        select
+            g.node_id, g.parent_id, g.grand_id, n.min_grand_id,
+            g.parent_id = g.grand_id and n.min_grand_id = g.grand_id and n.max_grand_id = g.grand_id as is_stable
+        from gf g
+        join nb n on g.node_id = n.node_id") }}
+    {%- endcall -%}
+    {%- set stable = run_query("select count(*) from " ~ work.stats ~ " where is_stable").columns[0].values()[0] | int -%}
+    {%- set check = stable * 2 >= open_nodes -%}
+    {%- if check -%}
+        {%- do adapter.drop_relation(work.open) -%}
+        {%- call statement('identity_cc_open') -%}
+            {{ identity_cc_create_work_table(work.open, "
+            select parent_id as label_id from " ~ work.stats ~ " where not is_stable
+            union
+            select grand_id as label_id from " ~ work.stats ~ " where not is_stable") }}
+        {%- endcall -%}
+        {%- do adapter.drop_relation(next_done) -%}
+        {%- call statement('identity_cc_finish') -%}
+            {{ identity_cc_create_work_table(next_done, (
+                "select node_id, parent_id from " ~ done ~ " union all " if done is not none else "") ~ "
+            select s.node_id, s.parent_id
+            from " ~ work.stats ~ " s
+            where not exists (select 1 from " ~ work.open ~ " o where o.label_id = s.parent_id)") }}
+        {%- endcall -%}
+    {%- endif -%}
+    {%- do adapter.drop_relation(next) -%}
+    {%- call statement('identity_cc_next') -%}
+        {{ identity_cc_create_work_table(next, "
+        with live as (
+            select s.node_id, s.parent_id, s.grand_id, s.min_grand_id
+            from " ~ work.stats ~ " s"
+            ~ ("
+            where exists (select 1 from " ~ work.open ~ " o where o.label_id = s.parent_id)" if check else "") ~ "
+        ),
+        candidates as (
+            -- gf <= f, so this also keeps the current pointer
+            select node_id, grand_id as label_id from live
+            union all
+            select node_id, min_grand_id as label_id from live
+            union all
+            select parent_id as node_id, min_grand_id as label_id from live
+        )
+        select node_id, min(label_id) as parent_id
+        from candidates
+        group by node_id") }}
+    {%- endcall -%}
+    {{ return({'open_nodes': identity_cc_count(next) if check else open_nodes,
+               'done': next_done if check else none}) }}
+{% endmacro %}
+
+{% macro identity_cc_count(relation) -%}
+    {%- set result = run_query("select count(*) from " ~ relation) -%}
+    {{ return(result.columns[0].values()[0] | int) }}
 {%- endmacro %}
 
-{% macro identity_cc_parent_sum(relation) -%}
-    {%- set result = run_query("select count(*), coalesce(sum(parent_id), 0) from " ~ relation) -%}
-    {{ return((result.columns[0].values()[0] | int) ~ ':' ~ (result.columns[1].values()[0] | int)) }}
+{#- Adds the seconds since clock.last to steps[name]. -#}
+{% macro identity_cc_lap(steps, clock, name) -%}
+    {%- set now = modules.datetime.datetime.now() -%}
+    {%- do steps.update({name: ((steps.get(name, 0) + (now - clock.last).total_seconds()) * 1000) | round | int / 1000}) -%}
+    {%- do clock.update({'last': now}) -%}
 {%- endmacro %}
 
 {% macro identity_cc_work_relations(base_relation) -%}
     {%- set names = {} -%}
-    {%- for suffix in ['edges', 'degree', 'core', 'a', 'b', 'labels'] -%}
-        {%- do names.update({suffix: api.Relation.create(database=base_relation.database,
-                schema=base_relation.schema, identifier=base_relation.identifier ~ '__cc_' ~ suffix,
-                type='table')}) -%}
+    {%- for suffix in ['edges', 'degree', 'core', 'a', 'b', 'stats', 'open', 'done_a', 'done_b', 'labels'] -%}
+        {%- do names.update({suffix: adapter.dispatch('identity_cc_work_relation', 'omni_warehouse')(
+                base_relation, base_relation.identifier ~ '__cc_' ~ suffix)}) -%}
     {%- endfor -%}
     {{ return(names) }}
+{%- endmacro %}
+
+{% macro default__identity_cc_work_relation(base_relation, identifier) -%}
+    {{ return(api.Relation.create(database=base_relation.database, schema=base_relation.schema,
+                                  identifier=identifier, type='table')) }}
+{%- endmacro %}
+
+{#- DuckDB: temporary tables live in the connection (in memory, spilling if needed), not in the
+    database file; the model's statements and its post-hook run on one connection. -#}
+{% macro duckdb__identity_cc_work_relation(base_relation, identifier) -%}
+    {{ return(api.Relation.create(database='temp', schema='main', identifier=identifier, type='table')) }}
+{%- endmacro %}
+
+{% macro identity_cc_create_work_table(relation, sql) -%}
+    {{ return(adapter.dispatch('identity_cc_create_work_table', 'omni_warehouse')(relation, sql)) }}
+{%- endmacro %}
+
+{% macro default__identity_cc_create_work_table(relation, sql) -%}
+    {{ identity_create_table_as(relation, sql) }}
+{%- endmacro %}
+
+{% macro duckdb__identity_cc_create_work_table(relation, sql) -%}
+    create temp table {{ relation }} as {{ sql }}
 {%- endmacro %}
 
 {% macro identity_cc_drop_work_tables(base_relation) -%}
@@ -169,13 +298,14 @@ group by node_id
 {%- endmacro %}
 
 {#- dbt run-operation entry point for benchmarks: components of a table of (src_id, dst_id) into
-    <schema>.<output>; prints rounds and seconds. -#}
+    <schema>.<output>; prints rounds, seconds (edges table to published labels) and seconds per step. -#}
 {% macro identity_components_operation(edges_table, output, schema='main') %}
     {%- set base = api.Relation.create(database=target.database, schema=schema, identifier=output,
                                        type='table') -%}
     {%- set started = modules.datetime.datetime.now() -%}
     {%- set result = identity_connected_components("select src_id, dst_id from " ~ edges_table, base,
                                                    identity_setting('identity_max_rounds') | int) -%}
+    {%- set clock = {'last': modules.datetime.datetime.now()} -%}
     {%- do adapter.drop_relation(base) -%}
     {%- call statement('identity_cc_publish') -%}
         {{ identity_create_table_as(base, "select node_id, parent_id as component_node_id from " ~ result.relation) }}
@@ -183,6 +313,7 @@ group by node_id
     {%- do identity_cc_drop_work_tables(base) -%}
     {#- run-operation does not commit on its own -#}
     {%- do adapter.commit() -%}
+    {%- do identity_cc_lap(result.steps, clock, 'publish') -%}
     {%- do print("IDENTITY_CC rounds=" ~ result.rounds ~ " seconds="
-                 ~ (modules.datetime.datetime.now() - started).total_seconds()) -%}
+                 ~ (modules.datetime.datetime.now() - started).total_seconds() ~ " steps=" ~ tojson(result.steps)) -%}
 {% endmacro %}
