@@ -97,3 +97,22 @@ def test_no_incidents_and_no_alerts(tmp_path):
     result = evaluate(truth, db)
     assert result["incidents"] == 0 and result["alerts_flagged"] == 0
     assert result["precision"] is None and result["recall"] is None
+
+
+def test_the_demo_app_checkout_incident_is_an_outage(tmp_path):
+    """The planted incident must make the app checkout -> purchase transition collapse, not dip: no app
+    session that begins checkout on an incident day ends in a purchase, while app sessions do on other days."""
+    from orchestration.demo import generate
+
+    generate(600, 4, dt.date(2026, 10, 1), 7, tmp_path / "landing", tmp_path / "truth",
+             incident="app_checkout:2026-10-02:2026-10-03")  # fmt: skip
+    con = duckdb.connect()
+    rows = con.execute(
+        "select event_date, count(distinct event_timestamp) filter (where event_name = 'purchase')"
+        " from read_json_auto(?, union_by_name = true, sample_size = -1)"
+        " where platform <> 'WEB' group by event_date",
+        [str(tmp_path / "landing" / "ga4_events" / "*" / "*.ndjson")],
+    ).fetchall()
+    app_purchases = dict(rows)
+    assert app_purchases.get("20261002", 0) == 0 and app_purchases.get("20261003", 0) == 0
+    assert app_purchases.get("20261001", 0) + app_purchases.get("20261004", 0) > 0
