@@ -53,6 +53,11 @@ def print_identity_evaluation(paths: Paths) -> None:
         f"precision {m['precision']:.4f}, recall {m['recall']:.4f}, F1 {m['f1']:.4f}, "
         f"over-merged persons {m['over_merged_persons']}, split persons {m['split_persons']}"
     )
+    if "linkable_recall" in m:  # pairs no record ever connected are data, not method loss
+        print(
+            f"  linkable upper bound: {m['linkable_share']:.4f} of true pairs are connected by observed records; "
+            f"recall on those {m['linkable_recall']:.4f}"
+        )
 
 
 def print_alert_evaluation(paths: Paths) -> None:

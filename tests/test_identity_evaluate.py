@@ -63,6 +63,56 @@ def test_metrics_by_hand(files):
     assert r["identifiers_scored"] == 7
 
 
+def _add_edges(db, edges: list[tuple[str, str]]) -> None:
+    """identity.identity_edges as the mart hashes them: sha256 of `type:value` at each end."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table identity.identity_edges (identifier_a_hash varchar, identifier_b_hash varchar, "
+                    "is_trusted boolean)")  # fmt: skip
+        con.executemany("insert into identity.identity_edges values (sha256(?), sha256(?), false)", edges)
+
+
+def test_no_edges_table_means_no_linkable_bound(files):
+    assert "linkable_recall" not in evaluate(*files)
+
+
+def test_linkable_bound_counts_pairs_the_records_connect(files):
+    truth, db = files
+    _add_edges(db, [
+        ("email:a@x.dk", "phone:+4520000001"),  # used by the warehouse (w1)
+        ("phone:+4520000001", "customer_id:c1"),  # observed, but the warehouse kept c1 apart
+        ("email:b@x.dk", "customer_id:c2"),
+        ("email:c@x.dk", "email:b@x.dk"),  # joins two true persons: never makes a pair linkable
+        ("email:c@x.dk", "email:junk@x.dk"),  # through a value not in the truth: not a same-person path
+        ("email:junk@x.dk", "loyalty_id:never-seen"),
+    ])  # fmt: skip
+    r = evaluate(truth, db)
+    # P1: {a, phone, c1} connected (3 pairs, 1 found); P2: {b, c2} (1 pair, found); P3 not connected
+    assert r["linkable_pairs"] == 4
+    assert r["linkable_true_positive_pairs"] == 2
+    assert r["linkable_recall"] == pytest.approx(0.5)
+    assert r["linkable_share"] == pytest.approx(4 / 5)
+    # the main figures do not change with the bound
+    assert r["true_pairs"] == 5 and r["recall"] == pytest.approx(0.4)
+
+
+def test_a_shared_identifier_can_carry_a_same_person_path(tmp_path):
+    truth = tmp_path / "t.csv"
+    truth.write_text("identifier_type,identifier_value,person_key\nsite_user_id,u1,P1\nemail,e1@x.dk,P1\n"
+                     "app_instance_id,tab,P1\napp_instance_id,tab,P2\nsite_user_id,u2,P2\n")  # fmt: skip
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema identity")
+        con.execute("create table identity.person_identifiers as select * from (values "
+                    "('p1', 'site_user_id', 'u1'), ('p2', 'email', 'e1@x.dk'), ('p3', 'site_user_id', 'u2'))"
+                    " t(person_id, identifier_type, identifier_value)")  # fmt: skip
+    _add_edges(db, [("app_instance_id:tab", "site_user_id:u1"), ("app_instance_id:tab", "email:e1@x.dk"),
+                    ("app_instance_id:tab", "site_user_id:u2")])  # fmt: skip
+    r = evaluate(truth, db)
+    # u1 and e1 (P1) are connected through the family tablet; the tablet itself is not scored
+    assert (r["true_pairs"], r["linkable_pairs"], r["linkable_true_positive_pairs"]) == (1, 1, 0)
+    assert r["linkable_recall"] == 0.0
+
+
 def test_perfect_answer_scores_one(tmp_path):
     truth = tmp_path / "t.csv"
     truth.write_text("identifier_type,identifier_value,person_key\nemail,a@x.dk,P1\nphone,+4520000001,P1\n"
@@ -86,3 +136,18 @@ def test_cli_prints_metrics_and_leaves_the_warehouse_unlocked(files, capsys):
     # opened read-only and closed: a writer can open it right after
     with duckdb.connect(str(db)) as con:
         con.execute("create table identity.after_eval as select 1 as x")
+
+
+def test_evaluate_identity_prints_the_linkable_bound(files, tmp_path, capsys):
+    from orchestration.config import Paths
+    from orchestration.summary import print_identity_evaluation
+
+    truth, db = files
+    _add_edges(db, [("email:a@x.dk", "phone:+4520000001"), ("phone:+4520000001", "customer_id:c1")])
+    paths = Paths(data=tmp_path, landing=tmp_path / "landing", lake=tmp_path / "lake", warehouse=db, serving=db,
+                  truth=truth.parent, dagster_home=tmp_path / "dagster")  # fmt: skip
+    print_identity_evaluation(paths)
+    out = capsys.readouterr().out
+    assert "recall 0.4000" in out  # against the full truth
+    # P1's three identifiers are connected (3 of 5 true pairs), the warehouse found 1 of them
+    assert "linkable upper bound: 0.6000 of true pairs" in out and "recall on those 0.3333" in out

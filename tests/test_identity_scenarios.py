@@ -83,12 +83,12 @@ def _event(event_id: str, activity: str = "page_view", channel: str = "web", **i
             "channel": channel, **ids}  # fmt: skip
 
 
-def _till(transaction_id: str, customer_id: str) -> dict:
+def _till(transaction_id: str, customer_id: str | None, pan_suffix: str = "1234") -> dict:
     return {"date": "2026-01-01", "time": "10:00:00", "time_zone": "Copenhagen", "category": "Shoes",
             "item": "Runner", "qty": "1", "sku": "SKU1", "gross_sales": "kr100.00", "net_sales": "kr100.00",
             "transaction_id": transaction_id, "payment_id": f"{transaction_id}-p", "event_type": "Payment",
-            "location": "Store A", "customer_id": customer_id, "card_brand": "Visa",
-            "pan_suffix": "1234"}  # fmt: skip
+            "location": "Store A", "customer_id": customer_id or "", "card_brand": "Visa",
+            "pan_suffix": pan_suffix}  # fmt: skip
 
 
 def _persons(paths) -> dict[str, str]:
@@ -120,8 +120,12 @@ def runs(tmp_path_factory, monkeypatch_module):
         _event("ev-junk", "login", email="test@test.com"),
         _event("ev-fanin", anonymous_id="fanin-g2"),
     ], DAY1, "events.csv")  # fmt: skip
-    # one card (weak identifier) used by two till customers
-    write_rows(paths, SQUARE, [_till("sq-t1", "sq-c1"), _till("sq-t2", "sq-c2")], DAY1, "items.csv")
+    # card fingerprints link like devices: one card used by two till customers is capped; a card only
+    # one customer uses links that customer's anonymous receipt (sq-t4, no customer id) to them
+    write_rows(paths, SQUARE, [
+        _till("sq-t1", "sq-c1"), _till("sq-t2", "sq-c2"),
+        _till("sq-t3", "sq-c3", "5678"), _till("sq-t4", None, "5678"),
+    ], DAY1, "items.csv")  # fmt: skip
     build_identity(paths)
     snapshots[1] = {"persons": _persons(paths), "activities": _activity_persons(paths)}
 
@@ -317,13 +321,14 @@ def test_not_converging_fails_and_publishes_nothing(runs):
     assert leftovers == []
 
 
-def test_weak_card_fingerprint_is_not_an_edge(runs):
+def test_card_fingerprint_links_one_customer_and_is_capped_when_shared(runs):
     paths, snaps = runs
     p = snaps[1]["persons"]
+    # the card seen with two till customers is a shared device: capped, the customers stay apart
     assert distinct_persons(p, "sq-c1", "sq-c2")
-    audit = query(paths, "select guardrail from intermediate.int_identity_guardrail_audit "
+    audit = query(paths, "select identifier_value, guardrail from intermediate.int_identity_guardrail_audit "
                          "where identifier_type = 'card_fingerprint'")  # fmt: skip
-    assert audit == [("weak_type",)]
+    assert audit == [("visa:1234:store a", "shared_device")]
     acts = query(
         paths,
         """
@@ -331,3 +336,7 @@ def test_weak_card_fingerprint_is_not_an_edge(runs):
         where a.source = 'square_items' and a.record_id = 'sq-t1'""",
     )
     assert acts == [(p["sq-c1"], True)]
+    # the card of one customer joins that customer's person, and so does its receipt without a customer id
+    assert same_person(p, "sq-c3", "visa:5678:store a")
+    assert distinct_persons(p, "sq-c3", "sq-c1", "sq-c2")
+    assert snaps[1]["activities"]["sq-t4"] == (p["sq-c3"], True)

@@ -3,9 +3,9 @@
 {% macro identity_setting(name) -%}
     {%- set defaults = {
         'identity_max_rounds': 64,
-        'identity_weak_types': ['card_fingerprint'],
-        'identity_device_types': ['ga_client_id', 'app_instance_id'],
-        'identity_device_user_types': ['site_user_id', 'email'],
+        'identity_weak_types': [],
+        'identity_device_types': ['ga_client_id', 'app_instance_id', 'card_fingerprint'],
+        'identity_device_user_types': ['site_user_id', 'email', 'loyalty_id', 'pos_customer_id'],
         'identity_max_users_per_device': 1,
         'identity_max_per_person': {'customer_id': 1},
         'identity_strong_types': ['customer_id', 'loyalty_id', 'site_user_id', 'pos_customer_id',

@@ -15,11 +15,19 @@ How a person's identifiers link (as a retailer's data does; the warehouse only s
 - a web or app order's GA4 `purchase` event carries the Shopify order name as
   `ecommerce.transaction_id` (identifier type `order_ref`, `#1001` -> `1001`);
 - Mailchimp's tracked links append `utm_*`, `mc_cid` and `mc_eid` (the member's EUID) to the landing page;
-- people without an e-mail address rarely browse the shop (15% of the visit rate): they buy in stores.
-What stays anonymous, on purpose: browsers of guests who neither log in, click an e-mail nor buy in
-the period (on the default demo 96 of 1,719 web devices, 5.6%; 2 of 655 app devices), sessions that declined analytics
-consent (not exported at all), and card fingerprints (card brand + PAN suffix + store region), a weak
-type the identity graph never uses as an edge: they are in the truth, and each stays a person of its own.
+- people without an e-mail address rarely browse the shop (15% of the visit rate): they buy in stores;
+- store visits go mostly (80%) to the customer's home store; a till customer profile exists for club
+  members and for buyers who asked for a digital receipt (Square then recognises their card and attaches
+  the profile); Square's customer directory (canonical identifier links, `source = square_customers`,
+  once per customer seen at a till in the run) carries the e-mail / phone they gave, or only a name;
+- a club sign-up needs an e-mail address or a mobile number; a help-desk requester has the address they
+  wrote from or the number they called from; an NPS survey goes to a known address or number.
+What stays anonymous, on purpose: browsers of guests who neither log in, click an e-mail nor buy in the
+period, sessions that declined analytics consent (not exported at all), and card fingerprints (card
+brand + PAN suffix + store) of till payments without any customer id. They are in the truth (they were
+emitted) and each stays apart: on the default demo 290 card fingerprints and 81 web devices end up in
+no person's main cluster, which is why recall is 0.930 while recall on the pairs records connect (the
+linkable upper bound of `omni evaluate-identity`) is 1.0.
 """
 
 from __future__ import annotations

@@ -56,12 +56,14 @@ class Ctx:
     extra: dict = field(default_factory=lambda: defaultdict(list))  # day -> [Extra]
     purchases: dict = field(default_factory=lambda: defaultdict(list))  # day -> [(persons, utc, channel)]
     new_accounts: dict = field(default_factory=lambda: defaultdict(list))  # day -> [(persons, utc)]
+    pos_exported: np.ndarray = field(default=None)  # till customer already in Square's directory export
     _day_starts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self.pop.n
         self.intent = np.zeros(n)
         self.last_purchase = np.zeros(n, dtype=np.int64)
+        self.pos_exported = np.zeros(n, dtype=bool)
         self.device_user = np.full(len(self.pop.device_value), -1, dtype=np.int64)
         self.device_sessions = self.rng.integers(0, 30, len(self.pop.device_value))
         self.device_sessions[self.pop.device_first_seen == 0] = 0

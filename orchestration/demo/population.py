@@ -149,7 +149,9 @@ def build_population(rng: np.random.Generator, n: int, start: dt.date) -> Popula
         loyalty_id=cat("70", digits(unique_ints(rng, n, 100_000_000), 8)),
         is_member=member, member_joined=joined,
         pos_customer_id=random_chars(rng, n, 26, np.frombuffer(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", np.uint8)),
-        has_pos=member | (rng.random(n) < 0.1),
+        # a till customer profile: club members, and buyers who gave an e-mail address or a phone number
+        # for a digital receipt (Square creates the profile from it and recognises the card next time)
+        has_pos=member | ((has_email | has_phone) & (rng.random(n) < 0.3)),
         requester_id=(10_000_000_000_000 + unique_ints(rng, n, 89_999_999_999_999)).astype(str),
         card_brand=np.asarray(cat_.CARD_BRANDS)[rng.choice(len(cat_.CARD_BRANDS), n, p=cat_.CARD_BRAND_WEIGHTS)],
         card_suffix=digits(rng.integers(0, 10_000, n), 4),

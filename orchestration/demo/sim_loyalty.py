@@ -8,6 +8,7 @@ import pyarrow as pa
 from orchestration.demo import catalog
 from orchestration.demo.context import Ctx
 from orchestration.demo.formats import email_variants, phone_variants
+from orchestration.demo.sim_store import home_store
 from orchestration.demo.strs import to_arrow
 from orchestration.demo.timeutil import fmt_local
 
@@ -49,10 +50,12 @@ def simulate_loyalty(ctx: Ctx, day: int, store_buyers: np.ndarray) -> None:
         return
     email_on = pop.has_email[who] & (rng.random(k) < 0.92)
     phone_on = pop.has_phone[who] & (rng.random(k) < 0.8)
+    # sign-up needs a way to send the digital member card: an e-mail address or else a mobile number
+    phone_on |= ~email_on
     ctx.truth.mark("loyalty_id", who)
     ctx.truth.mark("email", who, email_on)
     ctx.truth.mark("phone", who, phone_on)
-    home = np.where(pop.country[who] == "DK", who % 3, 3 + who % 3)
+    home = home_store(pop, who)
     t = pa.table({
         "member_id": pop.loyalty_id[who],
         "updated_at": fmt_local(when, "T", "iso"),

@@ -36,6 +36,9 @@ def simulate_service(ctx: Ctx, day: int) -> None:
     sat = rng.choice(4, size=k, p=[0.4, 0.35, 0.1, 0.15])
     email_on = pop.has_email[who] & (via != 2)
     phone_on = (pop.has_phone[who] & (rng.random(k) < 0.4)) | (via == 2)
+    # a requester can be answered: e-mail and web-form tickets come from an address; without one the help
+    # desk has the number the customer called or chatted from
+    phone_on |= ~email_on
     junk = phone_on & (rng.random(k) < 0.03)
     ext_on = pop.is_member[who] & (rng.random(k) < 0.6)
     ctx.truth.mark("service_requester_id", who)
@@ -89,14 +92,16 @@ def simulate_nps(ctx: Ctx, day: int) -> None:
     rng, pop = ctx.rng, ctx.pop
     for persons, utc, channel in ctx.purchases.pop(day, []):
         k = len(persons)
-        answer = rng.random(k) < 0.3
+        # the survey goes to an e-mail address or a mobile number the buyer gave the shop; without either
+        # there is no one to ask
+        reachable = pop.has_email[persons] | pop.has_phone[persons]
+        answer = reachable & (rng.random(k) < 0.3)
         who, ch = persons[answer], channel[answer]
         n = len(who)
         if n == 0:
             continue
         when = utc[answer] + rng.integers(12 * 3600, 3 * 86400, n)
-        by_sms = ~pop.has_email[who] | (rng.random(n) < 0.2)
-        by_sms &= pop.has_phone[who] | ~pop.has_email[who]
+        by_sms = pop.has_phone[who] & (~pop.has_email[who] | (rng.random(n) < 0.2))
         dd_all = ctx.day_of(when)
         ok = dd_all < ctx.days
         ctx.truth.mark("email", who, ok & ~by_sms)

@@ -1,4 +1,5 @@
-"""Store visits: Square Items Detail rows (Windows-1252), with loyalty cards, card payments and refunds."""
+"""Store visits: Square Items Detail rows (Windows-1252), with loyalty cards, card payments and refunds, and
+Square's customer directory (customers added to a sale), delivered as canonical identifier links."""
 
 from __future__ import annotations
 
@@ -7,14 +8,23 @@ import pyarrow as pa
 
 from orchestration.demo import catalog
 from orchestration.demo.context import PRODUCT_CATEGORY, PRODUCT_NAME, PRODUCT_SKU, Ctx, draw_products, price_in
+from orchestration.demo.formats import email_variants
 from orchestration.demo.strs import ALNUM_UPPER, cat, random_chars, square_money, to_arrow
-from orchestration.demo.timeutil import fmt_local_pattern
+from orchestration.demo.timeutil import fmt_iso_z, fmt_local_pattern
 
 STORE_NAME = np.array([s[0] for s in catalog.STORES])
 STORE_TZ = np.array([s[2] for s in catalog.STORES])
 DK_STORES = np.flatnonzero(catalog.STORE_COUNTRY == "DK")
 SE_STORES = np.flatnonzero(catalog.STORE_COUNTRY == "SE")
 EMPLOYEES = np.array(["Mette K.", "Jonas B.", "Åsa L.", "Søren P.", "Märta N.", "Frederik H."])
+DIRECTORY_SOURCE = "square_customers"
+
+
+def home_store(pop, persons: np.ndarray) -> np.ndarray:
+    """The store a customer shops at most (index into catalog.STORES), one of their country's stores."""
+    persons = np.asarray(persons)
+    return np.where(pop.country[persons] == "DK", DK_STORES[persons % len(DK_STORES)],
+                    SE_STORES[persons % len(SE_STORES)])  # fmt: skip
 
 
 def simulate_store(ctx: Ctx, day: int) -> np.ndarray:
@@ -27,11 +37,15 @@ def simulate_store(ctx: Ctx, day: int) -> np.ndarray:
     if n == 0:
         return person
     dk = pop.country[person] == "DK"
-    store = np.where(dk, DK_STORES[rng.integers(0, len(DK_STORES), n)], SE_STORES[rng.integers(0, len(SE_STORES), n)])
+    # most visits are to the customer's home store (the club's `home_store`), the rest anywhere in the country
+    other = np.where(dk, DK_STORES[rng.integers(0, len(DK_STORES), n)], SE_STORES[rng.integers(0, len(SE_STORES), n)])
+    store = np.where(rng.random(n) < 0.8, home_store(pop, person), other)
     utc = ctx.times_in_day(day, n, hours=(10, 19))
     shows_card = pop.is_member[person] & (rng.random(n) < 0.8)
-    pos_known = pop.has_pos[person] & (shows_card | (rng.random(n) < 0.5))
     by_card = rng.random(n) < 0.85
+    # the cashier adds a known customer now and then; Square attaches the profile itself when the card paying
+    # is one it has seen with that profile (a card-linked digital receipt)
+    pos_known = pop.has_pos[person] & (shows_card | (by_card & (rng.random(n) < 0.9)) | (rng.random(n) < 0.5))
     txn = random_chars(rng, n, 22, ALNUM_UPPER)
     pay = random_chars(rng, n, 22, ALNUM_UPPER)
     ctx.activities += n
@@ -39,6 +53,7 @@ def simulate_store(ctx: Ctx, day: int) -> np.ndarray:
     ctx.last_purchase[person] = utc
     ctx.purchases[day].append((person, utc, np.full(n, "store")))
     _rows(ctx, day, person, store, utc, shows_card, pos_known, by_card, txn, pay, refund=False)
+    _directory(ctx, day, person[pos_known], utc[pos_known])
 
     # some receipts are refunded a few days later, in the same store
     ref = np.flatnonzero(rng.random(n) < 0.03)
@@ -104,3 +119,35 @@ def _rows(ctx, day, person, store, utc, shows_card, pos_known, by_card, txn, pay
     blank = to_arrow(np.full(lines, ""), np.zeros(lines, bool))
     t = t.set_column(t.schema.get_field_index("Details"), "Details", blank)
     ctx.sink.add("square_items", day, t)
+
+
+def _directory(ctx: Ctx, day: int, person: np.ndarray, utc: np.ndarray) -> None:
+    """Square's customer directory export (created or updated customers), once per customer in the run.
+
+    A till customer exists because the buyer gave an e-mail address or a phone number for a digital
+    receipt or for the club (Square's customer export carries `Email Address` and `Phone Number`); some
+    were added by name only and stay unlinkable. Square keeps phone numbers in E.164.
+    """
+    rng, pop = ctx.rng, ctx.pop
+    person, first = np.unique(person, return_index=True)
+    new = ~ctx.pos_exported[person]
+    person, when = person[new], utc[first][new]
+    k = len(person)
+    if k == 0:
+        return
+    ctx.pos_exported[person] = True
+    email_on = pop.has_email[person] & (rng.random(k) < 0.7)
+    phone_on = pop.has_phone[person] & (rng.random(k) < 0.5)
+    ctx.truth.mark("email", person, email_on)
+    ctx.truth.mark("phone", person, phone_on)
+    t = pa.table({
+        "occurred_at": fmt_iso_z(when),
+        "source": pa.repeat(DIRECTORY_SOURCE, k),
+        "email": to_arrow(email_variants(rng, pop.email[person], p_mess=0.1), email_on),
+        "phone": to_arrow(pop.phone_e164[person], phone_on),
+        "pos_customer_id": to_arrow(pop.pos_customer_id[person]),
+        "_t": when,
+        "_k": person,
+    })  # fmt: skip
+    ctx.activities += k
+    ctx.sink.add("canonical_identifier_links", day, t, file=f"square_customers_{ctx.date(day):%Y%m%d}.csv")
