@@ -149,3 +149,45 @@ def test_duplicate_customers_fit_as_weights(cdnow):
     twice, info = bgnbd.fit(doubled["x"], doubled["t_x"], doubled["T"])
     assert twice.r == pytest.approx(once.r, rel=1e-4) and twice.b == pytest.approx(once.b, rel=1e-4)
     assert info["log_likelihood"] == pytest.approx(2 * -9582.4, abs=0.5)
+
+
+def test_parameters_record_calibration_length_and_reliability(cdnow):
+    summary = _summary_from_cdnow(cdnow)
+    params = fit_parameters(summary)
+    # CDNOW calibrates on 39 weeks (median buyer tenure 32 weeks): long enough, every row says so
+    assert set(params["calibration_days"]) == {int(summary["tenure_days"].median())} and params["is_reliable"].all()
+    assert params["warning"].isna().all()
+    assert score(summary, params)["is_reliable"].all()
+
+
+def test_short_history_is_fitted_but_flagged_unreliable(cdnow):
+    # the same buyers seen for 4 weeks only (the default demo's situation): still fitted and scored, but
+    # every parameter row and every score says the figures are extrapolations
+    short = cdnow.assign(T=cdnow["T"].clip(upper=4.0), t_x=cdnow["t_x"].clip(upper=4.0))
+    summary = _summary_from_cdnow(short)
+    params = fit_parameters(summary)
+    assert (params["calibration_days"] == 28).all() and not params["is_reliable"].any()
+    assert params["warning"].str.contains("28 days").all()
+    scores = score(summary, params)
+    assert not scores["is_reliable"].any() and scores["expected_purchases_90d"].notna().all()
+    # the threshold is a parameter (dbt var customers_clv_min_history_days)
+    assert fit_parameters(summary, min_history_days=28)["is_reliable"].all()
+
+
+def test_unfitted_models_are_never_reliable(cdnow):
+    params = fit_parameters(_summary_from_cdnow(cdnow.head(12)))
+    assert not params["is_reliable"].any() and params["warning"].str.contains("insufficient_data").all()
+
+
+def test_anonymous_one_order_persons_are_scored_not_fitted(cdnow):
+    # anonymous till receipts are persons of one order each: they must not pull the fit towards one-time buyers
+    known = _summary_from_cdnow(cdnow).assign(is_known_person=True)
+    receipts = known.head(600).assign(
+        person_id=[f"receipt-{i}" for i in range(600)], frequency=0, recency_days=0, repeat_average_value=None,
+        is_known_person=False,
+    )  # fmt: skip
+    both = pd.concat([known, receipts], ignore_index=True)
+    fitted = fit_parameters(both)
+    assert fitted["value"].tolist() == pytest.approx(fit_parameters(known)["value"].tolist(), rel=1e-9)
+    assert set(fitted["customers_fitted"]) <= {len(known), int((known["frequency"] > 0).sum())}
+    assert len(score(both, fitted)) == len(both)

@@ -1,9 +1,11 @@
 {{ config(enabled=customers_enabled()) }}
 
 {#- Everything the profile needs from journeys.activities that is one aggregate per person: one
-    per-person aggregation plus one narrow aggregation per session / campaign (distinct counts), since
-    the profile build's cost is dominated by the passes over the activities. Activities after the
-    as-of date are ignored so an `as_of_date` var replays history. -#}
+    per-person aggregation plus one narrow aggregation per session / campaign (distinct counts) over the
+    90-day window only, since the profile build's cost is dominated by the passes over the activities.
+    Units are grouped on a 64-bit hash instead of concatenated strings, and JSON properties are parsed
+    only on the rows and days a column uses.
+    Activities after the as-of date are ignored so an `as_of_date` var replays history. -#}
 
 {%- set outbound = "('email_sent', 'push_sent', 'email_bounce')" -%}
 
@@ -19,26 +21,35 @@ activities as (
 
     select
         a.person_id,
-        a.activity_id,
         a.activity,
         a.channel,
         a.occurred_at,
         cast(a.occurred_at as date) as activity_date,
         {{ customers_time_key('a.occurred_at', 'a.activity_id') }} as time_key,
-        -- a session: the tool's session id on its device; without one, the device's day. Rows with
-        -- no device (e.g. a Shopify order on channel web) are not analytics sessions.
-        case when a.device_id is not null then concat(
-            a.device_id, ':',
-            coalesce(a.session_id, cast(cast(a.occurred_at as date) as {{ dbt.type_string() }}))
-        ) end as session_key,
-        case when a.activity in ('email_sent', 'email_open', 'email_click')
-            then coalesce({{ json_text('a.properties', '$.campaign_id') }}, a.activity_id) end as campaign_key,
+        -- the unit a distinct count counts, as a 64-bit hash (customers_unit_hash): a session is the
+        -- tool's session id on its device, without one the device's day (rows with no device, e.g. a
+        -- Shopify order on channel web, are not analytics sessions); a campaign is its campaign id.
+        -- Only the 90-day window is counted, so older rows get no unit (and no JSON is read for them).
+        case when cast(a.occurred_at as date) >= as_of.window_90d_start then
+            case
+                when a.device_id is not null then {{ customers_unit_hash([
+                    'a.device_id',
+                    "coalesce(a.session_id, cast(cast(a.occurred_at as date) as " ~ dbt.type_string() ~ "))",
+                ]) }}
+                when a.activity in ('email_sent', 'email_open', 'email_click') then {{ customers_unit_hash([
+                    "coalesce(" ~ json_text('a.properties', '$.campaign_id') ~ ", a.activity_id)",
+                ]) }}
+            end
+        end as unit_key,
+        a.device_id is not null as is_session,
         case when a.activity = 'service_contact'
             and lower({{ json_text('a.properties', '$.satisfaction_score') }}) in ('good', 'bad')
             then lower({{ json_text('a.properties', '$.satisfaction_score') }}) end as satisfaction,
         case when a.activity = 'nps_response'
             then {{ dbt.safe_cast(json_text('a.properties', '$.score'), 'integer') }} end as nps_score,
+        -- only the 7-day signal uses past-order views: the page URL is parsed for those days alone
         case when a.activity = 'page_view'
+            and cast(a.occurred_at as date) >= as_of.window_7d_start
             and lower({{ json_text('a.properties', '$.page_location') }}) like '%order%'
             and lower({{ json_text('a.properties', '$.page_location') }}) not like '%checkout%'
             then 1 else 0 end as is_past_orders_view,
@@ -53,22 +64,22 @@ activities as (
 
 units as (
 
-    -- distinct sessions (web/app) and campaigns (e-mail) per person: one row per unit with the last
-    -- day it was active, so counting distinct units becomes a sum. Only these narrow rows are grouped
-    -- at unit grain; every other aggregate is taken per person below.
+    -- distinct sessions (web/app) and campaigns (e-mail) per person in the 90-day window: one row per
+    -- unit with the last day it was active, so counting distinct units becomes a sum. Only these narrow
+    -- rows are grouped at unit grain; every other aggregate is taken per person below.
     select
         person_id,
         channel,
-        coalesce(session_key, campaign_key) as unit_key,
-        max(case when session_key is not null then activity_date end) as session_last_date,
+        unit_key,
+        max(case when is_session then activity_date end) as session_last_date,
         max(case when activity = 'email_sent' then activity_date end) as sent_last_date,
         max(case when activity = 'email_open' then activity_date end) as opened_last_date,
         max(case when activity = 'email_click' then activity_date end) as clicked_last_date,
         max(window_30d_start) as window_30d_start,
         max(window_90d_start) as window_90d_start
     from activities
-    where session_key is not null or campaign_key is not null
-    group by 1, 2, 3
+    where unit_key is not null
+    group by person_id, channel, unit_key
 
 ),
 

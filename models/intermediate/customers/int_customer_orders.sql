@@ -19,6 +19,7 @@ orders as (
         a.activity_id,
         a.activity,
         a.occurred_at,
+        a.is_known_person,
         cast(a.occurred_at as date) as order_date,
         case when a.activity = 'purchase' then 'online' else 'store' end as channel_group,
         coalesce(a.revenue, 0) as revenue
@@ -46,7 +47,8 @@ order_days as (
         min(case when activity != 'store_refund' then occurred_at end) as first_order_at,
         max(case when activity != 'store_refund' then occurred_at end) as last_order_at,
         -- the day's purchase value: BG/NBD counts purchase days, Gamma-Gamma averages their value
-        sum(case when activity != 'store_refund' then revenue end) as day_value
+        sum(case when activity != 'store_refund' then revenue end) as day_value,
+        max(case when is_known_person then 1 else 0 end) as is_known_person
     from orders
     group by person_id, order_date
 
@@ -69,7 +71,8 @@ per_person as (
         min(case when first_order_at is not null then order_date end) as first_order_date,
         max(case when first_order_at is not null then order_date end) as last_order_date,
         sum(day_value) as purchase_days_value,
-        min_by(day_value, case when first_order_at is not null then order_date end) as first_day_value
+        min_by(day_value, case when first_order_at is not null then order_date end) as first_day_value,
+        max(is_known_person) = 1 as is_known_person
     from order_days
     group by person_id
     -- a person with refunds only has no purchase day: not a buyer
@@ -111,6 +114,9 @@ select
     cast(clv_summary.frequency as integer) as frequency,
     cast(clv_summary.recency_days as integer) as recency_days,
     cast(clv_summary.tenure_days as integer) as tenure_days,
-    cast(clv_summary.repeat_average_value as double) as repeat_average_value
+    cast(clv_summary.repeat_average_value as double) as repeat_average_value,
+    -- false for an anonymous receipt (no identifier, or only a weak one such as a card fingerprint,
+    -- which makes a person of its own): scored, but not fitted on (orchestration/clv)
+    per_person.is_known_person
 from per_person
 inner join clv_summary on per_person.person_id = clv_summary.person_id

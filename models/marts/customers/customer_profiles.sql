@@ -15,9 +15,17 @@ as_of as (
 
 persons as (
 
-    select distinct person_id from {{ ref('activities') }}
+    -- every person of journeys.activities and of identity.person_identifiers, once. The activity
+    -- persons up to the as-of date are int_customer_activity_facts' rows (no second distinct over all
+    -- activities); those seen only after it (a replay with var as_of_date) are added from a filtered scan.
+    select person_id from {{ ref('int_customer_activity_facts') }}
     union
-    select distinct person_id from {{ ref('person_identifiers') }}
+    select a.person_id
+    from {{ ref('activities') }} as a
+    cross join as_of
+    where cast(a.occurred_at as date) > as_of.as_of_date
+    union
+    select person_id from {{ ref('person_identifiers') }}
 
 ),
 
@@ -93,6 +101,7 @@ select
     cast(clv.probability_alive as double) as clv_probability_alive,
     cast(clv.expected_order_value as decimal(18, 2)) as clv_expected_order_value,
     cast(clv.expected_value_365d as decimal(18, 2)) as clv_expected_value_365d,
+    coalesce(clv.is_reliable, false) as clv_is_reliable,
     coalesce(facts.signal_clicked_email_7d, false) as signal_clicked_email_7d,
     interest.repeat_viewed_product_id is not null as signal_repeat_product_view_7d,
     interest.repeat_viewed_product_id,
