@@ -1,13 +1,23 @@
 {#- Drop-off alerts, ordered and strict funnels only (unordered steps have no transition order).
 
     Grain: funnel, step transition i -> i + 1, channel of the step-i event ('(all)' for every channel),
-    day (UTC) step i was reached. Semantics and the stated test: docs/funnels.md, section Alerts.
+    local business day step i was reached. Semantics and the stated test: docs/funnels.md, section Alerts.
+
+    - Periods are the shop's local business days, the same days as the daily partitions: reached_at
+      (UTC) is converted to var reporting_timezone (OMNI_TIMEZONE, default Europe/Copenhagen) and its
+      date is period_date; a day closes at the local midnight that ends it.
+    - A channel series measures that channel's own conversion: in a per-channel row the unit converts
+      only when step i + 1 happened in the same channel as step i (var alert_channel_conversion:
+      same_channel); a purchase completed in another channel is a rescue, counted in the '(all)' row
+      (any channel, the cross-channel view). alert_channel_conversion: any_channel makes every row
+      accept any channel (funnels designed to cross channels).
 
     - Occurrences, not best attempts: every step-i event some (non-voided) attempt reached counts, so a
       unit that fails on the incident day and buys a week later still counts as a failure on that day.
       A unit counts once per day and channel: converted when any of its step-i events that day reached
       step i + 1 within var alert_transition_hours (24) and inside the attempt's window.
-    - Closed days only: day + 1 day + the shorter of the wait and the funnel window <= as-of.
+    - Closed days only: the day's local end (next local midnight, in UTC) + the shorter of the wait and
+      the funnel window <= as-of.
     - Baseline: the var alert_baseline_days (28) days before, same transition and channel, without the
       days already flagged (var alert_baseline_passes rounds: round r drops the days flagged in round
       r - 1, so a multi-day incident does not dilute its own baseline).
@@ -23,6 +33,13 @@
 {%- set exact_max = var('alert_exact_max_units', 1000) | int -%}
 {%- set alpha = var('alert_alpha', 0.001) | float -%}
 {%- set min_volume = var('alert_min_volume', 5) | int -%}
+{%- set tz = journeys_reporting_timezone() -%}
+{%- set channel_conversion = var('alert_channel_conversion', 'same_channel') -%}
+{%- if channel_conversion not in ('same_channel', 'any_channel') -%}
+    {{ exceptions.raise_compiler_error(
+        "var alert_channel_conversion must be same_channel or any_channel, got '" ~ channel_conversion ~ "'"
+    ) }}
+{%- endif %}
 
 with definitions as (
     select
@@ -72,7 +89,8 @@ attempt_links as (
 ),
 
 -- one row per step-i event: attempts that share it agree on the next event, but only those whose
--- window still covers it carry it, so any attempt counts
+-- window still covers it carry it, so any attempt counts. converted: step i + 1 in any channel;
+-- converted_in_channel: in the step-i event's own channel
 occurrences as (
     select
         l.funnel_name,
@@ -84,7 +102,16 @@ occurrences as (
             case
                 when t.occurred_at <= {{ dbt.dateadd('hour', wait_hours, 'f.occurred_at') }} then 1 else 0
             end
-        ) as converted
+        ) as converted,
+        max(
+            case
+                when
+                    t.occurred_at <= {{ dbt.dateadd('hour', wait_hours, 'f.occurred_at') }}
+                    and t.channel = f.channel
+                    then 1
+                else 0
+            end
+        ) as converted_in_channel
     from attempt_links as l
     inner join events as f
         on
@@ -99,6 +126,19 @@ occurrences as (
     group by l.funnel_name, l.unit_id, l.from_step_index, f.occurred_at, f.channel
 ),
 
+-- the shop's local business day step i was reached
+local_days as (
+    select
+        funnel_name,
+        unit_id,
+        from_step_index,
+        channel,
+        converted,
+        converted_in_channel,
+        cast({{ utc_to_local_timestamp('reached_at', tz) }} as date) as period_date
+    from occurrences
+),
+
 closed as (
     select
         o.funnel_name,
@@ -106,19 +146,23 @@ closed as (
         o.from_step_index,
         o.channel,
         o.converted,
-        cast(o.reached_at as date) as period_date
-    from occurrences as o
+        o.converted_in_channel,
+        o.period_date
+    from local_days as o
     inner join definitions as d on o.funnel_name = d.funnel_name
     where
-        -- every unit reaching step i that day has had its full wait by the as-of time
+        -- every unit reaching step i that local day has had its full wait by the as-of time (UTC)
         {{ dbt.dateadd(
             'second',
-            'least(d.window_seconds, ' ~ wait_hours ~ ' * 3600) + 86400',
-            'cast(cast(o.reached_at as date) as ' ~ dbt.type_timestamp() ~ ')'
+            'least(d.window_seconds, ' ~ wait_hours ~ ' * 3600)',
+            local_to_utc_timestamp(
+                dbt.dateadd('day', 1, 'cast(o.period_date as ' ~ dbt.type_timestamp() ~ ')'), tz
+            )
         ) }} <= {{ journeys_as_of() }}
 ),
 
--- a unit counts once per day (and channel): converted if any of its step-i events that day converted
+-- a unit counts once per day (and channel): converted if any of its step-i events that day converted;
+-- a channel's row counts its own conversion (alert_channel_conversion), '(all)' any channel's
 unit_days as (
     select
         funnel_name,
@@ -126,7 +170,7 @@ unit_days as (
         channel,
         period_date,
         unit_id,
-        max(converted) as converted
+        max({{ 'converted_in_channel' if channel_conversion == 'same_channel' else 'converted' }}) as converted
     from closed
     group by funnel_name, from_step_index, channel, period_date, unit_id
     union all
