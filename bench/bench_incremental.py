@@ -1,14 +1,21 @@
-"""Benchmark of daily operation: one more day's incremental dbt run as a ratio to a full refresh.
+"""Benchmark of daily operation: one more day's incremental dbt build as a ratio to a full refresh.
 
-`run(days, persons)` generates a demo of `days` landing days, ingests all but the last into a private
-lake, builds the warehouse once (full), then in the same process:
-  1. ingests the last day and times `dbt run --vars {min_date: last, max_date: last}` (what the Dagster
-     dbt asset runs for that partition: incremental models reprocess the day minus lookback_days);
-  2. times `dbt run --full-refresh` over the same lake (every day).
-The ratio incremental / full is the figure (goal <= 0.05). Per-model seconds of both runs show where
-the incremental run still spends its time (staging views and full-table intermediate models).
+`run(days, persons)` generates a demo of `days` landing days, ingests all but the last into a lake,
+builds the warehouse once (full), then in the same process:
+  1. ingests the last day and times `dbt build --vars {min_date: last, max_date: last}` (what the
+     Dagster dbt asset runs for that partition: incremental models reprocess the day minus
+     lookback_days, tests on incremental models check the reprocessed window);
+  2. times `dbt build --full-refresh` over the same lake (every day, every test on whole tables).
+The ratio incremental / full is the figure (goal <= 0.05). Per-node seconds of both runs (models and
+tests) show where the incremental run still spends its time.
 
-Usage: .venv/bin/python bench/bench_incremental.py [--days 365] [--persons 2000] [--exclude SELECTOR]
+--data DIR keeps the generated landing folder and the lake of all but the last day in DIR and re-uses
+them on the next call with the same DIR (generation and ingestion of a 365-day demo take longer than
+the builds; comparing two versions of the models on one lake needs them once). Every call builds in a
+fresh copy of that lake.
+
+Usage: .venv/bin/python bench/bench_incremental.py [--days 365] [--persons 2000] [--command build|run]
+                                                   [--exclude SELECTOR] [--data DIR] [--keep]
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from orchestration.sources import TABLES  # noqa: E402
 
 DEFAULT_PERSONS = 2000
 START = date(2025, 10, 1)
+TOP = 12
 
 
 def _paths(data: Path):
@@ -47,6 +55,12 @@ def _paths(data: Path):
         os.environ.update(saved)
 
 
+def _node_name(unique_id: str) -> str:
+    # model.omni_warehouse.activities -> activities; test.omni_warehouse.not_null_x.abc123 -> test:not_null_x
+    parts = unique_id.split(".")
+    return f"test:{parts[2]}" if parts[0] == "test" else parts[-1]
+
+
 def _dbt(paths, args: list[str], target: Path, extra: list[str]) -> tuple[float, dict[str, float]]:
     dbt = str(Path(sys.executable).parent / "dbt")
     cmd = [dbt, *args, "--target-path", str(target), *(extra if args[0] in ("run", "build") else [])]
@@ -55,16 +69,51 @@ def _dbt(paths, args: list[str], target: Path, extra: list[str]) -> tuple[float,
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    per_model: dict[str, float] = {}
+    per_node: dict[str, float] = {}
     results = target / "run_results.json"
     if results.exists() and args[0] in ("run", "build"):
         for r in json.loads(results.read_text())["results"]:
-            per_model[r["unique_id"].split(".")[-1]] = round(r["execution_time"], 3)
-    return seconds, per_model
+            per_node[_node_name(r["unique_id"])] = round(r["execution_time"], 3)
+    return seconds, per_node
 
 
-def run(days: int = 365, persons: int = DEFAULT_PERSONS, exclude: str | None = None, keep: bool = False) -> dict:
+def _prepare_lake(data: Path, days: int, persons: int) -> dict:
+    """Landing folder of `days` days and the lake of all but the last one, in `data` (re-used if done)."""
     from orchestration import demo
+    from orchestration.ingestion import ingest_partition
+
+    marker = data / "bench-prepared.json"
+    wanted = {"days": days, "persons": persons, "start": START.isoformat()}
+    if marker.exists():
+        done = json.loads(marker.read_text())
+        if {k: done.get(k) for k in wanted} == wanted:
+            return {**done, "reused": True}
+        raise SystemExit(f"{data} holds a different demo ({done}); use another --data folder")
+    paths = _paths(data)
+    t0 = time.perf_counter()
+    demo.generate(persons=persons, days=days, start=START, seed=11, landing_dir=paths.landing, truth_dir=paths.truth)
+    generate_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for day in [START + timedelta(days=i) for i in range(days - 1)]:
+        for table in TABLES:
+            ingest_partition(table, day, paths, run_id="bench")
+    done = {
+        **wanted,
+        "generate_seconds": round(generate_s, 1),
+        "ingest_seconds_all_but_last_day": round(time.perf_counter() - t0, 1),
+    }
+    marker.write_text(json.dumps(done))
+    return {**done, "reused": False}
+
+
+def run(
+    days: int = 365,
+    persons: int = DEFAULT_PERSONS,
+    exclude: str | None = None,
+    keep: bool = False,
+    command: str = "build",
+    data_dir: Path | None = None,
+) -> dict:
     from orchestration.funnels.compile import compile_funnels
     from orchestration.ingestion import ingest_partition
     from orchestration.lake_layout import ensure_schema_stubs
@@ -73,55 +122,60 @@ def run(days: int = 365, persons: int = DEFAULT_PERSONS, exclude: str | None = N
     work = Path(tempfile.mkdtemp(prefix="omni-bench-incremental-"))
     extra = ["--exclude", exclude] if exclude else []
     try:
+        prepared_dir = data_dir or work / "prepared"
+        prepared_dir.mkdir(parents=True, exist_ok=True)
+        prepared = _prepare_lake(prepared_dir, days, persons)
+        source = _paths(prepared_dir)
         data = work / "data"
+        data.mkdir()
+        (data / "landing").symlink_to(source.landing)
+        shutil.copytree(source.lake, data / "lake")
         paths = _paths(data)
-        t0 = time.perf_counter()
-        demo.generate(
-            persons=persons, days=days, start=START, seed=11, landing_dir=paths.landing, truth_dir=paths.truth
-        )
-        generate_s = time.perf_counter() - t0
         paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
         ensure_schema_stubs(paths)
         ensure_gate_results_stub(paths)
         compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
-        all_days = [START + timedelta(days=i) for i in range(days)]
-        t0 = time.perf_counter()
-        for day in all_days[:-1]:
-            for table in TABLES:
-                ingest_partition(table, day, paths, run_id="bench")
-        ingest_s = time.perf_counter() - t0
         target = work / "target"
         _dbt(paths, ["parse", "--quiet"], target, extra)
         _dbt(paths, ["seed", "--quiet"], target, extra)
         initial_s, _ = _dbt(paths, dbt_build_args(None, full_refresh=True, command="run"), target, extra)
 
-        last = all_days[-1]
+        last = START + timedelta(days=days - 1)
         for table in TABLES:
             ingest_partition(table, last, paths, run_id="bench")
-        incremental_s, incremental_models = _dbt(paths, dbt_build_args((last, last), command="run"), target, extra)
-        full_s, full_models = _dbt(paths, dbt_build_args(None, full_refresh=True, command="run"), target, extra)
+        incremental_s, incremental_nodes = _dbt(paths, dbt_build_args((last, last), command=command), target, extra)
+        full_s, full_nodes = _dbt(paths, dbt_build_args(None, full_refresh=True, command=command), target, extra)
 
         import duckdb
 
         con = duckdb.connect(str(paths.warehouse), read_only=True)
         activities = con.execute("select count(*) from journeys.activities").fetchall()[0][0]
         con.close()
-        slowest = sorted(incremental_models.items(), key=lambda kv: -kv[1])[:10]
+        slowest = sorted(incremental_nodes.items(), key=lambda kv: -kv[1])[:TOP]
+        full_slowest = sorted(full_nodes.items(), key=lambda kv: -kv[1])[:TOP]
+
+        def _sum(nodes: dict[str, float], tests: bool) -> float:
+            return round(sum(v for k, v in nodes.items() if k.startswith("test:") == tests), 2)
+
         return {
             "days": days,
             "persons": persons,
+            "command": command,
+            "exclude": exclude,
             "activities": activities,
-            "generate_seconds": round(generate_s, 1),
-            "ingest_seconds_all_but_last_day": round(ingest_s, 1),
-            "initial_full_build_seconds": round(initial_s, 1),
+            "prepared": prepared,
+            "initial_full_run_seconds": round(initial_s, 1),
             "incremental_one_day_seconds": round(incremental_s, 2),
             "full_refresh_seconds": round(full_s, 2),
             "ratio_incremental_to_full": round(incremental_s / full_s, 4),
             "goal_ratio": 0.05,
-            "incremental_models_seconds": round(sum(incremental_models.values()), 2),
-            "full_models_seconds": round(sum(full_models.values()), 2),
-            "incremental_slowest_models": dict(slowest),
-            "full_seconds_of_those_models": {k: full_models.get(k) for k, _ in slowest},
+            "incremental_models_seconds": _sum(incremental_nodes, tests=False),
+            "incremental_tests_seconds": _sum(incremental_nodes, tests=True),
+            "full_models_seconds": _sum(full_nodes, tests=False),
+            "full_tests_seconds": _sum(full_nodes, tests=True),
+            "incremental_slowest_nodes": dict(slowest),
+            "full_seconds_of_those_nodes": {k: full_nodes.get(k) for k, _ in slowest},
+            "full_slowest_nodes": dict(full_slowest),
             "work_dir": str(work) if keep else None,
         }
     finally:
@@ -133,10 +187,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--persons", type=int, default=DEFAULT_PERSONS)
+    parser.add_argument("--command", choices=["build", "run"], default="build", help="build = what the daily job runs")
     parser.add_argument("--exclude", default=None, help="dbt selector to leave out (e.g. a model being fixed)")
+    parser.add_argument("--data", type=Path, default=None, help="keep / re-use the landing folder and lake here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
-    print(json.dumps(run(args.days, args.persons, args.exclude, args.keep), indent=2))
+    print(json.dumps(run(args.days, args.persons, args.exclude, args.keep, args.command, args.data), indent=2))
 
 
 if __name__ == "__main__":

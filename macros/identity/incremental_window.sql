@@ -30,3 +30,24 @@
 {% macro incremental_full_refresh() -%}
     {{ return(true if var('min_date', none) is none else none) }}
 {%- endmacro %}
+
+{#- Data tests of incremental models that stamp every row with loaded_at (the run that wrote it) can be
+    limited to the rows the latest run wrote: `config: {where: "__loaded_in_latest_run__"}` becomes
+    `loaded_at = (select max(loaded_at) from <model>)`. After a full refresh every row carries that
+    run's loaded_at, so everything is tested; after a daily run only the records it (re)loaded. Row
+    checks (not_null, accepted_values) of older rows held when those rows were written, and uniqueness
+    holds as long as the unique key of the test contains the model's delete+insert key (a key the run
+    wrote has no older row left). Overrides dbt's get_where_subquery; any other where passes through. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- set where = where | replace('__loaded_in_latest_run__',
+            'loaded_at = (select max(loaded_at) from ' ~ relation ~ ')') -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}

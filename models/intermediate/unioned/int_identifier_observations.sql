@@ -1,5 +1,21 @@
 {#- Which identifiers each source record carries: (relation, source, record id, time, [(type, column)]).
-    Record ids match int_activities_unioned.record_id of the same source. -#}
+    Record ids match int_activities_unioned.record_id of the same source.
+
+    Incremental (daily runs, var min_date set), keyed by source record (delete+insert on source,
+    record_id): a record is re-read when its current version was ingested after the newest ingested_at
+    this table holds for its source (a rewritten GA4 day, a re-delivered export), or when it happened
+    since min_date - lookback_days; all its rows are replaced. Sources whose staging model carries no
+    ingested_at (square_items: receipts aggregate item rows) are re-read when new or in the window.
+    loaded_at is the run that wrote the row: downstream incremental models (int_identity_edge_pairs)
+    re-read the records loaded after their own last run. A record rewritten WITHOUT any identifier keeps
+    its old rows until a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key=['source', 'record_id'],
+    on_schema_change='append_new_columns',
+) }}
 {%- set link_types = ['email', 'phone', 'customer_id', 'loyalty_id', 'ga_client_id', 'app_instance_id',
     'site_user_id', 'pos_customer_id', 'esp_member_id', 'service_requester_id'] -%}
 {%- set link_pairs = [] -%}
@@ -36,7 +52,55 @@
         [('customer_id', 'customer_id'), ('email', 'email'), ('phone', 'phone')]),
 ] -%}
 
+{#- staging models without ingested_at -#}
+{%- set no_ingested_at = ['stg_square__transactions'] -%}
+{#- a previous state without loaded_at (written before this model was incremental) is re-read whole -#}
+{%- set window = incremental_window_active() and relation_has_column(this, 'loaded_at') -%}
+{%- set watermarks = {} -%}
+{%- if window and execute -%}
+    {%- set rows = run_query('select source, max(ingested_at) from ' ~ this ~ ' group by source') -%}
+    {%- for row in rows -%}
+        {%- if row[1] is not none -%}{%- do watermarks.update({row[0]: row[1]}) -%}{%- endif -%}
+    {%- endfor -%}
+{%- endif %}
+
 with
+
+{% for model, source_name, record_id, observed_at, pairs in records -%}
+{{ model }}_records as (
+
+    select
+        cast({{ record_id }} as {{ dbt.type_string() }}) as record_id,
+        cast({{ observed_at }} as {{ dbt.type_timestamp() }}) as observed_at,
+        {%- if model in no_ingested_at %}
+        cast(null as {{ dbt.type_timestamp() }}) as ingested_at
+        {%- else %}
+        cast(ingested_at as {{ dbt.type_timestamp() }}) as ingested_at
+        {%- endif %}
+        {%- for identifier_type, column in pairs %},
+        cast({{ column }} as {{ dbt.type_string() }}) as value_{{ loop.index }}
+        {%- endfor %}
+    from {{ ref(model) }}
+    where {{ record_id }} is not null
+    {%- if window %}
+        and (
+            cast({{ observed_at }} as {{ dbt.type_timestamp() }}) >= {{ incremental_window_start() }}
+            {%- if model in no_ingested_at %}
+            or cast({{ record_id }} as {{ dbt.type_string() }}) not in (
+                select t.record_id from {{ this }} t where t.source = '{{ source_name }}'
+            )
+            {%- elif source_name in watermarks %}
+            or cast(ingested_at as {{ dbt.type_timestamp() }})
+                > cast('{{ watermarks[source_name] }}' as {{ dbt.type_timestamp() }})
+            {%- else %}
+            or true
+            {%- endif %}
+        )
+    {%- endif %}
+
+),
+
+{% endfor -%}
 
 observations as (
 
@@ -44,12 +108,13 @@ observations as (
     {%- for identifier_type, column in pairs %}
     select
         '{{ source_name }}' as source,
-        cast({{ record_id }} as {{ dbt.type_string() }}) as record_id,
+        record_id,
         '{{ identifier_type }}' as identifier_type,
-        cast({{ column }} as {{ dbt.type_string() }}) as identifier_value,
-        cast({{ observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
-    from {{ ref(model) }}
-    where {{ column }} is not null and {{ record_id }} is not null
+        value_{{ loop.index }} as identifier_value,
+        observed_at,
+        ingested_at
+    from {{ model }}_records
+    where value_{{ loop.index }} is not null
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
     {% if not loop.last %}union all{% endif %}
@@ -66,10 +131,19 @@ deduplicated as (
         record_id,
         identifier_type,
         identifier_value,
-        min(observed_at) as observed_at
+        min(observed_at) as observed_at,
+        max(ingested_at) as ingested_at
     from observations
     group by source, record_id, identifier_type, identifier_value
 
 )
 
-select * from deduplicated
+select
+    source,
+    record_id,
+    identifier_type,
+    identifier_value,
+    observed_at,
+    ingested_at,
+    {{ identity_run_started_at() }} as loaded_at
+from deduplicated

@@ -1,0 +1,118 @@
+{#- Every pair of identifiers observed on one record (source, record_id), one row per unordered pair
+    (node_a < node_b), with when and where it was seen; int_identity_edges adds the node ids.
+
+    Incremental (daily runs, var min_date set), delete+insert on (node_a, node_b): the pairs of every
+    record int_identifier_observations (re)loaded since this model's last run (loaded_at) are the
+    affected pairs; each is recomputed over ALL records carrying both its identifiers, so first_seen_at
+    (min), last_seen_at (max), record_count and sources equal a full recomputation, also when a
+    rewritten record (a GA4 day re-exported) is read again. Pairs no record touched keep their row. A
+    pair whose only records were rewritten without one of its identifiers keeps its row until a full
+    refresh (like every identifier removal, docs/operations.md). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key=['node_a', 'node_b'],
+    on_schema_change='fail',
+) }}
+{%- set window = incremental_window_active() -%}
+{%- set watermark = none -%}
+{%- if window and execute -%}
+    {%- set watermark = run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0] -%}
+{%- endif %}
+
+with
+
+observations as (
+    select
+        source,
+        record_id,
+        {{ identity_node_key('identifier_type', 'identifier_value') }} as node_key,
+        observed_at
+    from {{ ref('int_identifier_observations') }}
+    where identifier_type is not null and identifier_value is not null
+),
+
+{%- if window %}
+
+-- records (re)loaded since this model's last run; every record when it has no rows yet
+loaded_records as (
+    select distinct source, record_id
+    from {{ ref('int_identifier_observations') }}
+    {%- if watermark is not none %}
+    where loaded_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+    {%- endif %}
+),
+
+loaded_observations as (
+    select o.source, o.record_id, o.node_key
+    from observations o
+    inner join loaded_records r on o.source = r.source and o.record_id = r.record_id
+),
+
+affected_pairs as (
+    select distinct a.node_key as node_a, b.node_key as node_b
+    from loaded_observations a
+    inner join loaded_observations b
+        on a.source = b.source
+        and a.record_id = b.record_id
+        and a.node_key < b.node_key
+),
+
+-- every record carrying an identifier of an affected pair (both ends of a pair are such identifiers)
+candidate_observations as (
+    select distinct o.source, o.record_id, o.node_key, o.observed_at
+    from observations o
+    where o.node_key in (select node_a from affected_pairs union select node_b from affected_pairs)
+),
+{%- else %}
+
+candidate_observations as (
+    select distinct source, record_id, node_key, observed_at
+    from observations
+),
+{%- endif %}
+
+pairs as (
+    select
+        a.node_key as node_a,
+        b.node_key as node_b,
+        a.source,
+        least(a.observed_at, b.observed_at) as observed_at
+    from candidate_observations a
+    inner join candidate_observations b
+        on a.source = b.source
+        and a.record_id = b.record_id
+        and a.node_key < b.node_key
+    {%- if window %}
+    inner join affected_pairs p on a.node_key = p.node_a and b.node_key = p.node_b
+    {%- endif %}
+),
+
+edge_sources as (
+    select node_a, node_b, {{ dbt.listagg('source', "','", "order by source") }} as sources
+    from (select distinct node_a, node_b, source from pairs) distinct_sources
+    group by node_a, node_b
+),
+
+per_edge as (
+    select
+        node_a,
+        node_b,
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
+        count(*) as record_count
+    from pairs
+    group by node_a, node_b
+)
+
+select
+    e.node_a,
+    e.node_b,
+    s.sources,
+    e.first_seen_at,
+    e.last_seen_at,
+    e.record_count,
+    {{ identity_run_started_at() }} as loaded_at
+from per_edge e
+inner join edge_sources s on e.node_a = s.node_a and e.node_b = s.node_b
