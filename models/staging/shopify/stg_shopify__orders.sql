@@ -59,9 +59,14 @@ renamed as (
         {{ timestamp_from_offset_text('first_rows.fulfilled_at') }} as fulfilled_at,
         {{ timestamp_from_offset_text('first_rows.cancelled_at') }} as cancelled_at,
         {{ normalize_id('first_rows.source') }} as source_name,
-        -- Shopify's mobile sales channels report the platform; everything else is the web store
+        -- Shopify's own mobile channels report the platform, an app built on a sales channel reports its
+        -- API client id: var shopify_app_sources lists both; everything else is the web store
         case
-            when lower(trim(first_rows.source)) in ('iphone', 'android', 'ios', 'app', 'mobile_app') then 'app'
+            when lower(trim(first_rows.source)) in (
+                {%- for value in var('shopify_app_sources') %}
+                '{{ value | string | trim | lower | replace("'", "''") }}'{{ ',' if not loop.last }}
+                {%- endfor %}
+            ) then 'app'
             else 'web'
         end as channel,
         {{ normalize_id('first_rows.payment_method') }} as payment_method,
