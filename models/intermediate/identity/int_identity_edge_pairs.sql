@@ -5,9 +5,12 @@
     record int_identifier_observations (re)loaded since this model's last run (loaded_at) are the
     affected pairs; each is recomputed over ALL records carrying both its identifiers, so first_seen_at
     (min), last_seen_at (max), record_count and sources equal a full recomputation, also when a
-    rewritten record (a GA4 day re-exported) is read again. Pairs no record touched keep their row. A
-    pair whose only records were rewritten without one of its identifiers keeps its row until a full
-    refresh (like every identifier removal, docs/operations.md). -#}
+    rewritten record (a GA4 day re-exported) is read again. Every existing pair with an end among the
+    identifiers of those records is recomputed too: a rewrite that replaced one identifier of a record
+    (a GA4 login re-exported with another user_id) leaves the old pair with record_count 0, a tombstone
+    that int_identity_edges drops, exactly as a full refresh would never have produced it. Pairs no
+    record touched keep their row. A pair whose records were rewritten without BOTH of its identifiers
+    keeps its row until a full refresh (docs/operations.md). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -50,13 +53,22 @@ loaded_observations as (
     inner join loaded_records r on o.source = r.source and o.record_id = r.record_id
 ),
 
+touched_nodes as (
+    select distinct node_key from loaded_observations
+),
+
 affected_pairs as (
-    select distinct a.node_key as node_a, b.node_key as node_b
+    select a.node_key as node_a, b.node_key as node_b
     from loaded_observations a
     inner join loaded_observations b
         on a.source = b.source
         and a.record_id = b.record_id
         and a.node_key < b.node_key
+    union
+    -- pairs the reloaded records may no longer carry (one end still there)
+    select node_a, node_b
+    from {{ this }}
+    where node_a in (select node_key from touched_nodes) or node_b in (select node_key from touched_nodes)
 ),
 
 -- every record carrying an identifier of an affected pair (both ends of a pair are such identifiers)
@@ -106,6 +118,22 @@ per_edge as (
     group by node_a, node_b
 )
 
+{%- if window %}
+
+-- an affected pair no current record carries is kept as a tombstone (record_count 0)
+select
+    p.node_a,
+    p.node_b,
+    s.sources,
+    e.first_seen_at,
+    e.last_seen_at,
+    coalesce(e.record_count, 0) as record_count,
+    {{ identity_run_started_at() }} as loaded_at
+from affected_pairs p
+left join per_edge e on p.node_a = e.node_a and p.node_b = e.node_b
+left join edge_sources s on p.node_a = s.node_a and p.node_b = s.node_b
+{%- else %}
+
 select
     e.node_a,
     e.node_b,
@@ -116,3 +144,4 @@ select
     {{ identity_run_started_at() }} as loaded_at
 from per_edge e
 inner join edge_sources s on e.node_a = s.node_a and e.node_b = s.node_b
+{%- endif %}
