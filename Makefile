@@ -43,7 +43,7 @@ dev: $(STAMP)
 
 # Figures and ratios against baselines run in the same process (sizes: see bench/run.py --help).
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/omni demo

@@ -78,3 +78,15 @@
         else {{ normalize_phone(expr) }}
     end
 {%- endmacro %}
+
+{#- A phone from an export that carries no country: read with var('default_phone_country') first, then
+    with each of var('identity_phone_fallback_countries') in turn (an SE '070-123 45 67' cannot be a DK
+    number, so it is read as SE). -#}
+{% macro normalize_phone_any_market(expr) -%}
+    coalesce(
+        {{ normalize_phone(expr) }}
+        {%- for country in var('identity_phone_fallback_countries', []) %},
+        {{ normalize_phone(expr, country) }}
+        {%- endfor %}
+    )
+{%- endmacro %}

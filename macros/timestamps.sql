@@ -61,18 +61,46 @@
 {%- endmacro %}
 
 {% macro default__timestamp_from_local(date_expr, time_expr, tz_expr, date_format) -%}
-    to_utc_timestamp(
-        to_timestamp(concat(trim({{ date_expr }}), ' ', trim({{ time_expr }})), 'MM/dd/yyyy HH:mm:ss'),
-        {{ tz_expr }}
-    )
+    {{ local_to_utc_timestamp(
+        "to_timestamp(concat(trim(" ~ date_expr ~ "), ' ', trim(" ~ time_expr ~ ")), 'MM/dd/yyyy HH:mm:ss')",
+        tz_expr
+    ) }}
 {%- endmacro %}
 
 {% macro duckdb__timestamp_from_local(date_expr, time_expr, tz_expr, date_format) -%}
-    (
+    {%- set text = "concat(trim(" ~ date_expr ~ "), ' ', trim(" ~ time_expr ~ "))" -%}
+    {%- set wall_clock -%}
         coalesce(
-            try_strptime(concat(trim({{ date_expr }}), ' ', trim({{ time_expr }})), '{{ date_format }} %H:%M:%S'),
-            try_strptime(concat(trim({{ date_expr }}), ' ', trim({{ time_expr }})), '{{ date_format }} %H:%M'),
-            try_cast(concat(trim({{ date_expr }}), ' ', trim({{ time_expr }})) as timestamp)
-        ) at time zone {{ tz_expr }}
-    ) at time zone 'UTC'
+            try_strptime({{ text }}, '{{ date_format }} %H:%M:%S'),
+            try_strptime({{ text }}, '{{ date_format }} %H:%M'),
+            try_cast({{ text }} as timestamp)
+        )
+    {%- endset -%}
+    {{ local_to_utc_timestamp(wall_clock, tz_expr) }}
+{%- endmacro %}
+
+{#- Naive UTC timestamp -> naive wall-clock timestamp in the zone tz_expr (SQL: a column or a literal). -#}
+{% macro utc_to_local_timestamp(expr, tz_expr) -%}
+    {{ return(adapter.dispatch('utc_to_local_timestamp', 'omni_warehouse')(expr, tz_expr)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local_timestamp(expr, tz_expr) -%}
+    from_utc_timestamp({{ expr }}, {{ tz_expr }})
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local_timestamp(expr, tz_expr) -%}
+    cast((({{ expr }}) at time zone 'UTC') at time zone {{ tz_expr }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- Naive wall-clock timestamp in the zone tz_expr -> naive UTC timestamp. -#}
+{% macro local_to_utc_timestamp(expr, tz_expr) -%}
+    {{ return(adapter.dispatch('local_to_utc_timestamp', 'omni_warehouse')(expr, tz_expr)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc_timestamp(expr, tz_expr) -%}
+    to_utc_timestamp({{ expr }}, {{ tz_expr }})
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc_timestamp(expr, tz_expr) -%}
+    cast((({{ expr }}) at time zone {{ tz_expr }}) at time zone 'UTC' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

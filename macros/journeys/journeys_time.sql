@@ -10,29 +10,3 @@
     {%- endif -%}
     {{ return(tz) }}
 {%- endmacro %}
-
-{#- Naive UTC timestamp -> naive wall-clock timestamp in tz. -#}
-{% macro utc_to_local_timestamp(expr, tz) -%}
-    {{ return(adapter.dispatch('utc_to_local_timestamp', 'omni_warehouse')(expr, tz)) }}
-{%- endmacro %}
-
-{% macro default__utc_to_local_timestamp(expr, tz) -%}
-    from_utc_timestamp({{ expr }}, '{{ tz }}')
-{%- endmacro %}
-
-{% macro duckdb__utc_to_local_timestamp(expr, tz) -%}
-    cast((({{ expr }}) at time zone 'UTC') at time zone '{{ tz }}' as {{ dbt.type_timestamp() }})
-{%- endmacro %}
-
-{#- Naive wall-clock timestamp in tz -> naive UTC timestamp. -#}
-{% macro local_to_utc_timestamp(expr, tz) -%}
-    {{ return(adapter.dispatch('local_to_utc_timestamp', 'omni_warehouse')(expr, tz)) }}
-{%- endmacro %}
-
-{% macro default__local_to_utc_timestamp(expr, tz) -%}
-    to_utc_timestamp({{ expr }}, '{{ tz }}')
-{%- endmacro %}
-
-{% macro duckdb__local_to_utc_timestamp(expr, tz) -%}
-    cast((({{ expr }}) at time zone '{{ tz }}') at time zone 'UTC' as {{ dbt.type_timestamp() }})
-{%- endmacro %}

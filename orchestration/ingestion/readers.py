@@ -90,7 +90,7 @@ def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
                             # Single-byte code pages have no characters split across chunks.
                             out.write(chunk.decode(encoding).encode("utf-8"))
                         except UnicodeDecodeError:
-                            error = find_invalid_bytes(_content_path(path, target, compressed), encoding)
+                            error = find_invalid_bytes(path, encoding)
                 size += len(chunk)
     finally:
         if out is not None:
@@ -108,22 +108,13 @@ def _read_chunk(fh, path: Path, compressed: bool) -> bytes | str:
         return f"the gzip stream of {path.name} is broken ({exc})"
 
 
-def _content_path(path: Path, target: Path, compressed: bool) -> Path:
-    # For a compressed non-UTF-8 delivery the encoding check must read decompressed bytes.
-    if not compressed:
-        return path
-    plain = target.with_suffix(".plain")
-    with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
-        shutil.copyfileobj(src, dst, CHUNK)
-    return plain
-
-
 def find_invalid_bytes(path: Path, encoding: str) -> str | None:
-    """Where the file stops being valid in `encoding`: byte offset and line, or None if it is valid."""
+    """Where the content stops being valid in `encoding` (of a gzip file: the decompressed content): byte
+    offset and line, or None if it is valid."""
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     newlines = 0
-    with open(path, "rb") as fh:
+    with (gzip.open if is_gzip(path) else open)(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
             pending = len(decoder.getstate()[0])
             try:

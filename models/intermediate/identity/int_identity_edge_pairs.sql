@@ -116,11 +116,14 @@ per_edge as (
         count(*) as record_count
     from pairs
     group by node_a, node_b
+),
+
+-- the pairs to write: in a daily run every affected pair, and one no current record carries any more
+-- is written as a tombstone (record_count 0)
+written_pairs as (
+    select node_a, node_b from {{ 'affected_pairs' if window else 'per_edge' }}
 )
 
-{%- if window %}
-
--- an affected pair no current record carries is kept as a tombstone (record_count 0)
 select
     p.node_a,
     p.node_b,
@@ -129,19 +132,6 @@ select
     e.last_seen_at,
     coalesce(e.record_count, 0) as record_count,
     {{ identity_run_started_at() }} as loaded_at
-from affected_pairs p
+from written_pairs p
 left join per_edge e on p.node_a = e.node_a and p.node_b = e.node_b
 left join edge_sources s on p.node_a = s.node_a and p.node_b = s.node_b
-{%- else %}
-
-select
-    e.node_a,
-    e.node_b,
-    s.sources,
-    e.first_seen_at,
-    e.last_seen_at,
-    e.record_count,
-    {{ identity_run_started_at() }} as loaded_at
-from per_edge e
-inner join edge_sources s on e.node_a = s.node_a and e.node_b = s.node_b
-{%- endif %}

@@ -33,7 +33,7 @@
 {%- set exact_max = var('alert_exact_max_units', 1000) | int -%}
 {%- set alpha = var('alert_alpha', 0.001) | float -%}
 {%- set min_volume = var('alert_min_volume', 5) | int -%}
-{%- set tz = journeys_reporting_timezone() -%}
+{%- set tz_sql = "'" ~ journeys_reporting_timezone() ~ "'" -%}  {#- the zone as a SQL literal -#}
 {%- set channel_conversion = var('alert_channel_conversion', 'same_channel') -%}
 {%- if channel_conversion not in ('same_channel', 'any_channel') -%}
     {{ exceptions.raise_compiler_error(
@@ -135,7 +135,7 @@ local_days as (
         channel,
         converted,
         converted_in_channel,
-        cast({{ utc_to_local_timestamp('reached_at', tz) }} as date) as period_date
+        cast({{ utc_to_local_timestamp('reached_at', tz_sql) }} as date) as period_date
     from occurrences
 ),
 
@@ -156,7 +156,7 @@ closed as (
             'second',
             'least(d.window_seconds, ' ~ wait_hours ~ ' * 3600)',
             local_to_utc_timestamp(
-                dbt.dateadd('day', 1, 'cast(o.period_date as ' ~ dbt.type_timestamp() ~ ')'), tz
+                dbt.dateadd('day', 1, 'cast(o.period_date as ' ~ dbt.type_timestamp() ~ ')'), tz_sql
             )
         ) }} <= {{ journeys_as_of() }}
 ),

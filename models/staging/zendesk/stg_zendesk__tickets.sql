@@ -29,15 +29,8 @@ renamed as (
         {{ normalize_id('requester_id') }} as service_requester_id,
         {{ normalize_id('requester') }} as requester_name,
         {{ normalize_email('requester_email') }} as email,
-        -- no requester country in the export: a number that is not valid in default_phone_country is
-        -- read as a national number of the next market in var identity_phone_fallback_countries
-        -- (an SE '070-123 45 67' cannot be a DK number)
-        coalesce(
-            {{ normalize_phone('requester_phone') }}
-            {%- for country in var('identity_phone_fallback_countries', []) %},
-            {{ normalize_phone('requester_phone', country) }}
-            {%- endfor %}
-        ) as phone,
+        -- no requester country in the export
+        {{ normalize_phone_any_market('requester_phone') }} as phone,
         -- the help desk stores the loyalty member id as the requester's external id
         {{ normalize_id('requester_external_id') }} as loyalty_id,
         {{ normalize_id(adapter.quote('group')) }} as group_name,
