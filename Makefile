@@ -34,6 +34,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests bench
+	$(BIN)/ruff format --check orchestration tests bench
 	$(BIN)/python -m orchestration.lint_sql
 
 # The Dagster UI on localhost, on the same instance `make run` records its runs in.

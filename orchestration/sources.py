@@ -219,6 +219,7 @@ TABLES: dict[str, Table] = {
 # Canonical tables accept JSON lines as well as CSV (picked per file by extension .jsonl/.ndjson/.json).
 JSON_LINE_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 
+
 def lake_columns(table: Table) -> list[str]:
     """Every data column staging may reference for a table (lake names, in header order)."""
     cols = [snake(c) for c in table.header]

@@ -165,13 +165,19 @@ def ga4_lines(e: pa.Table, sessions: pa.Table, items: pa.Array) -> pa.Array:
 
     user_id = col("user_id").combine_chunks()
     has_uid = _present(user_id)
-    user_properties = scatter(has_uid, concat(
-        '[{"key":"logged_in","value":{"string_value":"yes","int_value":null,"float_value":null,'
-        '"double_value":null,"set_timestamp_micros":', jstr(col("t_us").filter(pa.array(has_uid))), "}}]"), "[]")
+    user_properties = scatter(
+        has_uid,
+        concat(
+            '[{"key":"logged_in","value":{"string_value":"yes","int_value":null,"float_value":null,'
+            '"double_value":null,"set_timestamp_micros":',
+            jstr(col("t_us").filter(pa.array(has_uid))),
+            "}}]",
+        ),
+        "[]",
+    )
     p = e.filter(pa.array(purchase))
     pv = value_s.filter(pa.array(purchase))
-    user_ltv = scatter(purchase, concat(*obj([("revenue", jstr(pv)), ("currency", jstr(p.column("currency")))])),
-                       NULL)
+    user_ltv = scatter(purchase, concat(*obj([("revenue", jstr(pv)), ("currency", jstr(p.column("currency")))])), NULL)
     ecommerce = scatter(purchase, concat(*obj([
         ("total_item_quantity", jstr(p.column("n_qty"))), ("purchase_revenue_in_usd", NULL),
         ("purchase_revenue", jstr(pv)), ("refund_value_in_usd", NULL), ("refund_value", NULL),
@@ -190,17 +196,30 @@ def ga4_lines(e: pa.Table, sessions: pa.Table, items: pa.Array) -> pa.Array:
         ("manual_content", NULL), ("gclid", NULL), ("dclid", NULL), ("srsltid", NULL),
     ])), NULL)  # fmt: skip
     return concat(
-        per_event("head"), jstr(col("t_us")),
-        ',"event_name":', jstr(name),
-        ',"event_params":[', per_event("params"),
-        ',{"key":"engagement_time_msec","value":{"string_value":null,"int_value":', quoted(eng),
-        ',"float_value":null,"double_value":null}}', more_params, "]",
-        ',"event_previous_timestamp":null,"event_value_in_usd":null,"event_bundle_sequence_id":', jstr(col("bundle")),
-        ',"event_server_timestamp_offset":null,"user_id":', jstr(user_id),
-        per_event("user"), user_properties,
-        per_event("touch"), user_ltv,
-        device.take(pa.array(key_at)), ecommerce,
-        ',"items":', items,
-        ',"collected_traffic_source":', traffic,
+        per_event("head"),
+        jstr(col("t_us")),
+        ',"event_name":',
+        jstr(name),
+        ',"event_params":[',
+        per_event("params"),
+        ',{"key":"engagement_time_msec","value":{"string_value":null,"int_value":',
+        quoted(eng),
+        ',"float_value":null,"double_value":null}}',
+        more_params,
+        "]",
+        ',"event_previous_timestamp":null,"event_value_in_usd":null,"event_bundle_sequence_id":',
+        jstr(col("bundle")),
+        ',"event_server_timestamp_offset":null,"user_id":',
+        jstr(user_id),
+        per_event("user"),
+        user_properties,
+        per_event("touch"),
+        user_ltv,
+        device.take(pa.array(key_at)),
+        ecommerce,
+        ',"items":',
+        items,
+        ',"collected_traffic_source":',
+        traffic,
         ',"is_active_user":true}\n',
     )

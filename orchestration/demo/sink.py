@@ -87,7 +87,8 @@ class Sink:
         """A file the tool delivers even without rows (header only)."""
         if day < self.days:
             self.batches.setdefault((table, day, file), []).append(
-                pa.table({c: pa.array([], pa.string()) for c in columns + ["_t", "_k"]}))
+                pa.table({c: pa.array([], pa.string()) for c in columns + ["_t", "_k"]})
+            )
 
     def add_ga4(self, day: int, events: pa.Table, sessions: pa.Table, items: pa.Table) -> None:
         """Events (`sess` = row in sessions) and their items; see ga4_json for the columns."""

@@ -118,12 +118,14 @@ where t.node_hash not in (select node_hash from shared)
 
 
 def _has_edges(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("""
+    return bool(
+        con.execute("""
         select count(*) from (
             select schema_name, table_name as name from duckdb_tables() where database_name = 'wh'
             union all
             select schema_name, view_name from duckdb_views() where database_name = 'wh'
-        ) where schema_name = 'identity' and name = 'identity_edges'""").fetchone()[0])
+        ) where schema_name = 'identity' and name = 'identity_edges'""").fetchone()[0]
+    )
 
 
 def _pairs(n: int) -> int:
