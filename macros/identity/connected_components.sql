@@ -47,14 +47,51 @@
     {%- set work = identity_cc_work_relations(base_relation) -%}
     {%- do identity_cc_drop_work_tables(base_relation) -%}
 
-    {#- Each undirected edge once as (smaller, larger); self-loops carry no information. -#}
+    {#- The edges once, without self-loops (they carry no information); edges_sql may be costly (the model
+        filters guarded identifiers), and two statements read the edges. No dedup: the next two don't need it. -#}
     {%- call statement('identity_cc_edges') -%}
-        {{ identity_cc_create_work_table(work.edges, "
-        select distinct least(src_id, dst_id) as src_id, greatest(src_id, dst_id) as dst_id
-        from (" ~ edges_sql ~ ") e
-        where src_id <> dst_id") }}
+        {{ identity_cc_create_work_table(work.graph, "
+        select src_id, dst_id from (" ~ edges_sql ~ ") e where src_id <> dst_id") }}
     {%- endcall -%}
     {%- do identity_cc_lap(steps, clock, 'edges') -%}
+
+    {#- Contraction: every node with a smaller neighbour points to its smallest one (one aggregate keyed by
+        the larger end of each edge, half the rows of a both-ways adjacency); nodes without a smaller
+        neighbour (local minima) are absent and point to themselves. -#}
+    {%- call statement('identity_cc_hook') -%}
+        {{ identity_cc_create_work_table(work.hook, "
+        select greatest(src_id, dst_id) as node_id, min(least(src_id, dst_id)) as parent_id
+        from " ~ work.graph ~ "
+        group by greatest(src_id, dst_id)") }}
+    {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'hook') -%}
+
+    {#- One pointer jump: parent_id = grandparent (still <= node, still in its component). -#}
+    {%- call statement('identity_cc_jump') -%}
+        {{ identity_cc_create_work_table(work.jump, "
+        select h.node_id, coalesce(g.parent_id, h.parent_id) as parent_id
+        from " ~ work.hook ~ " h
+        left join " ~ work.hook ~ " g on h.parent_id = g.node_id") }}
+    {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'jump') -%}
+
+    {#- The contracted graph: each edge between the pointers of its ends, each undirected edge once as
+        (smaller, larger). Its components are the original ones restricted to the pointers (a node and
+        its pointer are connected), and a component's smallest node m points to itself, so m is the
+        smallest contracted node of its component. On the demo graph it has a tenth of the edges. -#}
+    {%- call statement('identity_cc_contract') -%}
+        {{ identity_cc_create_work_table(work.edges, "
+        with relabelled as (
+            select coalesce(a.parent_id, e.src_id) as src_id, coalesce(b.parent_id, e.dst_id) as dst_id
+            from " ~ work.graph ~ " e
+            left join " ~ work.jump ~ " a on e.src_id = a.node_id
+            left join " ~ work.jump ~ " b on e.dst_id = b.node_id
+        )
+        select distinct least(src_id, dst_id) as src_id, greatest(src_id, dst_id) as dst_id
+        from relabelled
+        where src_id <> dst_id") }}
+    {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'contract') -%}
 
     {%- call statement('identity_cc_degree') -%}
         {{ identity_cc_create_work_table(work.degree, "
@@ -129,7 +166,7 @@
         the smaller); then each component is labelled by its smallest node, which may be a leaf: the
         smallest leaf per root is one aggregate over the leaves alone (core nodes are >= their root). -#}
     {%- call statement('identity_cc_attach') -%}
-        {{ identity_cc_create_work_table(work.labels, "
+        {{ identity_cc_create_work_table(work.contracted, "
         with rooted as (
             select d.node_id, coalesce(c.parent_id, d.node_id) as root_id
             from " ~ work.degree ~ " d
@@ -155,6 +192,21 @@
         left join smallest_leaf s on a.root_id = s.root_id") }}
     {%- endcall -%}
     {%- do identity_cc_lap(steps, clock, 'attach') -%}
+    {#- Labels of the original nodes, only where the label is not the node itself: a node with a smaller
+        neighbour takes the label of its pointer (which is contracted, or else its component's only
+        pointer, hence its smallest node); a local minimum keeps its contracted label. -#}
+    {%- call statement('identity_cc_labels') -%}
+        {{ identity_cc_create_work_table(work.labels, "
+        select j.node_id, coalesce(c.parent_id, j.parent_id) as parent_id
+        from " ~ work.jump ~ " j
+        left join " ~ work.contracted ~ " c on j.parent_id = c.node_id
+        union all
+        select c.node_id, c.parent_id
+        from " ~ work.contracted ~ " c
+        where c.parent_id <> c.node_id
+            and not exists (select 1 from " ~ work.jump ~ " j where j.node_id = c.node_id)") }}
+    {%- endcall -%}
+    {%- do identity_cc_lap(steps, clock, 'labels') -%}
     {%- do log("identity_connected_components: converged in " ~ state.rounds ~ " rounds, "
                ~ (modules.datetime.datetime.now() - started).total_seconds() ~ " s " ~ tojson(steps), info=true) -%}
     {{ return({'relation': work.labels, 'rounds': state.rounds, 'steps': steps}) }}
@@ -246,7 +298,7 @@
 
 {% macro identity_cc_work_relations(base_relation) -%}
     {%- set names = {} -%}
-    {%- for suffix in ['edges', 'degree', 'core', 'a', 'b', 'stats', 'open', 'done_a', 'done_b', 'labels'] -%}
+    {%- for suffix in ['graph', 'hook', 'jump', 'edges', 'degree', 'core', 'a', 'b', 'stats', 'open', 'done_a', 'done_b', 'contracted', 'labels'] -%}
         {%- do names.update({suffix: adapter.dispatch('identity_cc_work_relation', 'omni_warehouse')(
                 base_relation, base_relation.identifier ~ '__cc_' ~ suffix)}) -%}
     {%- endfor -%}
@@ -308,7 +360,11 @@
     {%- set clock = {'last': modules.datetime.datetime.now()} -%}
     {%- do adapter.drop_relation(base) -%}
     {%- call statement('identity_cc_publish') -%}
-        {{ identity_create_table_as(base, "select node_id, parent_id as component_node_id from " ~ result.relation) }}
+        {#- labels has every node but the components' smallest nodes, and each of those labels another node -#}
+        {{ identity_create_table_as(base, "
+        select node_id, parent_id as component_node_id from " ~ result.relation ~ "
+        union all
+        select distinct parent_id as node_id, parent_id as component_node_id from " ~ result.relation) }}
     {%- endcall -%}
     {%- do identity_cc_drop_work_tables(base) -%}
     {#- run-operation does not commit on its own -#}
