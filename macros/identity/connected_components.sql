@@ -1,6 +1,17 @@
 {#- Connected components in SQL rounds, without recursive CTEs (so it runs on DuckDB and Spark alike).
 
-    Algorithm (after FastSV, Zhang/Azad/Hu 2020): every node keeps a parent pointer f with f(v) <= v and
+    First the graph is contracted (a handful of passes over all edges, then the rounds run on what is
+    left): each node points to its smallest neighbour when that is smaller than itself (pointer h, one
+    aggregate keyed by the larger end of each edge), pointers jump once (p = h(h(v))), and every edge
+    becomes an edge between the pointers of its ends. A node and its pointer share a component, so the
+    contracted graph has the same components restricted to the pointers, and a component's smallest node
+    is its own pointer and its smallest contracted node. The rounds below label the contracted graph; a
+    node then takes its pointer's label. On the demo graph (4.0M edges) the contracted graph has 0.31M
+    edges; a path of random ids shrinks to about a third. Any graph shrinks by at least two nodes per
+    component (a component's largest node is nobody's pointer), so the rounds still do the real work on
+    adversarial orders (a path in id order); they need no contraction to be correct.
+
+    Algorithm of the rounds (after FastSV, Zhang/Azad/Hu 2020): every node keeps a parent pointer f with f(v) <= v and
     f(v) in v's component. One round, with gf = f(f(v)) and mn(v) = min gf over v's neighbours:
       shortcutting        f(v)    <- min(f(v), gf(v))        (pointer jumping: path lengths halve)
       aggressive hooking  f(v)    <- min(f(v), mn(v))
@@ -38,8 +49,10 @@
     silently split persons.
 
     edges_sql: a query with bigint columns src_id, dst_id (any direction, duplicates and self-loops ok);
-    it is read once. Returns {'relation': labels relation (node_id, parent_id = smallest node id of the
-    component), 'rounds': n, 'steps': {step: seconds}}. -#}
+    it is read once (into a work table). Returns {'relation': labels relation (node_id, parent_id =
+    smallest node id of the component) with a row for every node of the graph except each component's
+    smallest node (which labels itself, and is the parent_id of at least one row); a caller with a node
+    list left-joins it (coalesce(parent_id, node_id)), 'rounds': n, 'steps': {step: seconds}}. -#}
 {% macro identity_connected_components(edges_sql, base_relation, max_rounds) %}
     {%- set started = modules.datetime.datetime.now() -%}
     {%- set clock = {'last': started} -%}
