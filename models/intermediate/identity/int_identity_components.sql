@@ -65,7 +65,8 @@ labels as (
     {%- endif %}
 ),
 
--- the root is the component's smallest node id = its smallest node key (ids follow key order)
+-- the root is the component's smallest node id = its smallest node key (ids follow key order); labels
+-- has no row for a root itself nor for an identifier without a trusted edge: both are their own root
 resolved as (
     select n.node_key, coalesce(l.root_id, n.node_id) as root_id
     from nodes n
