@@ -60,11 +60,14 @@
     {%- set work = identity_cc_work_relations(base_relation) -%}
     {%- do identity_cc_drop_work_tables(base_relation) -%}
 
-    {#- The edges once, without self-loops (they carry no information); edges_sql may be costly (the model
-        filters guarded identifiers), and two statements read the edges. No dedup: the next two don't need it. -#}
+    {#- The edges once as (smaller, larger), without self-loops (they carry no information); edges_sql may be
+        costly (the model filters guarded identifiers), and two statements read the edges. No dedup: the
+        next two don't need it. -#}
     {%- call statement('identity_cc_edges') -%}
         {{ identity_cc_create_work_table(work.graph, "
-        select src_id, dst_id from (" ~ edges_sql ~ ") e where src_id <> dst_id") }}
+        select least(src_id, dst_id) as src_id, greatest(src_id, dst_id) as dst_id
+        from (" ~ edges_sql ~ ") e
+        where src_id <> dst_id") }}
     {%- endcall -%}
     {%- do identity_cc_lap(steps, clock, 'edges') -%}
 
@@ -73,9 +76,9 @@
         neighbour (local minima) are absent and point to themselves. -#}
     {%- call statement('identity_cc_hook') -%}
         {{ identity_cc_create_work_table(work.hook, "
-        select greatest(src_id, dst_id) as node_id, min(least(src_id, dst_id)) as parent_id
+        select dst_id as node_id, min(src_id) as parent_id
         from " ~ work.graph ~ "
-        group by greatest(src_id, dst_id)") }}
+        group by dst_id") }}
     {%- endcall -%}
     {%- do identity_cc_lap(steps, clock, 'hook') -%}
 
@@ -95,10 +98,11 @@
     {%- call statement('identity_cc_contract') -%}
         {{ identity_cc_create_work_table(work.edges, "
         with relabelled as (
-            select coalesce(a.parent_id, e.src_id) as src_id, coalesce(b.parent_id, e.dst_id) as dst_id
+            -- the larger end always has a smaller neighbour, hence a pointer
+            select coalesce(a.parent_id, e.src_id) as src_id, b.parent_id as dst_id
             from " ~ work.graph ~ " e
             left join " ~ work.jump ~ " a on e.src_id = a.node_id
-            left join " ~ work.jump ~ " b on e.dst_id = b.node_id
+            join " ~ work.jump ~ " b on e.dst_id = b.node_id
         )
         select distinct least(src_id, dst_id) as src_id, greatest(src_id, dst_id) as dst_id
         from relabelled
