@@ -9,7 +9,11 @@
     node then takes its pointer's label. On the demo graph (4.0M edges) the contracted graph has 0.31M
     edges; a path of random ids shrinks to about a third. Any graph shrinks by at least two nodes per
     component (a component's largest node is nobody's pointer), so the rounds still do the real work on
-    adversarial orders (a path in id order); they need no contraction to be correct.
+    adversarial orders (a path in id order); they need no contraction to be correct. Measured with
+    bench/bench_identity.py (CPU seconds of the dbt process minus an empty run, A/B in one session on a
+    busy 2-core machine), before -> after the contraction: 1M-person demo 6.0-6.6 -> 3.2-3.4, peak
+    memory 1.0 -> 0.6-0.8 GB; a 1M path of random ids 17.6 -> 5.6-6.3, 1.5 -> 0.74 GB; a 1M path in id
+    order (nothing to contract) about 20 in 20 rounds.
 
     Algorithm of the rounds (after FastSV, Zhang/Azad/Hu 2020): every node keeps a parent pointer f with f(v) <= v and
     f(v) in v's component. One round, with gf = f(f(v)) and mn(v) = min gf over v's neighbours:
@@ -42,9 +46,11 @@
     own root). About 60% of a demo identity graph are leaves. The final labels are the smallest node of
     each component, leaves included.
 
-    Integer node ids keep the joins cheap. Work tables: identity_cc_work_relations() (dispatched: DuckDB
-    uses connection-local temporary tables, which skip the database file and its WAL; other engines use
-    <model>__cc_<step> in the model's schema); identity_cc_drop_work_tables() removes them (post-hook).
+    Integer node ids keep the joins cheap (DuckDB already narrows them to 32 bits inside its joins and
+    aggregates when the ids fit). Work tables: identity_cc_work_relations() (dispatched: DuckDB uses
+    connection-local temporary tables, which skip the database file and its WAL, replaced in place;
+    other engines use <model>__cc_<step> in the model's schema, dropped before each create);
+    identity_cc_drop_work_tables() removes them (post-hook).
     If nodes are still open after max_rounds the run fails and publishes nothing: a partial answer would
     silently split persons.
 
