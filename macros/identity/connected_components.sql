@@ -41,10 +41,10 @@
     1M-person demo graph, rounds 7.7 -> 2.4, whole macro 14.3 -> 7.5; a 1M path, where nothing finishes
     before the last round, 18.6 -> 22.5 (stats materialised between the two halves of each round).
 
-    Leaves (one neighbour) never enter the rounds: they take their neighbour's label afterwards (two
-    leaves joined only to each other take the smaller id; a node whose neighbours are all leaves is its
-    own root). About 60% of a demo identity graph are leaves. The final labels are the smallest node of
-    each component, leaves included.
+    Leaves (one neighbour) of the contracted graph never enter the rounds: they take their neighbour's
+    label afterwards (two leaves joined only to each other take the smaller id; a node whose neighbours
+    are all leaves is its own root). The contracted graph's labels are the smallest node of each
+    component, leaves included.
 
     Integer node ids keep the joins cheap (DuckDB already narrows them to 32 bits inside its joins and
     aggregates when the ids fit). Work tables: identity_cc_work_relations() (dispatched: DuckDB uses
