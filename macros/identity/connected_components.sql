@@ -12,8 +12,8 @@
     adversarial orders (a path in id order); they need no contraction to be correct. Measured with
     bench/bench_identity.py (CPU seconds of the dbt process minus an empty run, A/B in one session on a
     busy 2-core machine), before -> after the contraction: 1M-person demo 6.0-6.6 -> 3.2-3.4, peak
-    memory 1.0 -> 0.6-0.8 GB; a 1M path of random ids 17.6 -> 5.6-6.3, 1.5 -> 0.74 GB; a 1M path in id
-    order (nothing to contract) about 20 in 20 rounds.
+    memory 1.0 -> 0.6-0.8 GB; a 1M path of random ids 17.6 -> 5.6-7.0, 1.5 -> 0.74 GB; a 1M path in id
+    order, where the contraction removes 2 nodes and is pure overhead, about 18 -> 20 (20 rounds).
 
     Algorithm of the rounds (after FastSV, Zhang/Azad/Hu 2020): every node keeps a parent pointer f with f(v) <= v and
     f(v) in v's component. One round, with gf = f(f(v)) and mn(v) = min gf over v's neighbours:
