@@ -15,7 +15,10 @@ What each figure measures (same edges, same run):
                    seconds_end_to_end: the whole `dbt run-operation` process, start-up and parsing included;
                    dbt_startup_seconds / dbt_startup_cpu_seconds: the same command on an empty edge table;
                    cpu_seconds: process CPU minus that empty run's CPU (DuckDB's threads included);
-                   steps: seconds per statement group (edges, degree, core, init, round_n, attach, publish).
+                   steps: seconds per statement group (edges: copy without self-loops; hook, jump,
+                   contract: the contracted graph; degree, core, init, round_n, attach: the rounds on it;
+                   labels: every node's label; publish: the labels plus each component's smallest node
+                   into the output table).
 Wall seconds on a shared machine are noisy: the load average is printed, and CPU ratios next to wall ones.
 
 Goals from the issue: SQL >= 10x faster than networkx, within 3x of scipy.

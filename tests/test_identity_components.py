@@ -33,6 +33,9 @@ def _graph(seed: int = 7) -> list[tuple[int, int]]:
     edges += [(10_100, 10_050)]
     # two leaves joined only to each other
     edges += [(10_201, 10_200)]
+    # a local minimum whose only neighbour points elsewhere (20_010 -> 20_001): after the contraction
+    # 20_005 is a node of its own that must still take its component's label
+    edges += [(20_005, 20_010), (20_010, 20_001), (20_001, 20_020)]
     return edges
 
 
@@ -72,6 +75,7 @@ def test_components_match_networkx(warehouse):
     labels, rounds, leftovers = _components(warehouse, edges, "cc_test")
     assert labels == _expected(edges)  # same partition, labelled by each component's smallest node
     assert labels[10_050] == 10_050 and labels[10_102] == 10_050 and labels[10_010] == 10_001  # leaf minima
+    assert labels[20_005] == 20_001 and labels[20_020] == 20_001
     assert 9500 not in labels  # a node with only a self-loop has no edge to resolve
     assert rounds <= 15, rounds  # the 500-path needs ~log2(500) rounds, not 500
     assert leftovers == 0

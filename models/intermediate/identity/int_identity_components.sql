@@ -65,18 +65,27 @@ labels as (
     {%- endif %}
 ),
 
--- the root is the component's smallest node id = its smallest node key (ids follow key order)
+-- the root is the component's smallest node id = its smallest node key (ids follow key order); labels
+-- has no row for a root itself nor for an identifier without a trusted edge: both are their own root
 resolved as (
     select n.node_key, coalesce(l.root_id, n.node_id) as root_id
     from nodes n
     left join labels l on n.node_id = l.node_id
+),
+
+-- a hash aggregate joined back: cheaper than a window partitioned by root (no sort)
+sizes as (
+    select root_id, count(*) as component_size
+    from resolved
+    group by root_id
 )
 
 select
     r.node_key,
     root.node_key as component_key,
-    count(*) over (partition by r.root_id) as component_size,
+    s.component_size,
     {{ rounds }} as convergence_rounds,
     not exists (select 1 from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = r.node_key) as is_trusted
 from resolved r
+join sizes s on r.root_id = s.root_id
 join nodes root on r.root_id = root.node_id
