@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_PROFILES_DIR := $(CURDIR)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup run test test-fast lint dev bench demo clean
+.PHONY: setup run test test-fast test-spark lint dev bench demo clean
 
 # One command installs everything, pinned (requirements.lock is the whole resolved tree).
 $(STAMP): requirements.lock pyproject.toml
@@ -32,9 +32,21 @@ test: $(STAMP) lint
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -ra -m "not integration"
 
+# dbt on Spark in-process (PySpark, Java 17): the identity components and the Spark variants of the
+# dispatched macros. Its own venv, as PySpark is large and the main build does not need it.
+SPARK_VENV := .venv-spark
+$(SPARK_VENV)/.installed: requirements-spark.lock
+	@command -v java >/dev/null || { echo "Java 17 is required for PySpark (java not found)"; exit 1; }
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet -r requirements-spark.lock
+	touch $@
+
+test-spark: $(SPARK_VENV)/.installed
+	$(SPARK_VENV)/bin/python -m pytest -q -ra -p no:cacheprovider tests_spark
+
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration tests bench
-	$(BIN)/ruff format --check orchestration tests bench
+	$(BIN)/ruff check orchestration tests tests_spark bench
+	$(BIN)/ruff format --check orchestration tests tests_spark bench
 	$(BIN)/python -m orchestration.lint_sql
 
 # The Dagster UI on localhost, on the same instance `make run` records its runs in.

@@ -403,7 +403,7 @@
 {#- dbt run-operation entry point for benchmarks: components of a table of (src_id, dst_id) into
     <schema>.<output>; prints rounds, seconds (edges table to published labels) and seconds per step. -#}
 {% macro identity_components_operation(edges_table, output, schema='main') %}
-    {%- set base = api.Relation.create(database=target.database, schema=schema, identifier=output,
+    {%- set base = api.Relation.create(database=target.get('database'), schema=schema, identifier=output,
                                        type='table') -%}
     {%- set started = modules.datetime.datetime.now() -%}
     {%- set result = identity_connected_components("select src_id, dst_id from " ~ edges_table, base,

@@ -1,0 +1,46 @@
+"""The Spark variants (default__*) of the project's dispatched macros give the values the DuckDB
+variants give: each expression is rendered by its macro, run on Spark, read back as text and compared
+with a value computed independently here. Spark runs with the session time zone UTC (conftest), as the
+warehouse's timestamps are naive UTC."""
+
+from __future__ import annotations
+
+import hashlib
+
+# (column, SQL expression with macro calls, expected text)
+CASES = [
+    ("micros", "{{ timestamp_from_micros(\"'1760529600123456'\") }}", "2025-10-15 12:00:00.123456"),
+    ("unix_seconds", "{{ timestamp_from_unix_seconds(\"'1760529600'\") }}", "2025-10-15 12:00:00"),
+    ("offset_text", "{{ timestamp_from_offset_text(\"'2026-10-15 14:00:00 +02:00'\") }}", "2026-10-15 12:00:00"),
+    ("offset_compact", "{{ timestamp_from_offset_text(\"'2026-10-15 07:30:00 -0430'\") }}", "2026-10-15 12:00:00"),
+    (
+        "to_local_summer",
+        "{{ utc_to_local_timestamp(\"timestamp '2026-07-01 12:00:00'\", \"'Europe/Copenhagen'\") }}",
+        "2026-07-01 14:00:00",
+    ),
+    (
+        "to_utc_winter",
+        "{{ local_to_utc_timestamp(\"timestamp '2026-12-01 10:00:00'\", \"'Europe/Copenhagen'\") }}",
+        "2026-12-01 09:00:00",
+    ),
+    (
+        "square_local",
+        "{{ timestamp_from_local(\"'10/15/2026'\", \"'14:05:00'\", \"'America/New_York'\") }}",
+        "2026-10-15 18:05:00",
+    ),
+    ("sha256", "{{ identity_sha256(\"'anna@example.com'\") }}", hashlib.sha256(b"anna@example.com").hexdigest()),
+    ("regexp_replace", "{{ regexp_replace_all(\"'+46 70-123 45 67'\", '[^0-9+]', '') }}", "+46701234567"),
+    ("regexp_like", "{{ regexp_like(\"'abc123'\", '^[a-z]+[0-9]+$') }}", "true"),
+    ("json_text", '{{ json_text("\'{\\"a\\": {\\"b\\": \\"x\\"}}\'", \'$.a.b\') }}', "x"),
+]
+
+
+def test_dispatched_macros_on_spark(dbt_spark):
+    columns = ",\n".join(f"cast({expr} as string) as {name}" for name, expr, _ in CASES)
+    result = dbt_spark("show", "--inline", f"select\n{columns}", "--limit", "1")
+    assert result.success, dbt_spark.messages()[-3000:]
+    table = result.result.results[0].agate_table
+    row = zip(table.column_names, table.rows[0], strict=True)
+    got = {name: None if value is None else str(value) for name, value in row}
+    expected = {name: value for name, _, value in CASES}
+    assert got == expected
