@@ -71,11 +71,13 @@ def print_alert_evaluation(paths: Paths) -> None:
     def share(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.3f}"  # None: nothing flagged / no day could be judged
 
+    # both recalls, named: judgeable days only vs every incident day (a day too small to judge is a miss)
     print(
-        f"drop-off alerts vs planted incident: precision {share(m['precision'])}, recall {share(m['recall'])} "
-        f"({m['alerts_flagged']} flagged, {m['true_positive_alerts']} on the incident; incident days: "
-        f"{m['incident_days_detected']} detected of {m['incident_days_judged']} judgeable, "
-        f"{m['incident_days_undetectable']} too small to judge)"
+        f"drop-off alerts vs planted incident: precision {share(m['precision'])}, "
+        f"recall {share(m['recall_all_days'])} over all {m['incident_days']} incident days, "
+        f"{share(m['recall'])} over the {m['incident_days_judged']} judgeable "
+        f"({m['alerts_flagged']} flagged, {m['true_positive_alerts']} on the incident; "
+        f"{m['incident_days_detected']} incident days detected, {m['incident_days_undetectable']} too small to judge)"
     )
 
 

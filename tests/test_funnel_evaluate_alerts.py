@@ -12,7 +12,7 @@ from orchestration.funnels.evaluate_alerts import evaluate
 COLUMNS = (
     "funnel_name varchar, from_step_name varchar, to_step_name varchar, channel varchar, period_date date,"
     " units bigint, conversion double, baseline_conversion double, p_value double, is_flagged boolean,"
-    " is_detectable boolean"
+    " is_detectable boolean, flag_reason varchar"
 )
 
 
@@ -23,7 +23,8 @@ def build(tmp_path, alerts, incidents=True):
     con.execute(f"create table journeys.dropoff_alerts ({COLUMNS})")
     for day, channel, to_step, flagged, *detectable in alerts:
         con.execute(
-            "insert into journeys.dropoff_alerts values ('first_purchase', 'checkout', ?, ?, ?, 10, 0.1, 0.7, ?, ?, ?)",
+            "insert into journeys.dropoff_alerts"
+            " values ('first_purchase', 'checkout', ?, ?, ?, 10, 0.1, 0.7, ?, ?, ?, ?)",
             [
                 to_step,
                 channel,
@@ -31,6 +32,7 @@ def build(tmp_path, alerts, incidents=True):
                 0.0001 if flagged else 0.5,
                 flagged,
                 detectable[0] if detectable else True,
+                "significant_drop" if flagged else None,
             ],
         )
     con.close()
@@ -64,6 +66,9 @@ def test_precision_and_recall(tmp_path):
     assert result["incident_days_judged"] == 2
     assert result["incident_days_detected"] == 1
     assert result["recall"] == pytest.approx(0.5)
+    # plain recall over all 3 incident days: 10-17 (no row) counts as missed
+    assert result["incident_days"] == 3
+    assert result["recall_all_days"] == pytest.approx(1 / 3)
 
 
 def test_days_without_the_volume_to_flag_are_not_counted_as_missed(tmp_path):
@@ -82,7 +87,33 @@ def test_days_without_the_volume_to_flag_are_not_counted_as_missed(tmp_path):
     assert result["incident_days_judged"] == 2
     assert result["incident_days_detected"] == 2
     assert result["recall"] == pytest.approx(1.0)
+    # 10-16 was too small to judge: not missed for recall, missed for the plain recall
+    assert result["recall_all_days"] == pytest.approx(2 / 3)
     assert result["precision"] == pytest.approx(1.0)
+
+
+def test_summary_prints_plain_and_judgeable_recall(tmp_path, capsys):
+    from orchestration.summary import print_alert_evaluation
+
+    truth, db = build(
+        tmp_path,
+        [
+            ("2026-10-15", "app", "purchase", True),
+            ("2026-10-16", "app", "purchase", True),
+            ("2026-10-17", "app", "purchase", False, False),  # too small to judge
+        ],
+    )
+
+    class Paths:  # the two paths print_alert_evaluation reads
+        pass
+
+    paths = Paths()
+    paths.truth, paths.serving = truth, db
+    print_alert_evaluation(paths)
+    line = capsys.readouterr().out
+    assert "precision 1.000" in line
+    assert "recall 0.667 over all 3 incident days, 1.000 over the 2 judgeable" in line
+    assert "1 too small to judge" in line
 
 
 def test_a_detectable_day_without_an_alert_is_a_miss(tmp_path):

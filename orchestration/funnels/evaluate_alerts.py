@@ -6,6 +6,8 @@ step events in `channel`. A flagged alert is a true positive when its to_step_na
 channel is the incident's channel (or '(all)', which includes it) and its day lies inside the incident.
 
 - precision: true-positive flagged alerts / all flagged alerts (None when nothing is flagged)
+- recall_all_days: incident days with a true-positive alert / every incident day (plain recall: a day
+  too small to judge counts as missed)
 - recall: incident days with a true-positive alert / incident days the mart could judge. A day is judged
   when the mart's row for the step and the incident's channel on that day is_detectable: its windows
   have closed and it had the volume to be flagged (with no conversion at all it would have been). A day
@@ -49,7 +51,8 @@ def evaluate(truth_dir: Path, warehouse_db: Path) -> dict:
     con = duckdb.connect(str(warehouse_db), read_only=True)
     try:
         cols = ["funnel_name", "from_step_name", "to_step_name", "channel", "period_date", "units",
-                "conversion", "baseline_conversion", "p_value", "is_flagged", "is_detectable"]  # fmt: skip
+                "conversion", "baseline_conversion", "p_value", "is_flagged", "is_detectable",
+                "flag_reason"]  # fmt: skip
         rows = con.execute(f"select {', '.join(cols)} from journeys.dropoff_alerts").fetchall()
     finally:
         con.close()
@@ -57,10 +60,11 @@ def evaluate(truth_dir: Path, warehouse_db: Path) -> dict:
     flagged = [a for a in judged if a["is_flagged"]]
     true_positive = [a for a in flagged if any(_matches(a, i) for i in incidents)]
 
-    days_with_row, days_judged, days_detected = 0, 0, 0
+    days_total, days_with_row, days_judged, days_detected = 0, 0, 0, 0
     for inc in incidents:
         day = inc["start_date"]
         while day <= inc["end_date"]:
+            days_total += 1
             on_day = [a for a in judged if a["period_date"] == day and _matches(a, inc)
                       and a["channel"] == inc["channel"]]  # fmt: skip
             detected = any(a["is_flagged"] for a in judged if a["period_date"] == day and _matches(a, inc))
@@ -76,6 +80,7 @@ def evaluate(truth_dir: Path, warehouse_db: Path) -> dict:
         return (
             f"{a['funnel_name']} {a['from_step_name']}->{a['to_step_name']} [{a['channel']}] {a['period_date']}: "
             f"{a['conversion']:.2f} vs baseline {'-' if base is None else f'{base:.2f}'} p={a['p_value']:.2g}"
+            f" ({a['flag_reason']})"
         )
 
     return {
@@ -84,10 +89,12 @@ def evaluate(truth_dir: Path, warehouse_db: Path) -> dict:
         "alerts_flagged": len(flagged),
         "true_positive_alerts": len(true_positive),
         "precision": (len(true_positive) / len(flagged)) if flagged else None,
+        "incident_days": days_total,
         "incident_days_with_row": days_with_row,
         "incident_days_undetectable": days_with_row - days_judged,
         "incident_days_judged": days_judged,
         "incident_days_detected": days_detected,
         "recall": (days_detected / days_judged) if days_judged else None,
+        "recall_all_days": (days_detected / days_total) if days_total else None,
         "flagged": [show(a) for a in flagged][:20],
     }

@@ -25,7 +25,14 @@
       (null-hypothesis) rate (converted + baseline_converted) / (units + baseline_units); summed term
       by term while units <= var alert_exact_max_units (1000), above that the normal approximation with
       a continuity correction. Flagged when p_value < var alert_alpha (0.001), the day is below the
-      baseline, and the day and the baseline each have >= var alert_min_volume (5) units. -#}
+      baseline, and the day and the baseline each have >= var alert_min_volume (5) units
+      (flag_reason 'significant_drop').
+    - Sustained drop: the day right after a flagged day of the same series is flagged as a continuation
+      when its own p_value (its own units vs its own baseline, never pooled with the flagged day) is below
+      var alert_continuation_alpha (0.01), it is below the baseline and has the volume; at most var
+      alert_continuation_days (3) continuation days in a row (unrolled, no recursion). Continuation
+      days leave later baselines like flagged days. Added false-alarm rate per series-day: at most
+      P(previous day flagged) x alert_continuation_alpha (docs/funnels.md, Alerts). -#}
 {%- set max_steps = funnel_max_steps() -%}
 {%- set wait_hours = var('alert_transition_hours', 24) | int -%}
 {%- set baseline_days = var('alert_baseline_days', 28) | int -%}
@@ -33,6 +40,14 @@
 {%- set exact_max = var('alert_exact_max_units', 1000) | int -%}
 {%- set alpha = var('alert_alpha', 0.001) | float -%}
 {%- set min_volume = var('alert_min_volume', 5) | int -%}
+{%- set continuation_alpha = var('alert_continuation_alpha', 0.01) | float -%}
+{%- set continuation_days = var('alert_continuation_days', 3) | int -%}
+{#- columns each pass carries; chain_position: 0 on a significant drop, k on the k-th continuation day
+    in a row, null when not flagged -#}
+{%- set series_columns = [
+    'funnel_name', 'from_step_index', 'channel', 'period_date', 'day_number', 'units', 'converted',
+    'baseline_units', 'baseline_converted', 'z_score', 'p_value', 'is_continuation_candidate'
+] -%}
 {%- set tz_sql = "'" ~ journeys_reporting_timezone() ~ "'" -%}  {#- the zone as a SQL literal -#}
 {%- set channel_conversion = var('alert_channel_conversion', 'same_channel') -%}
 {%- if channel_conversion not in ('same_channel', 'any_channel') -%}
@@ -298,19 +313,71 @@ tested_{{ r }} as (
             and n.period_date = e.period_date
 ),
 
+-- the day's own test at both levels: a significant drop starts a chain (position 0); a candidate may
+-- continue one
+chain_{{ r }}_0 as (
+    select
+        *,
+        case when is_below_baseline and p_value < {{ alpha }} then 0 end as chain_position,
+        coalesce(is_below_baseline and p_value < {{ continuation_alpha }}, false) as is_continuation_candidate
+    from (
+        select
+            *,
+            coalesce(
+                units >= {{ min_volume }}
+                and baseline_units >= {{ min_volume }}
+                and cast(converted as double) / units
+                < cast(baseline_converted as double) / nullif(baseline_units, 0),
+                false
+            ) as is_below_baseline
+        from tested_{{ r }}
+    ) as t
+)
+{%- for k in range(1, continuation_days + 1) %},
+
+-- continuation step {{ k }}: a candidate whose previous calendar day is flagged (chains grow by one day a step)
+chain_{{ r }}_{{ k }} as (
+    select
+        {{ series_columns | join(',\n        ') }},
+        coalesce(
+            chain_position,
+            case
+                when is_continuation_candidate and previous_day_number = day_number - 1
+                    then previous_position + 1
+            end
+        ) as chain_position
+    from (
+        select
+            *,
+            lag(day_number) over series_days as previous_day_number,
+            lag(chain_position) over series_days as previous_position
+        from chain_{{ r }}_{{ k - 1 }}
+        window series_days as (partition by funnel_name, from_step_index, channel order by day_number)
+    ) as l
+)
+{%- endfor %},
+
 pass_{{ r }} as (
     select
         *,
-        coalesce(
-            units >= {{ min_volume }}
-            and baseline_units >= {{ min_volume }}
-            and cast(converted as double) / units < cast(baseline_converted as double) / nullif(baseline_units, 0)
-            and p_value < {{ alpha }},
-            false
-        ) as is_flagged
-    from tested_{{ r }}
+        chain_position is not null as is_flagged
+    from chain_{{ r }}_{{ continuation_days }}
 )
-{%- endfor %}
+{%- endfor %},
+
+-- the level that applies to each day: the continuation level right after a flagged day whose chain can
+-- still grow
+scored as (
+    select
+        *,
+        coalesce(
+            lag(day_number) over series_days = day_number - 1
+            and lag(chain_position) over series_days < {{ continuation_days }},
+            false
+        ) as follows_flagged_day
+    from pass_{{ passes }}
+    window series_days as (partition by funnel_name, from_step_index, channel order by day_number)
+)
 
 select
     s.funnel_name,
@@ -329,14 +396,20 @@ select
     s.z_score,
     s.p_value,
     s.is_flagged,
-    -- had nothing converted, would the day have been flagged? (enough volume to see a total collapse)
+    -- had nothing converted, would the day have been flagged? (enough volume to see a total collapse, at
+    -- the level that applies to the day)
     coalesce(
         s.units >= {{ min_volume }}
         and s.baseline_units >= {{ min_volume }}
         and s.baseline_converted > 0
-        and power(1 - cast(s.baseline_converted as double) / (s.units + s.baseline_units), s.units) < {{ alpha }},
+        and power(1 - cast(s.baseline_converted as double) / (s.units + s.baseline_units), s.units)
+        < case when s.follows_flagged_day then {{ continuation_alpha }} else {{ alpha }} end,
         false
-    ) as is_detectable
-from pass_{{ passes }} as s
+    ) as is_detectable,
+    case
+        when s.chain_position = 0 then 'significant_drop'
+        when s.chain_position > 0 then 'continuation'
+    end as flag_reason
+from scored as s
 inner join step_names as f on s.funnel_name = f.funnel_name and s.from_step_index = f.step_index
 inner join step_names as t on s.funnel_name = t.funnel_name and s.from_step_index + 1 = t.step_index
