@@ -1,16 +1,28 @@
-{#- Daily incremental runs. Dagster passes the partition window as vars min_date / max_date (first and
-    last landing day, ISO dates); incremental models then reprocess what changed since the window's
-    start minus var lookback_days (GA4 rewrites a day's export up to 3 days later). Without min_date
-    (a plain `dbt build`) or with --full-refresh, every incremental model rebuilds from scratch. -#}
+{#- Daily incremental runs. The partition window is min_date / max_date (first and last landing day, ISO
+    dates): vars (`dbt build --vars '{min_date: ..., max_date: ...}'` by hand), else the environment
+    variables OMNI_MIN_DATE / OMNI_MAX_DATE, which is how Dagster passes it: a change of CLI vars makes
+    dbt re-parse the whole project, a changed env var only the files that read it (the incremental
+    models). Incremental models then reprocess what changed since the window's start minus var
+    lookback_days (GA4 rewrites a day's export up to 3 days later). Without a window (a plain
+    `dbt build`) or with --full-refresh, every incremental model rebuilds from scratch. -#}
+
+{#- The window's first landing day (ISO string), or none without a window. -#}
+{% macro incremental_min_date() -%}
+    {%- set value = var('min_date', none) -%}
+    {%- if value is none -%}
+        {%- set value = env_var('OMNI_MIN_DATE', '') | trim or none -%}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
 
 {% macro incremental_window_active() -%}
     {#- min_date first, then `this`: unit tests have no `this`, and is_incremental() needs it. -#}
-    {{ return(var('min_date', none) is not none and this is not none and is_incremental()) }}
+    {{ return(incremental_min_date() is not none and this is not none and is_incremental()) }}
 {%- endmacro %}
 
 {#- First timestamp reprocessed: min_date minus lookback_days, as a SQL timestamp literal. -#}
 {% macro incremental_window_start() -%}
-    {%- set start = modules.datetime.date.fromisoformat(var('min_date') | string)
+    {%- set start = modules.datetime.date.fromisoformat(incremental_min_date() | string)
         - modules.datetime.timedelta(days=var('lookback_days', 3) | int) -%}
     cast('{{ start.isoformat() }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
@@ -28,7 +40,7 @@
     rebuilds the model from scratch, like --full-refresh, so nothing stale survives it; with min_date
     the --full-refresh flag decides (none = dbt's default). -#}
 {% macro incremental_full_refresh() -%}
-    {{ return(true if var('min_date', none) is none else none) }}
+    {{ return(true if incremental_min_date() is none else none) }}
 {%- endmacro %}
 
 {#- Data tests of incremental models that stamp every row with loaded_at (the run that wrote it) can be
