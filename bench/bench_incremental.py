@@ -179,6 +179,7 @@ def run(
             "incremental_slowest_nodes": dict(slowest),
             "full_seconds_of_those_nodes": {k: full_nodes.get(k) for k, _ in slowest},
             "full_slowest_nodes": dict(full_slowest),
+            "incremental_seconds_of_those_nodes": {k: incremental_nodes.get(k) for k, _ in full_slowest},
             "work_dir": str(work) if keep else None,
         }
     finally:

@@ -63,3 +63,28 @@
         {{ return(relation) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Incremental staging tables (one row per natural key, the latest_first version: latest landing day,
+    then latest ingestion). A daily run reads only the lake rows ingested after the newest version the
+    table holds (a literal, so Parquet readers skip row groups by their statistics), ranks them, and
+    replaces a held version unless the held one comes from a later landing day: every row read was
+    ingested after every held version, so this is the version a rebuild over all files keeps. -#}
+{% macro staging_new_lake_rows_filter() -%}
+    {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
+    {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
+        .columns[0].values()[0] -%}
+    {%- if watermark is none -%}{{ return('') }}{%- endif -%}
+    {{ return("where _ingested_at > cast('" ~ watermark ~ "' as " ~ lake_ingested_at_type() ~ ")") }}
+{%- endmacro %}
+
+{#- `where` of the final select of such a model: a held version from a later landing day stays. -#}
+{% macro staging_keep_later_held_versions(relation, key) -%}
+    {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
+    {%- set filter -%}
+where not exists (
+    select 1 from {{ this }} held
+    where held.{{ key }} = {{ relation }}.{{ key }} and held.landing_date > {{ relation }}.landing_date
+)
+    {%- endset -%}
+    {{ return(filter) }}
+{%- endmacro %}

@@ -1,11 +1,9 @@
 {#- The largest source, and the costliest to parse (JSON parameters and items): a table, incremental on
-    daily runs (window set), so the day's run parses only the files ingested since the newest version
-    it holds, and every consumer and test reads parsed rows instead of re-parsing the lake.
-    An event is replaced when a newer delivery arrives: the version kept is the one of the latest
-    landing day, then the latest ingestion (latest_first), exactly as a full rebuild over all files
-    picks it: every file read now was ingested after every version held, so it beats a held version of
-    the same event unless that one came from a later landing day. Like every staging model, a change of
-    this SQL needs a full refresh (on_schema_change fails the daily run on a changed column list). -#}
+    daily runs (window set), so the day's run parses only the GA4 files ingested since the newest
+    version it holds, and every consumer and test reads parsed rows instead of re-parsing the lake
+    (staging_new_lake_rows_filter in macros/identity/incremental_window.sql: why the version kept is a
+    rebuild's). Like every staging model, a change of this SQL needs a full refresh (on_schema_change
+    fails the daily run on a changed column list). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -13,23 +11,14 @@
     unique_key='event_id',
     on_schema_change='fail',
 ) }}
-{%- set page_location = ga4_param('params', 'page_location') -%}
-{%- set window = incremental_window_active() -%}
-{%- set watermark = none -%}
-{%- if window and execute -%}
-    {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
-        .columns[0].values()[0] -%}
-{%- endif %}
+{%- set page_location = ga4_param('params', 'page_location') %}
 
 with
 
 source as (
 
     select * from {{ source('lake', 'ga4_events') }}
-    {%- if watermark is not none %}
-    -- a literal, so the Parquet reader skips row groups by their statistics
-    where _ingested_at > cast('{{ watermark }}' as {{ lake_ingested_at_type() }})
-    {%- endif %}
+    {{ staging_new_lake_rows_filter() }}
 
 ),
 
@@ -128,10 +117,4 @@ final as (
 )
 
 select * from final
-{%- if window %}
--- a held version from a later landing day stays
-where not exists (
-    select 1 from {{ this }} held
-    where held.event_id = final.event_id and held.landing_date > final.landing_date
-)
-{%- endif %}
+{{ staging_keep_later_held_versions('final', 'event_id') }}
