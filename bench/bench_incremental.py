@@ -2,9 +2,9 @@
 
 `run(days, persons)` generates a demo of `days` landing days, ingests all but the last into a lake,
 builds the warehouse once (full), then in the same process:
-  1. ingests the last day and times `dbt build --vars {min_date: last, max_date: last}` (what the
-     Dagster dbt asset runs for that partition: incremental models reprocess the day minus
-     lookback_days, tests on incremental models check the reprocessed window);
+  1. ingests the last day and times `dbt build` with the window last..last in OMNI_MIN_DATE /
+     OMNI_MAX_DATE (what the Dagster dbt asset runs for that partition: incremental models reprocess
+     the day minus lookback_days, tests on incremental models check the reprocessed window);
   2. times `dbt build --full-refresh` over the same lake (every day, every test on whole tables).
 The ratio incremental / full is the figure (goal <= 0.05). Per-node seconds of both runs (models and
 tests) show where the incremental run still spends its time.
@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths  # noqa: E402
-from orchestration.dagster_defs.dbt import dbt_build_args  # noqa: E402
+from orchestration.dagster_defs.dbt import dbt_build_args, dbt_window_env  # noqa: E402
 from orchestration.sources import TABLES  # noqa: E402
 
 DEFAULT_PERSONS = 2000
@@ -61,11 +61,14 @@ def _node_name(unique_id: str) -> str:
     return f"test:{parts[2]}" if parts[0] == "test" else parts[-1]
 
 
-def _dbt(paths, args: list[str], target: Path, extra: list[str]) -> tuple[float, dict[str, float]]:
+def _dbt(paths, args: list[str], target: Path, extra: list[str], window=None) -> tuple[float, dict[str, float]]:
     dbt = str(Path(sys.executable).parent / "dbt")
     cmd = [dbt, *args, "--target-path", str(target), *(extra if args[0] in ("run", "build") else [])]
+    env = {k: v for k, v in dbt_env(paths).items() if k not in dbt_window_env((START, START))}
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=dbt_env(paths), capture_output=True, text=True)
+    proc = subprocess.run(
+        cmd, cwd=DBT_PROJECT_DIR, env={**env, **dbt_window_env(window)}, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
@@ -138,13 +141,13 @@ def run(
         target = work / "target"
         _dbt(paths, ["parse", "--quiet"], target, extra)
         _dbt(paths, ["seed", "--quiet"], target, extra)
-        initial_s, _ = _dbt(paths, dbt_build_args(None, full_refresh=True, command="run"), target, extra)
+        initial_s, _ = _dbt(paths, dbt_build_args(full_refresh=True, command="run"), target, extra)
 
         last = START + timedelta(days=days - 1)
         for table in TABLES:
             ingest_partition(table, last, paths, run_id="bench")
-        incremental_s, incremental_nodes = _dbt(paths, dbt_build_args((last, last), command=command), target, extra)
-        full_s, full_nodes = _dbt(paths, dbt_build_args(None, full_refresh=True, command=command), target, extra)
+        incremental_s, incremental_nodes = _dbt(paths, dbt_build_args(command=command), target, extra, (last, last))
+        full_s, full_nodes = _dbt(paths, dbt_build_args(full_refresh=True, command=command), target, extra)
 
         import duckdb
 
@@ -176,6 +179,7 @@ def run(
             "incremental_slowest_nodes": dict(slowest),
             "full_seconds_of_those_nodes": {k: full_nodes.get(k) for k, _ in slowest},
             "full_slowest_nodes": dict(full_slowest),
+            "incremental_seconds_of_those_nodes": {k: incremental_nodes.get(k) for k, _ in full_slowest},
             "work_dir": str(work) if keep else None,
         }
     finally:

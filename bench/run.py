@@ -6,7 +6,9 @@
 
 Sections: generator (rows/s), ingestion (ratio to bare DuckDB read + COPY TO parquet), identity
 (SQL components vs networkx and scipy on a 1M-person graph), pipeline (end to end on a demo),
-profiles and funnels (ratio to one DuckDB pass over journeys.activities of that demo).
+profiles and funnels (ratio to one DuckDB pass over journeys.activities of that demo), incremental
+(issue 7: one more day's scheduled dbt build as a ratio to a full refresh in the same run, on a
+--incremental-days demo of --incremental-persons; --incremental-data DIR re-uses its lake).
 Results are printed and written to bench/results/latest.json.
 """
 
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from orchestration.config import REPO_ROOT
 
-SECTIONS = ("generator", "ingestion", "identity", "pipeline", "profiles", "funnels")
+SECTIONS = ("generator", "ingestion", "identity", "pipeline", "profiles", "funnels", "incremental")
 
 
 def _print(name: str, figures: dict) -> None:
@@ -37,6 +39,10 @@ def _print(name: str, figures: dict) -> None:
             v = f"{v:,}"
         print(f"  {k:<40} {v}")
     sys.stdout.flush()
+
+
+# A 365-day demo small enough for `make bench` (generation and ingestion of 365 landing days dominate).
+INCREMENTAL_PERSONS = 300
 
 
 def _demo_pipeline(work: Path, persons: int, days: int) -> dict:
@@ -63,6 +69,9 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--graph-persons", type=int, default=1_000_000, help="identity graph size")
     parser.add_argument("--keep", help="keep the work folder here instead of a temporary one")
+    parser.add_argument("--incremental-days", type=int, default=365, help="days of the incremental section's demo")
+    parser.add_argument("--incremental-persons", type=int, default=INCREMENTAL_PERSONS, help="its persons")
+    parser.add_argument("--incremental-data", help="keep / re-use that demo's landing folder and lake here")
     args = parser.parse_args()
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="omni-bench-"))
@@ -114,6 +123,25 @@ def main() -> int:
 
         return run(build_db)
 
+    def incremental():
+        from bench.bench_incremental import run
+
+        data = Path(args.incremental_data) if args.incremental_data else work / "incremental"
+        r = run(days=args.incremental_days, persons=args.incremental_persons, data_dir=data)
+        slowest = ", ".join(f"{k} {v:.1f}s" for k, v in list(r["incremental_slowest_nodes"].items())[:6])
+        return {
+            "days": r["days"],
+            "persons": r["persons"],
+            "activities": r["activities"],
+            "incremental_one_day_seconds": r["incremental_one_day_seconds"],
+            "full_refresh_seconds": r["full_refresh_seconds"],
+            "ratio_incremental_to_full": r["ratio_incremental_to_full"],
+            "goal_ratio": r["goal_ratio"],
+            "incremental_models_node_seconds": r["incremental_models_seconds"],
+            "incremental_tests_node_seconds": r["incremental_tests_seconds"],
+            "incremental_slowest_nodes": slowest,
+        }
+
     for name, fn in [
         ("generator", generator),
         ("ingestion", ingestion),
@@ -121,6 +149,7 @@ def main() -> int:
         ("pipeline", pipeline),
         ("profiles", profiles),
         ("funnels", funnels),
+        ("incremental", incremental),
     ]:
         section(name, fn)
 

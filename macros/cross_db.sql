@@ -119,3 +119,17 @@
 {% macro duckdb__safe_cast(field, type) -%}
     try_cast({{ field }} as {{ type }})
 {%- endmacro %}
+
+{#- Type of the lake's _ingested_at (ingestion writes an instant): a literal of it compares with the
+    column without a cast on the column, so Parquet readers can skip row groups by statistics. -#}
+{% macro lake_ingested_at_type() -%}
+    {{ return(adapter.dispatch('lake_ingested_at_type', 'omni_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__lake_ingested_at_type() -%}
+    {{ return(dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{% macro duckdb__lake_ingested_at_type() -%}
+    {{ return('timestamp with time zone') }}
+{%- endmacro %}

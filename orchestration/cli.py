@@ -104,7 +104,7 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> None:
     """One Dagster run of daily_job over the partition range: ingestion, dbt build, gates, publish.
 
     Every partitioned asset has a single-run backfill policy, so a range is one run and one `dbt build`
-    (with vars min_date/max_date); incremental models reprocess the range widened by var lookback_days.
+    (with the window min_date/max_date); incremental models reprocess the range widened by var lookback_days.
     """
     import dagster as dg
 

@@ -99,16 +99,28 @@ def test_one_daily_job_carries_ingestion_dbt_and_publish_on_daily_partitions(def
     assert graph.get(dg.AssetKey(["raw", "ga4_events"])).backfill_policy == dg.BackfillPolicy.single_run()
 
 
-def test_dbt_gets_the_partition_window_as_vars():
-    import json
+def test_dbt_gets_the_partition_window_in_its_environment():
+    import os
 
-    from orchestration.dagster_defs.dbt import dbt_build_args
+    from orchestration.dagster_defs.dbt import dbt_build_args, dbt_window_env, window_in_environ
 
-    args = dbt_build_args((date(2026, 10, 1), date(2026, 10, 6)))
-    assert args[0] == "build"
-    assert json.loads(args[args.index("--vars") + 1]) == {"min_date": "2026-10-01", "max_date": "2026-10-06"}
-    assert dbt_build_args(None) == ["build"]
-    assert dbt_build_args(None, full_refresh=True) == ["build", "--full-refresh"]
+    window = (date(2026, 10, 1), date(2026, 10, 6))
+    assert dbt_window_env(window) == {"OMNI_MIN_DATE": "2026-10-01", "OMNI_MAX_DATE": "2026-10-06"}
+    assert dbt_window_env(None) == {}
+    # no CLI vars (a change of them re-parses the whole project); unit tests are left to pytest
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(full_refresh=True) == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    assert dbt_build_args(command="run") == ["run"]
+    # the window is set for the dbt subprocess only, and a stale one never leaks into a full build
+    os.environ["OMNI_MIN_DATE"] = "2026-01-01"
+    try:
+        with window_in_environ(window):
+            assert os.environ["OMNI_MIN_DATE"] == "2026-10-01" and os.environ["OMNI_MAX_DATE"] == "2026-10-06"
+        with window_in_environ(None):
+            assert "OMNI_MIN_DATE" not in os.environ and "OMNI_MAX_DATE" not in os.environ
+        assert os.environ["OMNI_MIN_DATE"] == "2026-01-01" and "OMNI_MAX_DATE" not in os.environ
+    finally:
+        os.environ.pop("OMNI_MIN_DATE", None)
 
 
 def test_retries_and_freshness_on_public_marts(defs):

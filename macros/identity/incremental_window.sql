@@ -1,16 +1,28 @@
-{#- Daily incremental runs. Dagster passes the partition window as vars min_date / max_date (first and
-    last landing day, ISO dates); incremental models then reprocess what changed since the window's
-    start minus var lookback_days (GA4 rewrites a day's export up to 3 days later). Without min_date
-    (a plain `dbt build`) or with --full-refresh, every incremental model rebuilds from scratch. -#}
+{#- Daily incremental runs. The partition window is min_date / max_date (first and last landing day, ISO
+    dates): vars (`dbt build --vars '{min_date: ..., max_date: ...}'` by hand), else the environment
+    variables OMNI_MIN_DATE / OMNI_MAX_DATE, which is how Dagster passes it: a change of CLI vars makes
+    dbt re-parse the whole project, a changed env var only the files that read it (the incremental
+    models). Incremental models then reprocess what changed since the window's start minus var
+    lookback_days (GA4 rewrites a day's export up to 3 days later). Without a window (a plain
+    `dbt build`) or with --full-refresh, every incremental model rebuilds from scratch. -#}
+
+{#- The window's first landing day (ISO string), or none without a window. -#}
+{% macro incremental_min_date() -%}
+    {%- set value = var('min_date', none) -%}
+    {%- if value is none -%}
+        {%- set value = env_var('OMNI_MIN_DATE', '') | trim or none -%}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
 
 {% macro incremental_window_active() -%}
     {#- min_date first, then `this`: unit tests have no `this`, and is_incremental() needs it. -#}
-    {{ return(var('min_date', none) is not none and this is not none and is_incremental()) }}
+    {{ return(incremental_min_date() is not none and this is not none and is_incremental()) }}
 {%- endmacro %}
 
 {#- First timestamp reprocessed: min_date minus lookback_days, as a SQL timestamp literal. -#}
 {% macro incremental_window_start() -%}
-    {%- set start = modules.datetime.date.fromisoformat(var('min_date') | string)
+    {%- set start = modules.datetime.date.fromisoformat(incremental_min_date() | string)
         - modules.datetime.timedelta(days=var('lookback_days', 3) | int) -%}
     cast('{{ start.isoformat() }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
@@ -28,7 +40,7 @@
     rebuilds the model from scratch, like --full-refresh, so nothing stale survives it; with min_date
     the --full-refresh flag decides (none = dbt's default). -#}
 {% macro incremental_full_refresh() -%}
-    {{ return(true if var('min_date', none) is none else none) }}
+    {{ return(true if incremental_min_date() is none else none) }}
 {%- endmacro %}
 
 {#- Data tests of incremental models that stamp every row with loaded_at (the run that wrote it) can be
@@ -50,4 +62,29 @@
     {%- else -%}
         {{ return(relation) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Incremental staging tables (one row per natural key, the latest_first version: latest landing day,
+    then latest ingestion). A daily run reads only the lake rows ingested after the newest version the
+    table holds (a literal, so Parquet readers skip row groups by their statistics), ranks them, and
+    replaces a held version unless the held one comes from a later landing day: every row read was
+    ingested after every held version, so this is the version a rebuild over all files keeps. -#}
+{% macro staging_new_lake_rows_filter() -%}
+    {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
+    {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
+        .columns[0].values()[0] -%}
+    {%- if watermark is none -%}{{ return('') }}{%- endif -%}
+    {{ return("where _ingested_at > cast('" ~ watermark ~ "' as " ~ lake_ingested_at_type() ~ ")") }}
+{%- endmacro %}
+
+{#- `where` of the final select of such a model: a held version from a later landing day stays. -#}
+{% macro staging_keep_later_held_versions(relation, key) -%}
+    {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
+    {%- set filter -%}
+where not exists (
+    select 1 from {{ this }} held
+    where held.{{ key }} = {{ relation }}.{{ key }} and held.landing_date > {{ relation }}.landing_date
+)
+    {%- endset -%}
+    {{ return(filter) }}
 {%- endmacro %}

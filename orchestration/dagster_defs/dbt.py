@@ -4,15 +4,19 @@ dbt sources carry `meta.dagster.asset_key: ["raw", <table>]`, so the ingestion a
 upstream keys without any mapping code here.
 
 The dbt assets share the ingestion assets' daily partitions with a single-run backfill policy: a day,
-or a range of days, is one `dbt build` with `--vars '{"min_date": first day, "max_date": last day}'`.
-Incremental models reprocess the landing window widened by var lookback_days (late data); a run
-without a partition, or with `full_refresh: true` in the op config, rebuilds everything.
+or a range of days, is one `dbt build` with the window min_date / max_date (first day, last day) in the
+environment (OMNI_MIN_DATE / OMNI_MAX_DATE; the same as `--vars` for the models, without the full
+re-parse a change of CLI vars costs). Incremental models reprocess the landing window widened by var
+lookback_days (late data); a run without a partition, or with `full_refresh: true` in the op config,
+rebuilds everything. dbt unit tests are left out of this build (they test SQL logic, not data; the
+pytest suite runs them).
 """
 
-import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -90,12 +94,48 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = False  # rebuild incremental models from scratch (dbt --full-refresh)
 
 
-def dbt_build_args(window, full_refresh: bool = False, command: str = "build") -> list[str]:
-    """`dbt build` arguments for a partition window (first, last landing day) or everything (None)."""
+# The window as the dbt macros read it when no var min_date / max_date is given
+# (macros/identity/incremental_window.sql, incremental_min_date).
+WINDOW_ENV_VARS = {"min_date": "OMNI_MIN_DATE", "max_date": "OMNI_MAX_DATE"}
+
+
+def dbt_window_env(window) -> dict[str, str]:
+    """Environment variables carrying a partition window (first, last landing day); {} for everything.
+
+    Not `--vars`: dbt re-parses the whole project when CLI vars change (every day), but only the files
+    that read a changed environment variable."""
+    if window is None:
+        return {}
+    first, last = window
+    return {WINDOW_ENV_VARS["min_date"]: first.isoformat(), WINDOW_ENV_VARS["max_date"]: last.isoformat()}
+
+
+@contextmanager
+def window_in_environ(window) -> Iterator[dict[str, str]]:
+    """os.environ carries the window (and nothing of a previous one) for the dbt subprocesses started inside."""
+    saved = {name: os.environ.get(name) for name in WINDOW_ENV_VARS.values()}
+    for name in WINDOW_ENV_VARS.values():
+        os.environ.pop(name, None)
+    env = dbt_window_env(window)
+    os.environ.update(env)
+    try:
+        yield env
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def dbt_build_args(full_refresh: bool = False, command: str = "build") -> list[str]:
+    """Arguments of the scheduled dbt step (the window travels in the environment: dbt_window_env).
+
+    Unit tests are excluded: they check SQL logic on fixtures, cost the same every day and are run by
+    the pytest suite (tests/test_dbt_unit_tests.py), as dbt recommends (dev and CI, not production)."""
     args = [command]
-    if window is not None:
-        first, last = window
-        args += ["--vars", json.dumps({"min_date": first.isoformat(), "max_date": last.isoformat()})]
+    if command == "build":
+        args += ["--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
     return args
@@ -115,10 +155,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         # Absolute paths for the subprocess: dbt reads them in profiles.yml and source locations.
         os.environ.update(dbt_env())
-        args = dbt_build_args(partition_days(context), full_refresh=config.full_refresh)
-        context.log.info(f"dbt {' '.join(args)}")
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
+        args = dbt_build_args(full_refresh=config.full_refresh)
+        with window_in_environ(partition_days(context)) as window:
+            context.log.info(f"{' '.join(f'{k}={v}' for k, v in window.items())} dbt {' '.join(args)}".strip())
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+            yield from invocation.stream()
         # The publish step (maybe another process) blocks on failed dbt tests: keep the results where
         # it can find them.
         results = Path(invocation.target_path) / "run_results.json"

@@ -1,8 +1,20 @@
+{#- Campaign activity grows by the day: a table, incremental on daily runs (window set), reading only
+    the files ingested since the newest version it holds (staging_new_lake_rows_filter in
+    macros/identity/incremental_window.sql). A change of this SQL needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='email_activity_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('lake', 'mailchimp_activity') }}
+    {{ staging_new_lake_rows_filter() }}
 
 ),
 
@@ -47,3 +59,4 @@ renamed as (
 )
 
 select * from renamed
+{{ staging_keep_later_held_versions('renamed', 'email_activity_id') }}
