@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths  # noqa: E402
-from orchestration.dagster_defs.dbt import dbt_build_args, dbt_window_env  # noqa: E402
+from orchestration.dagster_defs.dbt import WINDOW_ENV_VARS, dbt_build_args, dbt_window_env  # noqa: E402
 from orchestration.sources import TABLES  # noqa: E402
 
 DEFAULT_PERSONS = 2000
@@ -64,7 +64,7 @@ def _node_name(unique_id: str) -> str:
 def _dbt(paths, args: list[str], target: Path, extra: list[str], window=None) -> tuple[float, dict[str, float]]:
     dbt = str(Path(sys.executable).parent / "dbt")
     cmd = [dbt, *args, "--target-path", str(target), *(extra if args[0] in ("run", "build") else [])]
-    env = {k: v for k, v in dbt_env(paths).items() if k not in dbt_window_env((START, START))}
+    env = {k: v for k, v in dbt_env(paths).items() if k not in WINDOW_ENV_VARS.values()}  # no stale window
     t0 = time.perf_counter()
     proc = subprocess.run(
         cmd, cwd=DBT_PROJECT_DIR, env={**env, **dbt_window_env(window)}, capture_output=True, text=True
