@@ -32,17 +32,22 @@ WAREHOUSE = [
 ]
 
 
-@pytest.fixture()
-def files(tmp_path):
+def _truth_and_warehouse(tmp_path, truth_csv: str, rows: list[tuple[str, str, str]]):
+    """A truth file and a warehouse whose identity.person_identifiers holds rows (person, type, value)."""
     truth = tmp_path / "identifiers.csv"
-    truth.write_text(TRUTH)
+    truth.write_text(truth_csv)
     db = tmp_path / "wh.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("create schema identity")
         con.execute("create table identity.person_identifiers "
                     "(person_id varchar, identifier_type varchar, identifier_value varchar)")  # fmt: skip
-        con.executemany("insert into identity.person_identifiers values (?, ?, ?)", WAREHOUSE)
+        con.executemany("insert into identity.person_identifiers values (?, ?, ?)", rows)
     return truth, db
+
+
+@pytest.fixture()
+def files(tmp_path):
+    return _truth_and_warehouse(tmp_path, TRUTH, WAREHOUSE)
 
 
 def test_metrics_by_hand(files):
@@ -96,15 +101,12 @@ def test_linkable_bound_counts_pairs_the_records_connect(files):
 
 
 def test_a_shared_identifier_can_carry_a_same_person_path(tmp_path):
-    truth = tmp_path / "t.csv"
-    truth.write_text("identifier_type,identifier_value,person_key\nsite_user_id,u1,P1\nemail,e1@x.dk,P1\n"
-                     "app_instance_id,tab,P1\napp_instance_id,tab,P2\nsite_user_id,u2,P2\n")  # fmt: skip
-    db = tmp_path / "wh.duckdb"
-    with duckdb.connect(str(db)) as con:
-        con.execute("create schema identity")
-        con.execute("create table identity.person_identifiers as select * from (values "
-                    "('p1', 'site_user_id', 'u1'), ('p2', 'email', 'e1@x.dk'), ('p3', 'site_user_id', 'u2'))"
-                    " t(person_id, identifier_type, identifier_value)")  # fmt: skip
+    truth, db = _truth_and_warehouse(
+        tmp_path,
+        "identifier_type,identifier_value,person_key\nsite_user_id,u1,P1\nemail,e1@x.dk,P1\n"
+        "app_instance_id,tab,P1\napp_instance_id,tab,P2\nsite_user_id,u2,P2\n",
+        [("p1", "site_user_id", "u1"), ("p2", "email", "e1@x.dk"), ("p3", "site_user_id", "u2")],
+    )
     _add_edges(db, [("app_instance_id:tab", "site_user_id:u1"), ("app_instance_id:tab", "email:e1@x.dk"),
                     ("app_instance_id:tab", "site_user_id:u2")])  # fmt: skip
     r = evaluate(truth, db)
@@ -114,15 +116,11 @@ def test_a_shared_identifier_can_carry_a_same_person_path(tmp_path):
 
 
 def test_perfect_answer_scores_one(tmp_path):
-    truth = tmp_path / "t.csv"
-    truth.write_text("identifier_type,identifier_value,person_key\nemail,a@x.dk,P1\nphone,+4520000001,P1\n"
-                     "email,b@x.dk,P2\n")  # fmt: skip
-    db = tmp_path / "wh.duckdb"
-    with duckdb.connect(str(db)) as con:
-        con.execute("create schema identity")
-        con.execute("create table identity.person_identifiers as select * from (values "
-                    "('p1', 'email', 'a@x.dk'), ('p1', 'phone', '+4520000001'), ('p2', 'email', 'b@x.dk'))"
-                    " t(person_id, identifier_type, identifier_value)")  # fmt: skip
+    truth, db = _truth_and_warehouse(
+        tmp_path,
+        "identifier_type,identifier_value,person_key\nemail,a@x.dk,P1\nphone,+4520000001,P1\nemail,b@x.dk,P2\n",
+        [("p1", "email", "a@x.dk"), ("p1", "phone", "+4520000001"), ("p2", "email", "b@x.dk")],
+    )
     r = evaluate(truth, db)
     assert (r["precision"], r["recall"], r["f1"]) == (1.0, 1.0, 1.0)
     assert r["over_merged_persons"] == r["split_persons"] == 0
