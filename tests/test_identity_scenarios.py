@@ -70,6 +70,9 @@ def _base_links() -> list[dict]:
         # split then re-merge: rs-a@x.dk - rs-c ... rs-l - phone, joined by the split file below
         link(email="rs-a@x.dk", customer_id="rs-c"),
         link(loyalty_id="rs-l", phone="+4521000004"),
+        # split by a cap: one person until run 2 shows the e-mail with a second customer id
+        link(email="cap@x.dk", customer_id="cap-c1"),
+        link(email="cap@x.dk", phone="+4521000005"),
     ]
     # a path of PATH_LENGTH identifiers
     rows += [link(**_path_node(i), **_path_node(i + 1)) for i in range(PATH_LENGTH - 1)]
@@ -134,6 +137,7 @@ def runs(tmp_path_factory, monkeypatch_module):
     write_rows(paths, LINKS, [
         link(occurred_at="2025-01-01T00:00:00Z", email="late-b@x.dk", loyalty_id="late-l1"),
         link(ga_client_id="anon-g", email="anon@x.dk"),
+        link(email="cap@x.dk", customer_id="cap-c2"),
     ], DAY2, "day2.csv")  # fmt: skip
     build_identity(paths)
     snapshots[2] = {"persons": _persons(paths), "activities": _activity_persons(paths)}
@@ -153,6 +157,17 @@ def monkeypatch_module():
     mp = pytest.MonkeyPatch()
     yield mp
     mp.undo()
+
+
+def identifier_hash(paths, identifier_type: str, value: str) -> str:
+    rows = query(
+        paths,
+        f"""
+        select identifier_hash from identity.person_identifiers
+        where identifier_type = '{identifier_type}' and identifier_value = '{value}'""",
+    )
+    assert len(rows) == 1, (identifier_type, value, rows)
+    return rows[0][0]
 
 
 def same_person(persons: dict[str, str], *values: str) -> bool:
@@ -281,6 +296,42 @@ def test_split_then_re_merge(runs):
         where '{x}' in (old_person_id, new_person_id) order by recorded_at""",
     )
     assert events == [("split", x, y), ("merge", y, x)]
+    # the split names the edge whose record was withdrawn; the re-merge the edge that came back
+    causes = query(
+        paths,
+        f"""
+        select event_type, edge_identifier_a_hash, edge_identifier_b_hash, cause
+        from identity.identity_merges
+        where '{x}' in (old_person_id, new_person_id) order by recorded_at""",
+    )
+    rs_link = (identifier_hash(paths, "email", "rs-a@x.dk"), identifier_hash(paths, "loyalty_id", "rs-l"))
+    assert [(c[0], {c[1], c[2]} == set(rs_link), c[3]) for c in causes] == [
+        ("split", True, "trusted edge no longer observed"),
+        ("merge", True, "new trusted edge"),
+    ]
+
+
+def test_split_by_a_new_cap_names_the_excluded_edge(runs):
+    paths, snaps = runs
+    p1, p2 = snaps[1]["persons"], snaps[2]["persons"]
+    assert same_person(p1, "cap@x.dk", "cap-c1", "+4521000005")
+    old = p1["cap@x.dk"]
+    # the e-mail now links two customer ids: capped, so its two edges are no longer trusted
+    assert len({p2["cap@x.dk"], p2["cap-c1"], p2["+4521000005"]}) == 3
+    splits = query(
+        paths,
+        f"""
+        select new_person_id, edge_identifier_a_hash, edge_identifier_b_hash, cause
+        from identity.identity_merges
+        where old_person_id = '{old}' and event_type = 'split'""",
+    )
+    # the old id stays with one part (ties on overlap: smallest component key); the others are splits
+    assert old in p2.values()
+    assert {s[0] for s in splits} == {p2[v] for v in ("cap@x.dk", "cap-c1", "+4521000005")} - {old}
+    email = identifier_hash(paths, "email", "cap@x.dk")
+    for _, a_hash, b_hash, cause in splits:
+        assert email in (a_hash, b_hash)
+        assert cause.startswith("trusted edge now excluded: "), cause
 
 
 def test_anonymous_device_joins_its_person_when_linked(runs):
@@ -303,7 +354,8 @@ def test_quality_row_per_run(runs):
         from identity.identity_quality order by run_started_at""",
     )
     assert len(rows) == 3
-    assert [r[5] for r in rows] == [0, 0, 2] and [r[6] for r in rows] == [0, 1, 0]
+    # run 2: the rs-* split and the cap@x.dk person split in three; run 3: the two merges
+    assert [r[5] for r in rows] == [0, 0, 2] and [r[6] for r in rows] == [0, 3, 0]
     assert all(r[1] > r[0] > 0 and r[2] > r[3] > 0 for r in rows)
     assert 0 < rows[0][7] < 1
 

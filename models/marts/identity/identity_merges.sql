@@ -1,7 +1,10 @@
 {#- Append-only log of person id changes: one row per (old person, new person) pair of a run.
     merge: the old person's identifiers (most of them) joined an older person, who kept its id.
     split: part of the old person's identifiers left it for another person.
-    Built from int_identity_person_ids.previous_person_id, so it must run in the same invocation. -#}
+    Built from int_identity_person_ids.previous_person_id, so it must run in the same invocation.
+    The causing edge: for a merge the newest trusted edge joining the two; for a split the newest edge
+    the previous run trusted (int_identity_trusted_edges) whose ends were both the old person's and now
+    belong to the split-off part and to another person. -#}
 {{ config(materialized='incremental', unique_key='merge_id', on_schema_change='fail') }}
 
 with ids as (
@@ -55,6 +58,54 @@ causing_edges as (
             and coalesce(a.previous_person_id, '') <> coalesce(b.previous_person_id, '')
     ) ranked
     where rank_in_move = 1
+),
+
+-- a split's lost edge, seen from the split-off end (either side of the pair)
+lost_edges as (
+    select node_a as node_key, node_b as other_key, node_a, node_b, first_seen_at, lost_reason
+    from {{ ref('int_identity_trusted_edges') }}
+    where not is_trusted
+    union all
+    select node_b as node_key, node_a as other_key, node_a, node_b, first_seen_at, lost_reason
+    from {{ ref('int_identity_trusted_edges') }}
+    where not is_trusted
+),
+
+split_edges as (
+    select old_person_id, new_person_id, node_a, node_b, first_seen_at, lost_reason
+    from (
+        select
+            m.old_person_id,
+            m.new_person_id,
+            l.node_a,
+            l.node_b,
+            l.first_seen_at,
+            l.lost_reason,
+            row_number() over (
+                partition by m.old_person_id, m.new_person_id
+                order by l.first_seen_at desc, l.node_a, l.node_b
+            ) as rank_in_move
+        from moves m
+        join ids a on a.person_id = m.new_person_id and a.previous_person_id = m.old_person_id
+        join lost_edges l on l.node_key = a.node_key
+        join ids b on l.other_key = b.node_key
+        where b.previous_person_id = m.old_person_id and b.person_id <> m.new_person_id
+    ) ranked
+    where rank_in_move = 1
+),
+
+causes as (
+    select
+        old_person_id, new_person_id, node_a, node_b, first_seen_at,
+        'new trusted edge' as cause,
+        true as is_merge
+    from causing_edges
+    union all
+    select
+        old_person_id, new_person_id, node_a, node_b, first_seen_at,
+        lost_reason as cause,
+        false as is_merge
+    from split_edges
 )
 
 select
@@ -67,16 +118,15 @@ select
     case when c.node_a is not null then {{ identity_sha256('c.node_a') }} end as edge_identifier_a_hash,
     case when c.node_a is not null then {{ identity_sha256('c.node_b') }} end as edge_identifier_b_hash,
     c.first_seen_at as edge_first_seen_at,
-    case
-        when c.node_a is not null then 'new trusted edge'
-        else 'link removed, blocked or capped'
-    end as cause,
+    -- no edge found: a merge without a new trusted edge, or a split whose lost edge predates the
+    -- history (the first run after an upgrade) or whose identifiers are no longer observed at all
+    coalesce(c.cause, 'link removed, blocked or capped') as cause,
     {{ identity_run_started_at() }} as recorded_at,
     cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as run_id
 from moves m
 join destination d on m.old_person_id = d.previous_person_id
--- a split has no causing edge in this run's graph: the link that held it together is gone
-left join causing_edges c
+-- a merge's edge for the old person's destination, a lost edge for the parts split off
+left join causes c
     on m.old_person_id = c.old_person_id
     and m.new_person_id = c.new_person_id
-    and d.person_id = m.new_person_id
+    and (d.person_id = m.new_person_id) = c.is_merge
