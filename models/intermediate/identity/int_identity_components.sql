@@ -40,7 +40,11 @@
     {%- endif %}
 {%- endset -%}
 
-{%- if execute -%}
+{#- The rounds need the upstream tables: a `dbt compile` (or sqlfluff) before the first build renders
+    the model without running them. In a build the refs above are always built first. -#}
+{%- set upstream_built = execute and load_relation(ref('int_identity_edges')) is not none
+    and load_relation(ref('int_identity_guardrail_audit')) is not none -%}
+{%- if upstream_built -%}
     {%- set cc = identity_connected_components(trusted_edges_sql, this,
                                                identity_setting('identity_max_rounds') | int) -%}
     {%- set labels_relation = cc.relation -%}
@@ -85,7 +89,9 @@ select
     root.node_key as component_key,
     s.component_size,
     {{ rounds }} as convergence_rounds,
-    not exists (select 1 from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = r.node_key) as is_trusted
+    not exists (
+        select g.node_key from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = r.node_key
+    ) as is_trusted
 from resolved r
 join sizes s on r.root_id = s.root_id
 join nodes root on r.root_id = root.node_id
