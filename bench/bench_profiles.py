@@ -12,11 +12,20 @@ machine, whatever the size). Also reported: per-model seconds, the CLV models' b
 fit, scoring) and the acceptance check that every person of journeys.activities has exactly one
 profile row.
 
-Usage: .venv/bin/python bench/bench_profiles.py [path/to/build.duckdb [project_dir]]
+`--scale N` measures a demo N times its size without building one through the pipeline (hours on a
+small machine): the copy's relations that the customers models read (journeys.activities,
+identity.person_identifiers and the staging relations of customer_consents) are replaced by N disjoint
+copies of their rows, copy k > 0 with every person id, identifier and record key suffixed `~k`. The
+data is the demo's data N times over, so the ratio tests how the build grows with volume (not with
+more varied data); the output says so (`scale`). The staging views are materialised as tables there
+(at N = 1 they stay the views over the lake that a real build reads).
+
+Usage: .venv/bin/python bench/bench_profiles.py [--scale N] [path/to/build.duckdb [project_dir]]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -43,6 +52,56 @@ select
 from journeys.activities
 group by person_id
 """
+
+
+# relation -> columns that identify a person, an identifier or a record: suffixed per copy so the copies
+# are disjoint (the same customers in N separate shops) and every join between them stays inside a copy
+SCALED_RELATIONS = {
+    "journeys.activities": ("person_id", "activity_id", "device_id", "session_id"),
+    "identity.person_identifiers": ("person_id", "identifier_value", "identifier_hash"),
+    "staging.stg_loyalty__members": ("loyalty_id", "email"),
+    "staging.stg_canonical__customers": ("customer_id", "email"),
+    "staging.stg_mailchimp__members": ("email", "esp_member_id", "leid"),
+    "staging.stg_shopify__orders": ("order_id", "email"),
+}
+
+
+def _replicate(db: Path, copies: int) -> dict:
+    """Replace each relation of SCALED_RELATIONS by `copies` disjoint copies of its rows (a view becomes
+    a table of its rows). Returns the row counts after."""
+    con = duckdb.connect(str(db))
+    counts = {}
+    try:
+        con.execute("set preserve_insertion_order = false")
+        con.execute("set enable_progress_bar = false")
+        for relation, keys in SCALED_RELATIONS.items():
+            schema, name = relation.split(".")
+            columns = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                    "order by ordinal_position",
+                    [schema, name],
+                ).fetchall()
+            ]
+            kind = con.execute(
+                "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchone()[0]
+            select = ", ".join(
+                f"case when copy = 0 then {c} else {c} || '~' || copy end as {c}" if c in keys else c for c in columns
+            )
+            con.execute(
+                f"create table {schema}._bench_scaled as select {select} "
+                f"from {relation} cross join range({int(copies)}) as copies(copy)"
+            )
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {relation}")
+            con.execute(f"alter table {schema}._bench_scaled rename to {name}")
+            counts[relation] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return counts
 
 
 def _baseline_seconds(db: Path, repeats: int = 3) -> tuple[float, float, int, int]:
@@ -152,7 +211,7 @@ def _clv_breakdown(con) -> dict:
     }
 
 
-def run(build_db: Path, project_dir: Path = REPO) -> dict:
+def run(build_db: Path, project_dir: Path = REPO, scale: int = 1) -> dict:
     build_db = Path(build_db)
     if not build_db.exists():
         raise FileNotFoundError(build_db)
@@ -163,6 +222,7 @@ def run(build_db: Path, project_dir: Path = REPO) -> dict:
         wal = build_db.with_name(build_db.name + ".wal")
         if wal.exists():
             shutil.copyfile(wal, db.with_name(db.name + ".wal"))
+        scaled_rows = _replicate(db, scale) if scale > 1 else None
         baseline_before, baseline_cpu, activities, persons = _baseline_seconds(db)
         execution, wall, dbt_cpu, per_model, peak_kib = _dbt_build(db, work, Path(project_dir))
         # the yardstick again after the build: on a shared machine the load moves during a long build,
@@ -186,6 +246,11 @@ def run(build_db: Path, project_dir: Path = REPO) -> dict:
         return round(seconds / baseline, 2) if baseline > 0 else None
 
     return {
+        "scale": (
+            {"copies": scale, "note": "the demo's data replicated with ids suffixed per copy", "rows": scaled_rows}
+            if scale > 1
+            else 1
+        ),
         "activities": int(activities),
         "persons": int(persons),
         "profiles": int(profiles),
@@ -217,6 +282,10 @@ def run(build_db: Path, project_dir: Path = REPO) -> dict:
 if __name__ == "__main__":
     from orchestration.config import get_paths
 
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else get_paths().warehouse
-    project = Path(sys.argv[2]) if len(sys.argv) > 2 else REPO
-    print(json.dumps(run(target, project), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("build_db", nargs="?", type=Path, help="a built warehouse (default: OMNI_DATA_DIR's)")
+    parser.add_argument("project_dir", nargs="?", type=Path, default=REPO)
+    parser.add_argument("--scale", type=int, default=1, help="replicate the demo's persons N times (default 1)")
+    args = parser.parse_args()
+    target = args.build_db or get_paths().warehouse
+    print(json.dumps(run(target, args.project_dir, scale=args.scale), indent=2))

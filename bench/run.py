@@ -6,7 +6,8 @@
 
 Sections: generator (rows/s), ingestion (ratio to bare DuckDB read + COPY TO parquet), identity
 (SQL components vs networkx and scipy on a 1M-person graph), pipeline (end to end on a demo),
-profiles and funnels (ratio to one DuckDB pass over journeys.activities of that demo), incremental
+profiles and funnels (ratio to one DuckDB pass over journeys.activities of that demo; profiles on
+--profiles-scale N disjoint copies of it), incremental
 (issue 7: one more day's scheduled dbt build as a ratio to a full refresh in the same run, on a
 --incremental-days demo of --incremental-persons; --incremental-data DIR re-uses its lake).
 Results are printed and written to bench/results/latest.json.
@@ -68,6 +69,9 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=100_000, help="demo size for build-based sections")
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--graph-persons", type=int, default=1_000_000, help="identity graph size")
+    parser.add_argument(
+        "--profiles-scale", type=int, default=1, help="profiles section: replicate the demo's persons N times"
+    )
     parser.add_argument("--keep", help="keep the work folder here instead of a temporary one")
     parser.add_argument("--incremental-days", type=int, default=365, help="days of the incremental section's demo")
     parser.add_argument("--incremental-persons", type=int, default=INCREMENTAL_PERSONS, help="its persons")
@@ -116,7 +120,7 @@ def main() -> int:
     def profiles():
         from bench.bench_profiles import run
 
-        return run(build_db)
+        return run(build_db, scale=args.profiles_scale)
 
     def funnels():
         from bench.bench_funnels import run

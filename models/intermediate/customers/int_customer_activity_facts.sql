@@ -1,19 +1,28 @@
 {{ config(enabled=customers_enabled()) }}
 
-{#- Everything the profile needs from journeys.activities that is one aggregate per person: one
-    per-person aggregation plus one narrow aggregation per session / campaign (distinct counts) over the
-    90-day window only, since the profile build's cost is dominated by the passes over the activities.
-    Units are grouped on a 64-bit hash instead of concatenated strings, and JSON properties are parsed
-    only on the rows and days a column uses.
+{#- Everything the profile needs from journeys.activities that is one aggregate per person, from one
+    scan of the activities (the profile build's cost is dominated by its passes over them): one
+    aggregation per person and channel (every per-person aggregate is taken there and rolled up, so the
+    channels used and the preferred channel come from the same pass), plus one narrow aggregation per
+    session / campaign (distinct counts) over the 90-day window only. Units are grouped on a 64-bit hash
+    instead of concatenated strings, and JSON properties are parsed only on the rows and days a column uses.
+    Preferred channel = the channel where the person bought most over the last
+    `customers_preferred_channel_days` (180) days; ties by most engagements there (activities the person
+    did: outbound sends and bounces do not count), then by the most recent engagement, then
+    alphabetically, so the choice is always deterministic; none without an engagement in the window.
     Activities after the as-of date are ignored so an `as_of_date` var replays history. -#}
 
 {%- set outbound = "('email_sent', 'push_sent', 'email_bounce')" -%}
+{%- set preferred_days = customers_setting('customers_preferred_channel_days') -%}
 
 with
 
 as_of as (
 
-    select * from {{ ref('int_customer_as_of') }}
+    select
+        *,
+        cast({{ dbt.dateadd('day', 1 - preferred_days, 'as_of_date') }} as date) as preferred_window_start
+    from {{ ref('int_customer_as_of') }}
 
 ),
 
@@ -42,6 +51,8 @@ activities as (
             end
         end as unit_key,
         a.device_id is not null as is_session,
+        a.activity not in {{ outbound }} as is_touch,
+        cast(a.occurred_at as date) >= as_of.preferred_window_start as in_preferred_window,
         case when a.activity = 'service_contact'
             and lower({{ json_text('a.properties', '$.satisfaction_score') }}) in ('good', 'bad')
             then lower({{ json_text('a.properties', '$.satisfaction_score') }}) end as satisfaction,
@@ -100,28 +111,78 @@ unit_counts as (
 
 ),
 
-person_facts as (
+channel_facts as (
 
+    -- every per-person aggregate taken per person and channel first (min/max/sum and latest-value
+    -- pairs roll up exactly), together with the channel's own counts for the preferred channel
     select
         person_id,
+        channel,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
         -- touches are what the person did: outbound sends and bounces are not their touch
-        min_by(channel, case when activity not in {{ outbound }} then time_key end) as first_touch_channel,
-        max_by(channel, case when activity not in {{ outbound }} then time_key end) as last_touch_channel,
+        min(case when is_touch then time_key end) as first_touch_key,
+        max(case when is_touch then time_key end) as last_touch_key,
         max(case when activity = 'login' then occurred_at end) as last_login_at,
         max(case when activity = 'email_click' then occurred_at end) as last_email_click_at,
         sum(case when activity = 'service_contact' then 1 else 0 end) as service_contacts,
         sum(case when activity = 'service_contact' and activity_date >= window_90d_start then 1 else 0 end) as service_contacts_90d,
         max(case when activity = 'service_contact' then occurred_at end) as last_service_contact_at,
         max_by(satisfaction, case when satisfaction is not null then time_key end) as last_satisfaction,
+        max(case when satisfaction is not null then time_key end) as last_satisfaction_key,
         max_by(nps_score, case when nps_score is not null then time_key end) as latest_nps_score,
+        max(case when nps_score is not null then time_key end) as latest_nps_key,
         max(case when nps_score is not null then occurred_at end) as latest_nps_at,
         max(case when activity in ('purchase', 'store_purchase', 'checkout_complete') then occurred_at end) as last_purchase_signal_at,
         max(case when activity in ('add_to_cart', 'begin_checkout') then occurred_at end) as last_cart_at,
         max(case when is_past_orders_view = 1 then occurred_at end) as last_past_orders_view_at,
-        max(window_7d_start) as window_7d_start
+        sum(case when in_preferred_window and activity in ('purchase', 'store_purchase') then 1 else 0 end) as purchases_in_window,
+        sum(case when in_preferred_window and is_touch then 1 else 0 end) as engagements_in_window,
+        max(case when in_preferred_window and is_touch then occurred_at end) as last_engaged_at
     from activities
+    group by person_id, channel
+
+),
+
+ranked_channels as (
+
+    -- the preferred channel ranks the channels with an engagement in the window (a channel with
+    -- purchases there has engagements there, so no buying channel is left out; without any
+    -- engagement there is no preference)
+    select
+        *,
+        case when engagements_in_window > 0 and channel is not null then row_number() over (
+            partition by person_id, engagements_in_window > 0 and channel is not null
+            order by purchases_in_window desc, engagements_in_window desc, last_engaged_at desc, channel
+        ) end as preference_rank
+    from channel_facts
+
+),
+
+person_facts as (
+
+    select
+        person_id,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        min_by(channel, first_touch_key) as first_touch_channel,
+        max_by(channel, last_touch_key) as last_touch_channel,
+        max(last_login_at) as last_login_at,
+        max(last_email_click_at) as last_email_click_at,
+        sum(service_contacts) as service_contacts,
+        sum(service_contacts_90d) as service_contacts_90d,
+        max(last_service_contact_at) as last_service_contact_at,
+        max_by(last_satisfaction, last_satisfaction_key) as last_satisfaction,
+        max_by(latest_nps_score, latest_nps_key) as latest_nps_score,
+        max(latest_nps_at) as latest_nps_at,
+        max(last_purchase_signal_at) as last_purchase_signal_at,
+        max(last_cart_at) as last_cart_at,
+        max(last_past_orders_view_at) as last_past_orders_view_at,
+        -- channels (a null channel is no channel)
+        {{ dbt.listagg('channel', "','", 'order by channel') }} as channels_used,
+        count(channel) as channel_count,
+        max(case when preference_rank = 1 then channel end) as preferred_channel
+    from ranked_channels
     group by person_id
 
 ),
@@ -144,6 +205,9 @@ select
     last_seen_at,
     first_touch_channel,
     last_touch_channel,
+    channels_used,
+    cast(channel_count as integer) as channel_count,
+    preferred_channel,
     cast(web_sessions_30d as integer) as web_sessions_30d,
     cast(web_sessions_90d as integer) as web_sessions_90d,
     cast(app_sessions_30d as integer) as app_sessions_30d,
@@ -167,13 +231,14 @@ select
         when latest_nps_score >= 0 then 'detractor'
     end as latest_nps_category,
     latest_nps_at,
-    coalesce(cast(last_email_click_at as date) >= window_7d_start, false) as signal_clicked_email_7d,
+    coalesce(cast(last_email_click_at as date) >= as_of.window_7d_start, false) as signal_clicked_email_7d,
     -- a cart or checkout in the last 7 days with no purchase since
     coalesce(
-        cast(last_cart_at as date) >= window_7d_start
+        cast(last_cart_at as date) >= as_of.window_7d_start
         and (last_purchase_signal_at is null or last_purchase_signal_at < last_cart_at),
         false
     ) as signal_abandoned_cart_7d,
-    coalesce(cast(last_past_orders_view_at as date) >= window_7d_start, false) as signal_viewed_past_orders_7d,
+    coalesce(cast(last_past_orders_view_at as date) >= as_of.window_7d_start, false) as signal_viewed_past_orders_7d,
     last_purchase_signal_at
 from facts
+cross join as_of

@@ -26,17 +26,24 @@ identifiers as (
 
 {{ src }}_flags as (
 
-    {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
-    select
-        {{ key_col }} as record_key,
-        email,
-        updated_at as consented_at,
-        '{{ purpose }}' as consent_purpose,
-        consent_{{ purpose }} as is_granted
-    from {{ ref(model) }}
-    where consent_{{ purpose }} is not null and updated_at is not null
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    -- one read of the staging relation (a view over the lake), one row per purpose
+    select *
+    from (
+        select
+            records.{{ key_col }} as record_key,
+            records.email,
+            records.updated_at as consented_at,
+            purposes.consent_purpose,
+            case purposes.consent_purpose
+                {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
+                when '{{ purpose }}' then records.consent_{{ purpose }}
+                {%- endfor %}
+            end as is_granted
+        from {{ ref(model) }} as records
+        cross join (values ('email'), ('sms'), ('push'), ('profiling')) as purposes (consent_purpose)
+        where records.updated_at is not null
+    ) as unpivoted
+    where is_granted is not null
 
 ),
 
@@ -68,23 +75,22 @@ identifiers as (
 
 mailchimp_statements as (
 
-    select
-        email,
-        coalesce(esp_member_id, leid) as member_key,
-        'granted' as consent_state,
-        coalesce(confirm_at, optin_at) as consented_at
-    from {{ ref('stg_mailchimp__members') }}
-    where coalesce(confirm_at, optin_at) is not null
-
-    union all
-
-    select
-        email,
-        coalesce(esp_member_id, leid) as member_key,
-        'withdrawn' as consent_state,
-        coalesce(unsubscribed_at, last_changed_at) as consented_at
-    from {{ ref('stg_mailchimp__members') }}
-    where status = 'unsubscribed' and coalesce(unsubscribed_at, last_changed_at) is not null
+    -- one read of the audience (a view over the lake): the opt-in / confirmation of every member and
+    -- the unsubscribe of the unsubscribed ones
+    select *
+    from (
+        select
+            members.email,
+            coalesce(members.esp_member_id, members.leid) as member_key,
+            states.consent_state,
+            case
+                when states.consent_state = 'granted' then coalesce(members.confirm_at, members.optin_at)
+                when members.status = 'unsubscribed' then coalesce(members.unsubscribed_at, members.last_changed_at)
+            end as consented_at
+        from {{ ref('stg_mailchimp__members') }} as members
+        cross join (values ('granted'), ('withdrawn')) as states (consent_state)
+    ) as statements
+    where consented_at is not null
 
 ),
 

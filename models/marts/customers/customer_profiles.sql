@@ -15,17 +15,21 @@ as_of as (
 
 persons as (
 
-    -- every person of journeys.activities and of identity.person_identifiers, once. The activity
-    -- persons up to the as-of date are int_customer_activity_facts' rows (no second distinct over all
-    -- activities); those seen only after it (a replay with var as_of_date) are added from a filtered scan.
+    -- every person of journeys.activities and of identity.person_identifiers, once: the activity
+    -- persons up to the as-of date are int_customer_activity_facts' rows and the identifier persons
+    -- int_customer_identifiers' rows (both one row per person, so no distinct over all activities or
+    -- identifiers). Persons seen only after the as-of date exist only in a replay with var as_of_date
+    -- (by default the as-of date is the latest activity day): then a filtered scan adds them.
     select person_id from {{ ref('int_customer_activity_facts') }}
+    union
+    select person_id from {{ ref('int_customer_identifiers') }}
+    {%- if var('as_of_date', none) %}
     union
     select a.person_id
     from {{ ref('activities') }} as a
     cross join as_of
     where cast(a.occurred_at as date) > as_of.as_of_date
-    union
-    select person_id from {{ ref('person_identifiers') }}
+    {%- endif %}
 
 ),
 
@@ -60,11 +64,11 @@ select
     {%- endfor %}
     coalesce(facts.first_seen_at, ids.identifiers_first_seen_at) as first_seen_at,
     coalesce(facts.last_seen_at, ids.identifiers_last_seen_at) as last_seen_at,
-    channels.channels_used,
-    cast(coalesce(channels.channel_count, 0) as integer) as channel_count,
+    facts.channels_used,
+    cast(coalesce(facts.channel_count, 0) as integer) as channel_count,
     facts.first_touch_channel,
     facts.last_touch_channel,
-    channels.preferred_channel,
+    facts.preferred_channel,
     {%- for c in ['web_sessions_30d', 'web_sessions_90d', 'app_sessions_30d', 'app_sessions_90d'] %}
     cast(coalesce(facts.{{ c }}, 0) as integer) as {{ c }},
     {%- endfor %}
@@ -113,7 +117,6 @@ cross join as_of
 left join {{ ref('int_customer_identifiers') }} as ids on persons.person_id = ids.person_id
 left join consents on persons.person_id = consents.person_id
 left join {{ ref('int_customer_activity_facts') }} as facts on persons.person_id = facts.person_id
-left join {{ ref('int_customer_channels') }} as channels on persons.person_id = channels.person_id
 left join {{ ref('int_customer_orders') }} as orders on persons.person_id = orders.person_id
 left join {{ ref('int_customer_value') }} as value on persons.person_id = value.person_id
 left join {{ ref('int_customer_product_interest') }} as interest on persons.person_id = interest.person_id
