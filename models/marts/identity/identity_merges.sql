@@ -35,32 +35,7 @@ destination as (
     where rank_in_person = 1
 ),
 
--- the newest trusted edge joining an identifier of the old person to one of another person
-causing_edges as (
-    select old_person_id, new_person_id, node_a, node_b, first_seen_at
-    from (
-        select
-            m.old_person_id,
-            m.new_person_id,
-            e.node_a,
-            e.node_b,
-            e.first_seen_at,
-            row_number() over (
-                partition by m.old_person_id, m.new_person_id
-                order by e.first_seen_at desc, e.node_a, e.node_b
-            ) as rank_in_move
-        from moves m
-        join ids a on a.person_id = m.new_person_id
-        join {{ ref('int_identity_edges') }} e on e.node_a = a.node_key
-        join ids b on e.node_b = b.node_key and b.person_id = m.new_person_id
-        where not a.is_excluded and not b.is_excluded
-            and (a.previous_person_id = m.old_person_id or b.previous_person_id = m.old_person_id)
-            and coalesce(a.previous_person_id, '') <> coalesce(b.previous_person_id, '')
-    ) ranked
-    where rank_in_move = 1
-),
-
--- a split's lost edge, seen from the split-off end (either side of the pair)
+-- a split's lost edge, seen from either end
 lost_edges as (
     select node_a as node_key, node_b as other_key, node_a, node_b, first_seen_at, lost_reason
     from {{ ref('int_identity_trusted_edges') }}
@@ -71,41 +46,56 @@ lost_edges as (
     where not is_trusted
 ),
 
-split_edges as (
-    select old_person_id, new_person_id, node_a, node_b, first_seen_at, lost_reason
-    from (
-        select
-            m.old_person_id,
-            m.new_person_id,
-            l.node_a,
-            l.node_b,
-            l.first_seen_at,
-            l.lost_reason,
-            row_number() over (
-                partition by m.old_person_id, m.new_person_id
-                order by l.first_seen_at desc, l.node_a, l.node_b
-            ) as rank_in_move
-        from moves m
-        join ids a on a.person_id = m.new_person_id and a.previous_person_id = m.old_person_id
-        join lost_edges l on l.node_key = a.node_key
-        join ids b on l.other_key = b.node_key
-        where b.previous_person_id = m.old_person_id and b.person_id <> m.new_person_id
-    ) ranked
-    where rank_in_move = 1
-),
-
-causes as (
+cause_candidates as (
+    -- merge: a trusted edge inside the new person joining an identifier of the old person to one
+    -- that was not the old person's
     select
-        old_person_id, new_person_id, node_a, node_b, first_seen_at,
+        m.old_person_id,
+        m.new_person_id,
+        e.node_a,
+        e.node_b,
+        e.first_seen_at,
         'new trusted edge' as cause,
         true as is_merge
-    from causing_edges
+    from moves m
+    join ids a on a.person_id = m.new_person_id
+    join {{ ref('int_identity_edges') }} e on e.node_a = a.node_key
+    join ids b on e.node_b = b.node_key and b.person_id = m.new_person_id
+    where not a.is_excluded and not b.is_excluded
+        and (a.previous_person_id = m.old_person_id or b.previous_person_id = m.old_person_id)
+        and coalesce(a.previous_person_id, '') <> coalesce(b.previous_person_id, '')
+
     union all
+
+    -- split: an edge the previous run trusted between the part split off and the rest of the old person
     select
-        old_person_id, new_person_id, node_a, node_b, first_seen_at,
-        lost_reason as cause,
+        m.old_person_id,
+        m.new_person_id,
+        l.node_a,
+        l.node_b,
+        l.first_seen_at,
+        l.lost_reason as cause,
         false as is_merge
-    from split_edges
+    from moves m
+    join ids a on a.person_id = m.new_person_id and a.previous_person_id = m.old_person_id
+    join lost_edges l on a.node_key = l.node_key
+    join ids b on l.other_key = b.node_key
+    where b.previous_person_id = m.old_person_id and b.person_id <> m.new_person_id
+),
+
+-- the newest candidate per move and kind
+causes as (
+    select old_person_id, new_person_id, node_a, node_b, first_seen_at, cause, is_merge
+    from (
+        select
+            c.*,
+            row_number() over (
+                partition by c.old_person_id, c.new_person_id, c.is_merge
+                order by c.first_seen_at desc, c.node_a, c.node_b
+            ) as rank_in_move
+        from cause_candidates c
+    ) ranked
+    where rank_in_move = 1
 )
 
 select
