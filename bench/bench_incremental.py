@@ -14,8 +14,10 @@ them on the next call with the same DIR (generation and ingestion of a 365-day d
 the builds; comparing two versions of the models on one lake needs them once). Every call builds in a
 fresh copy of that lake.
 
+--nodes FILE writes the seconds of every node of both runs there (the summary keeps the slowest).
+
 Usage: .venv/bin/python bench/bench_incremental.py [--days 365] [--persons 2000] [--command build|run]
-                                                   [--exclude SELECTOR] [--data DIR] [--keep]
+                                                   [--exclude SELECTOR] [--data DIR] [--keep] [--nodes FILE]
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ def run(
     keep: bool = False,
     command: str = "build",
     data_dir: Path | None = None,
+    nodes_file: Path | None = None,
 ) -> dict:
     from orchestration.funnels.compile import compile_funnels
     from orchestration.ingestion import ingest_partition
@@ -154,6 +157,10 @@ def run(
         con = duckdb.connect(str(paths.warehouse), read_only=True)
         activities = con.execute("select count(*) from journeys.activities").fetchall()[0][0]
         con.close()
+        if nodes_file:
+            nodes_file.write_text(
+                json.dumps({"incremental": incremental_nodes, "full_refresh": full_nodes}, indent=1, sort_keys=True)
+            )
         slowest = sorted(incremental_nodes.items(), key=lambda kv: -kv[1])[:TOP]
         full_slowest = sorted(full_nodes.items(), key=lambda kv: -kv[1])[:TOP]
 
@@ -195,8 +202,10 @@ def main() -> None:
     parser.add_argument("--exclude", default=None, help="dbt selector to leave out (e.g. a model being fixed)")
     parser.add_argument("--data", type=Path, default=None, help="keep / re-use the landing folder and lake here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--nodes", type=Path, default=None, help="write every node's seconds (JSON) here")
     args = parser.parse_args()
-    print(json.dumps(run(args.days, args.persons, args.exclude, args.keep, args.command, args.data), indent=2))
+    result = run(args.days, args.persons, args.exclude, args.keep, args.command, args.data, args.nodes)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -88,3 +88,51 @@ where not exists (
     {%- endset -%}
     {{ return(filter) }}
 {%- endmacro %}
+
+{#- The ingestion ledger (models/marts/quality/ingestion_ledger.sql) is append-only, one small Parquet
+    file per ingestion attempt named <sha256>-<time_ns>.parquet (orchestration/ingestion/ledger.py),
+    filed under the landing day, so a late re-delivery lands in an old folder. A daily run reads only
+    the files written since the newest attempt the table holds (their name's time against max(`ingested_at`),
+    less `margin_minutes` for a file written while the previous run listed the folder); delete+insert on
+    the row key makes a file read twice harmless. Without a window, or with an empty table, the source is
+    read whole. -#}
+{% macro ledger_rows_since_last_run(source_relation, margin_minutes=60) -%}
+    {{ return(adapter.dispatch('ledger_rows_since_last_run', 'omni_warehouse')(source_relation, margin_minutes)) }}
+{%- endmacro %}
+
+{#- Engines without a file listing: filter on the time column (correct, no file pruning). -#}
+{% macro default__ledger_rows_since_last_run(source_relation, margin_minutes) -%}
+    select * from {{ source_relation }}
+    {%- if execute and incremental_window_active() %}
+    where ingested_at > (
+        select max(ingested_at) - interval {{ margin_minutes | int }} minutes from {{ this }}
+    ) or not exists (select 1 from {{ this }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- DuckDB: list the files and read only the new ones (union_by_name reads the schema of every file it
+    is given, which is most of the cost of reading thousands of one-row files), plus the schema stub so
+    the columns and their types are those of the whole source. -#}
+{% macro duckdb__ledger_rows_since_last_run(source_relation, margin_minutes) -%}
+    {%- set whole = 'select * from ' ~ source_relation -%}
+    {%- set found = modules.re.search("read_parquet\\('([^']+)'", source_relation | string) -%}
+    {%- if not (execute and incremental_window_active() and found) -%}{{ return(whole) }}{%- endif -%}
+    {%- set watermark = run_query(
+        'select epoch_ns(max(ingested_at)) - ' ~ (margin_minutes | int) ~ ' * 60000000000 from ' ~ this
+    ).columns[0].values()[0] -%}
+    {%- if watermark is none -%}{{ return(whole) }}{%- endif -%}
+    {%- set files = run_query(
+        "select file from glob('" ~ found.group(1) ~ "') where file like '%/" ~ lake_schema_stub_name() ~ "'"
+        ~ " or try_cast(regexp_extract(file, '-([0-9]+)\\.parquet$', 1) as hugeint) > " ~ watermark
+        ~ " order by file"
+    ).columns[0].values() -%}
+    {%- if files | length == 0 -%}{{ return(whole) }}{%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for file in files -%}{%- do quoted.append("'" ~ file ~ "'") -%}{%- endfor -%}
+    {{ return('select * from read_parquet([' ~ quoted | join(', ') ~ '], union_by_name=true, hive_partitioning=true)') }}
+{%- endmacro %}
+
+{#- orchestration/lake_layout.py STUB_NAME: the zero-row file that carries every column of a lake folder. -#}
+{% macro lake_schema_stub_name() -%}
+    {{ return('schema_stub.parquet') }}
+{%- endmacro %}
