@@ -96,7 +96,7 @@ where not exists (
     less `margin_minutes` for a file written while the previous run listed the folder); delete+insert on
     the row key makes a file read twice harmless. Without a window, or with an empty table, the source is
     read whole. -#}
-{% macro ledger_rows_since_last_run(source_relation, margin_minutes=60) -%}
+{% macro ledger_rows_since_last_run(source_relation, margin_minutes=10) -%}
     {{ return(adapter.dispatch('ledger_rows_since_last_run', 'omni_warehouse')(source_relation, margin_minutes)) }}
 {%- endmacro %}
 
