@@ -1,7 +1,7 @@
 -- One row per ingestion attempt of one landed file: how many rows were read, loaded and quarantined.
 -- Incremental on daily runs (window set): the ledger is append-only, so a run reads only the ledger
--- files written since the newest attempt held (ledger_rows_since_last_run in
--- macros/identity/incremental_window.sql), not one file per attempt ever made.
+-- files it does not hold yet (ledger_rows_not_loaded in macros/identity/incremental_window.sql), not
+-- one file per attempt ever made.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -11,7 +11,7 @@
 ) }}
 
 with source as (
-    {{ ledger_rows_since_last_run(source('quality_lake', 'ingestion_ledger')) }}
+    {{ ledger_rows_not_loaded(source('quality_lake', 'ingestion_ledger')) }}
 ),
 
 renamed as (
