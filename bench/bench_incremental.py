@@ -14,8 +14,10 @@ them on the next call with the same DIR (generation and ingestion of a 365-day d
 the builds; comparing two versions of the models on one lake needs them once). Every call builds in a
 fresh copy of that lake.
 
+--nodes FILE writes the seconds of every node of both runs there (the summary keeps the slowest).
+
 Usage: .venv/bin/python bench/bench_incremental.py [--days 365] [--persons 2000] [--command build|run]
-                                                   [--exclude SELECTOR] [--data DIR] [--keep]
+                                                   [--exclude SELECTOR] [--data DIR] [--keep] [--nodes FILE]
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +43,12 @@ from orchestration.sources import TABLES  # noqa: E402
 DEFAULT_PERSONS = 2000
 START = date(2025, 10, 1)
 TOP = 12
+_TIMING: dict[str, dict[str, list[float]]] = {}  # per node of the last _dbt call: phase -> [start, seconds]
+
+
+def _since(start: str, end: str) -> float:
+    parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
 
 
 def _paths(data: Path):
@@ -65,7 +73,9 @@ def _dbt(paths, args: list[str], target: Path, extra: list[str], window=None) ->
     dbt = str(Path(sys.executable).parent / "dbt")
     cmd = [dbt, *args, "--target-path", str(target), *(extra if args[0] in ("run", "build") else [])]
     env = {k: v for k, v in dbt_env(paths).items() if k not in WINDOW_ENV_VARS.values()}  # no stale window
+    _TIMING.clear()
     t0 = time.perf_counter()
+    t0_wall = datetime.now(UTC).isoformat()
     proc = subprocess.run(
         cmd, cwd=DBT_PROJECT_DIR, env={**env, **dbt_window_env(window)}, capture_output=True, text=True
     )
@@ -77,6 +87,14 @@ def _dbt(paths, args: list[str], target: Path, extra: list[str], window=None) ->
     if results.exists() and args[0] in ("run", "build"):
         for r in json.loads(results.read_text())["results"]:
             per_node[_node_name(r["unique_id"])] = round(r["execution_time"], 3)
+            # compile (incl. introspective queries) and execute, each as [start offset, seconds] from t0
+            _TIMING[_node_name(r["unique_id"])] = {
+                t["name"]: [
+                    round(_since(t0_wall, t["started_at"]), 3),
+                    round(_since(t["started_at"], t["completed_at"]), 3),
+                ]
+                for t in r.get("timing", [])
+            }
     return seconds, per_node
 
 
@@ -116,6 +134,7 @@ def run(
     keep: bool = False,
     command: str = "build",
     data_dir: Path | None = None,
+    nodes_file: Path | None = None,
 ) -> dict:
     from orchestration.funnels.compile import compile_funnels
     from orchestration.ingestion import ingest_partition
@@ -147,6 +166,7 @@ def run(
         for table in TABLES:
             ingest_partition(table, last, paths, run_id="bench")
         incremental_s, incremental_nodes = _dbt(paths, dbt_build_args(command=command), target, extra, (last, last))
+        incremental_timing = dict(_TIMING)
         full_s, full_nodes = _dbt(paths, dbt_build_args(full_refresh=True, command=command), target, extra)
 
         import duckdb
@@ -154,6 +174,18 @@ def run(
         con = duckdb.connect(str(paths.warehouse), read_only=True)
         activities = con.execute("select count(*) from journeys.activities").fetchall()[0][0]
         con.close()
+        if nodes_file:
+            nodes_file.write_text(
+                json.dumps(
+                    {
+                        "incremental": incremental_nodes,
+                        "full_refresh": full_nodes,
+                        "incremental_timing": incremental_timing,
+                    },
+                    indent=1,
+                    sort_keys=True,
+                )
+            )
         slowest = sorted(incremental_nodes.items(), key=lambda kv: -kv[1])[:TOP]
         full_slowest = sorted(full_nodes.items(), key=lambda kv: -kv[1])[:TOP]
 
@@ -195,8 +227,10 @@ def main() -> None:
     parser.add_argument("--exclude", default=None, help="dbt selector to leave out (e.g. a model being fixed)")
     parser.add_argument("--data", type=Path, default=None, help="keep / re-use the landing folder and lake here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--nodes", type=Path, default=None, help="write every node's seconds (JSON) here")
     args = parser.parse_args()
-    print(json.dumps(run(args.days, args.persons, args.exclude, args.keep, args.command, args.data), indent=2))
+    result = run(args.days, args.persons, args.exclude, args.keep, args.command, args.data, args.nodes)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

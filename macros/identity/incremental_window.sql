@@ -88,3 +88,55 @@ where not exists (
     {%- endset -%}
     {{ return(filter) }}
 {%- endmacro %}
+
+{#- The ingestion ledger (models/marts/quality/ingestion_ledger.sql) is append-only: one one-row Parquet
+    file per ingestion attempt, named <file_sha256>-<time_ns>.parquet (orchestration/ingestion/ledger.py)
+    and filed under the landing day, so a late re-delivery lands in an old folder. A daily run reads only
+    the files not held yet: those of every file_sha256 with more ledger files than the table holds rows
+    (files are only ever added, one row each, so equal counts mean all of that hash's files are held).
+    Exact, without clocks; a hash's files are few (the same bytes delivered again). Without a window the
+    source is read whole. -#}
+{% macro ledger_rows_not_loaded(source_relation) -%}
+    {{ return(adapter.dispatch('ledger_rows_not_loaded', 'omni_warehouse')(source_relation)) }}
+{%- endmacro %}
+
+{#- Engines without a file listing in SQL: the whole source (delete+insert rewrites held rows as they were). -#}
+{% macro default__ledger_rows_not_loaded(source_relation) -%}
+    select * from {{ source_relation }}
+{%- endmacro %}
+
+{#- DuckDB: list the files and read only the new ones (union_by_name reads the schema of every file it
+    is given, which is most of the cost of reading thousands of one-row files), plus the schema stubs so
+    the columns and their types are those of the whole source. -#}
+{% macro duckdb__ledger_rows_not_loaded(source_relation) -%}
+    {%- set whole = 'select * from ' ~ source_relation -%}
+    {%- set found = modules.re.search("read_parquet\\('([^']+)'", source_relation | string) -%}
+    {%- if not (execute and incremental_window_active() and found) -%}{{ return(whole) }}{%- endif -%}
+    {%- set query -%}
+        with listed as (
+            select file, regexp_extract(file, '([^/]+)-[0-9]+\.parquet$', 1) as file_sha256
+            from glob('{{ found.group(1) }}')
+        ),
+        listed_per_hash as (
+            select file_sha256, count(*) as files from listed where file_sha256 <> '' group by file_sha256
+        ),
+        held_per_hash as (
+            select file_sha256, count(*) as held_rows from {{ this }} group by file_sha256
+        )
+        select l.file
+        from listed l
+        left join listed_per_hash c on l.file_sha256 = c.file_sha256
+        left join held_per_hash h on l.file_sha256 = h.file_sha256
+        where l.file like '%/{{ lake_schema_stub_name() }}' or coalesce(h.held_rows, 0) < c.files
+        order by l.file
+    {%- endset -%}
+    {%- set quoted = [] -%}
+    {%- for file in run_query(query).columns[0].values() -%}{%- do quoted.append("'" ~ file ~ "'") -%}{%- endfor -%}
+    {%- if quoted | length == 0 -%}{{ return(whole) }}{%- endif -%}
+    {{ return('select * from read_parquet([' ~ quoted | join(', ') ~ '], union_by_name=true, hive_partitioning=true)') }}
+{%- endmacro %}
+
+{#- orchestration/lake_layout.py STUB_NAME: the zero-row file that carries every column of a lake folder. -#}
+{% macro lake_schema_stub_name() -%}
+    {{ return('schema_stub.parquet') }}
+{%- endmacro %}

@@ -1,4 +1,41 @@
+{#- Every interaction of every source, one row per activity_id.
+
+    Incremental (daily runs, var min_date set), delete+insert on activity_id. The two large sources,
+    whose staging tables are themselves incremental (stg_ga4__events, stg_mailchimp__activity), are read
+    from the rows ingested after the newest ingested_at this table holds for them: staging replaces an
+    event only by a later ingestion, so those are the rows staging wrote since this model's last run. The
+    other sources are small views, recomputed whole and compared with the rows held: only new or changed
+    activities are written. loaded_at is the run that wrote the row, ingested_at the staging version's
+    ingestion (the two large sources only). Like the staging tables it reads, an activity that vanishes
+    from its source (an event rewritten into a technical one) keeps its row until a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='activity_id',
+    on_schema_change='append_new_columns',
+) }}
 {%- set string = dbt.type_string() -%}
+{%- set timestamp = dbt.type_timestamp() -%}
+{#- a previous state without loaded_at (written before this model was incremental) is rebuilt whole -#}
+{%- set window = incremental_window_active() and relation_has_column(this, 'loaded_at') -%}
+{%- set watermarks = {} -%}
+{%- if window and execute -%}
+    {%- set rows = run_query('select source, max(ingested_at) from ' ~ this ~ ' group by source') -%}
+    {%- for row in rows -%}
+        {%- if row[1] is not none -%}{%- do watermarks.update({row[0]: row[1]}) -%}{%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
+{#- the big sources' rows ingested after the newest version held (all of them on a first run) -#}
+{%- set since = {} -%}
+{%- for source_name in ['ga4_events', 'mailchimp_activity'] -%}
+    {%- if window and source_name in watermarks -%}
+        {%- do since.update({source_name: 'and cast(ingested_at as ' ~ timestamp ~ ") > cast('"
+            ~ watermarks[source_name] ~ "' as " ~ timestamp ~ ')'}) -%}
+    {%- endif -%}
+{%- endfor -%}
+{%- set compared = ['source', 'record_id', 'occurred_at', 'activity', 'channel', 'device_id', 'session_id',
+    'revenue', 'currency', 'product_id', 'product_category', 'properties'] %}
 
 with
 
@@ -29,10 +66,12 @@ ga4 as (
             'transaction_id': 'transaction_id',
             'first_touch_source': 'first_touch_source',
             'first_touch_medium': 'first_touch_medium',
-        }) }} as properties
+        }) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_ga4__events') }}
     -- technical events (session_start, user_engagement, scroll...) are not customer interactions
     where activity is not null
+    {{ since.get('ga4_events', '') }}
 
 ),
 
@@ -108,9 +147,11 @@ mailchimp_activity as (
             'list_id': 'list_id',
             'url': 'url',
             'bounce_type': 'bounce_type',
-        }) }} as properties
+        }) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_mailchimp__activity') }}
     where activity is not null
+    {{ since.get('mailchimp_activity', '') }}
 
 ),
 
@@ -267,15 +308,11 @@ canonical_orders as (
 
 ),
 
-unioned as (
+small_sources as (
 
-    select * from ga4
-    union all
     select * from shopify
     union all
     select * from mailchimp_subscribes
-    union all
-    select * from mailchimp_activity
     union all
     select * from square
     union all
@@ -289,6 +326,33 @@ unioned as (
     union all
     select * from canonical_orders
 
+),
+
+small_sources_written as (
+
+    select s.*
+    from small_sources s
+    {%- if window %}
+    left join {{ this }} t on s.activity_id = t.activity_id
+    where t.activity_id is null
+        {%- for column in compared %}
+        or s.{{ column }} is distinct from t.{{ column }}
+        {%- endfor %}
+    {%- endif %}
+
+),
+
+unioned as (
+
+    select * from ga4
+    union all
+    select * from mailchimp_activity
+    union all
+    select *, cast(null as {{ timestamp }}) as ingested_at from small_sources_written
+
 )
 
-select * from unioned
+select
+    *,
+    {{ identity_run_started_at() }} as loaded_at
+from unioned

@@ -1,6 +1,17 @@
 -- One row per ingestion attempt of one landed file: how many rows were read, loaded and quarantined.
+-- Incremental on daily runs (window set): the ledger is append-only, so a run reads only the ledger
+-- files it does not hold yet (ledger_rows_not_loaded in macros/identity/incremental_window.sql), not
+-- one file per attempt ever made.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='ledger_row_id',
+    on_schema_change='fail',
+) }}
+
 with source as (
-    select * from {{ source('quality_lake', 'ingestion_ledger') }}
+    {{ ledger_rows_not_loaded(source('quality_lake', 'ingestion_ledger')) }}
 ),
 
 renamed as (
