@@ -217,7 +217,7 @@ def publish_asset(
         try:
             # The mart checks of this run (blocking, upstream of this asset) validated and recorded the marts.
             out = publish(
-                paths, context.run_id, dbt_run_results() if dbt_run_results else None, reuse_mart_results=True
+                paths, context.run.run_id, dbt_run_results() if dbt_run_results else None, reuse_mart_results=True
             )
         except PublishBlocked as exc:
             context.log.error(str(exc))
