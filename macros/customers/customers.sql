@@ -107,3 +107,17 @@
 {% macro duckdb__customers_unit_hash(exprs) -%}
     hash({{ exprs | join(', ') }})
 {%- endmacro %}
+
+{#- The previous non-null value of `expr` in window `window_name` (a named WINDOW): lag ignoring
+    nulls, spelled differently by the engines. -#}
+{% macro customers_previous_non_null(expr, window_name) -%}
+    {{ return(adapter.dispatch('customers_previous_non_null', 'omni_warehouse')(expr, window_name)) }}
+{%- endmacro %}
+
+{% macro default__customers_previous_non_null(expr, window_name) -%}
+    lag({{ expr }}) ignore nulls over {{ window_name }}
+{%- endmacro %}
+
+{% macro duckdb__customers_previous_non_null(expr, window_name) -%}
+    lag({{ expr }} ignore nulls) over {{ window_name }}
+{%- endmacro %}

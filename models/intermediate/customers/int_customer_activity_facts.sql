@@ -50,7 +50,15 @@ activities as (
                 ]) }}
             end
         end as unit_key,
-        a.device_id is not null as is_session,
+        -- what the row says about its unit, as bits OR-ed per unit: 1 a session, 2 a session active in
+        -- the last 30 days, 4 a campaign sent, 8 opened, 16 clicked (one bit_or per unit instead of a max
+        -- date per kind; only the 90-day window has units, so 1 is the 90-day count's bit)
+        case when a.device_id is not null
+            then case when cast(a.occurred_at as date) >= as_of.window_30d_start then 3 else 1 end
+            else 0
+        end
+        + case a.activity when 'email_sent' then 4 when 'email_open' then 8 when 'email_click' then 16 else 0 end
+            as unit_flags,
         a.activity not in {{ outbound }} as is_touch,
         cast(a.occurred_at as date) >= as_of.preferred_window_start as in_preferred_window,
         case when a.activity = 'service_contact'
@@ -64,8 +72,6 @@ activities as (
             and lower({{ json_text('a.properties', '$.page_location') }}) like '%order%'
             and lower({{ json_text('a.properties', '$.page_location') }}) not like '%checkout%'
             then 1 else 0 end as is_past_orders_view,
-        as_of.window_7d_start,
-        as_of.window_30d_start,
         as_of.window_90d_start
     from {{ ref('activities') }} as a
     cross join as_of
@@ -76,18 +82,13 @@ activities as (
 units as (
 
     -- distinct sessions (web/app) and campaigns (e-mail) per person in the 90-day window: one row per
-    -- unit with the last day it was active, so counting distinct units becomes a sum. Only these narrow
+    -- unit with the OR of its rows' flags, so counting distinct units becomes a sum. Only these narrow
     -- rows are grouped at unit grain; every other aggregate is taken per person below.
     select
         person_id,
         channel,
         unit_key,
-        max(case when is_session then activity_date end) as session_last_date,
-        max(case when activity = 'email_sent' then activity_date end) as sent_last_date,
-        max(case when activity = 'email_open' then activity_date end) as opened_last_date,
-        max(case when activity = 'email_click' then activity_date end) as clicked_last_date,
-        max(window_30d_start) as window_30d_start,
-        max(window_90d_start) as window_90d_start
+        bit_or(unit_flags) as unit_flags
     from activities
     where unit_key is not null
     group by person_id, channel, unit_key
@@ -99,13 +100,12 @@ unit_counts as (
     select
         person_id,
         {%- for ch in ['web', 'app'] %}
-        {%- for days in [30, 90] %}
-        sum(case when channel = '{{ ch }}' and session_last_date >= window_{{ days }}d_start then 1 else 0 end) as {{ ch }}_sessions_{{ days }}d,
+        sum(case when channel = '{{ ch }}' and (unit_flags & 2) != 0 then 1 else 0 end) as {{ ch }}_sessions_30d,
+        sum(case when channel = '{{ ch }}' and (unit_flags & 1) != 0 then 1 else 0 end) as {{ ch }}_sessions_90d,
         {%- endfor %}
-        {%- endfor %}
-        sum(case when sent_last_date >= window_90d_start then 1 else 0 end) as emails_sent_90d,
-        sum(case when opened_last_date >= window_90d_start then 1 else 0 end) as emails_opened_90d,
-        sum(case when clicked_last_date >= window_90d_start then 1 else 0 end) as emails_clicked_90d
+        sum(case when (unit_flags & 4) != 0 then 1 else 0 end) as emails_sent_90d,
+        sum(case when (unit_flags & 8) != 0 then 1 else 0 end) as emails_opened_90d,
+        sum(case when (unit_flags & 16) != 0 then 1 else 0 end) as emails_clicked_90d
     from units
     group by person_id
 

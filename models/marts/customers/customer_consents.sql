@@ -24,62 +24,73 @@ identifiers as (
     ('canonical_customers', 'stg_canonical__customers', 'customer_id', 'customer_id'),
 ] %}
 
-{{ src }}_flags as (
+{{ src }}_versions as (
 
-    -- one read of the staging relation (a view over the lake), one row per purpose
-    select *
-    from (
-        select
-            records.{{ key_col }} as record_key,
-            records.email,
-            records.updated_at as consented_at,
-            purposes.consent_purpose,
-            case purposes.consent_purpose
-                {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
-                when '{{ purpose }}' then records.consent_{{ purpose }}
-                {%- endfor %}
-            end as is_granted
-        from {{ ref(model) }} as records
-        cross join (values ('email'), ('sms'), ('push'), ('profiling')) as purposes (consent_purpose)
-        where records.updated_at is not null
-    ) as unpivoted
-    where is_granted is not null
+    -- one read of the staging relation (a view over the lake), one row per record version: resolved to
+    -- its person (identifier values are unique per type, so the joins keep one row per version) and
+    -- given each purpose's previous statement in the record (the previous non-null flag), all before
+    -- the unpivot, so the joins and the window run once per version instead of once per purpose
+    select
+        coalesce(by_key.person_id, by_email.person_id) as person_id,
+        records.{{ key_col }} as record_key,
+        records.updated_at as consented_at,
+        {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
+        records.consent_{{ purpose }},
+        {{ customers_previous_non_null("records.consent_" ~ purpose, "record_history") }} as previous_{{ purpose }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref(model) }} as records
+    left join identifiers as by_key
+        on by_key.identifier_type = '{{ key_type }}' and by_key.identifier_value = records.{{ key_col }}
+    left join identifiers as by_email
+        on by_email.identifier_type = 'email' and by_email.identifier_value = records.email
+    where records.updated_at is not null
+    window record_history as (partition by records.{{ key_col }} order by records.updated_at)
 
 ),
 
 {{ src }}_events as (
 
+    -- an event is a purpose's flag that differs from the record's previous statement of it
     select
-        coalesce(by_key.person_id, by_email.person_id) as person_id,
-        flags.consent_purpose,
-        case when flags.is_granted then 'granted' else 'withdrawn' end as consent_state,
-        flags.consented_at,
+        person_id,
+        consent_purpose,
+        case when is_granted then 'granted' else 'withdrawn' end as consent_state,
+        consented_at,
         '{{ src }}' as source,
-        concat('{{ src }}:', flags.record_key) as record_id
+        concat('{{ src }}:', record_key) as record_id
     from (
         select
-            *,
-            lag(is_granted) over (
-                partition by record_key, consent_purpose order by consented_at
-            ) as previous_is_granted
-        from {{ src }}_flags
-    ) as flags
-    left join identifiers as by_key
-        on by_key.identifier_type = '{{ key_type }}' and by_key.identifier_value = flags.record_key
-    left join identifiers as by_email
-        on by_email.identifier_type = 'email' and by_email.identifier_value = flags.email
-    where flags.previous_is_granted is null or flags.previous_is_granted != flags.is_granted
+            versions.person_id,
+            versions.record_key,
+            versions.consented_at,
+            purposes.consent_purpose,
+            case purposes.consent_purpose
+                {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
+                when '{{ purpose }}' then versions.consent_{{ purpose }}
+                {%- endfor %}
+            end as is_granted,
+            case purposes.consent_purpose
+                {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
+                when '{{ purpose }}' then versions.previous_{{ purpose }}
+                {%- endfor %}
+            end as previous_is_granted
+        from {{ src }}_versions as versions
+        cross join (values ('email'), ('sms'), ('push'), ('profiling')) as purposes (consent_purpose)
+    ) as statements
+    where is_granted is not null
+        and (previous_is_granted is null or previous_is_granted != is_granted)
 
 ),
 {%- endfor %}
 
 mailchimp_statements as (
 
-    -- one read of the audience (a view over the lake): the opt-in / confirmation of every member and
-    -- the unsubscribe of the unsubscribed ones
+    -- one read of the audience (a view over the lake), each member resolved to its person once: the
+    -- opt-in / confirmation of every member and the unsubscribe of the unsubscribed ones
     select *
     from (
         select
+            identifiers.person_id,
             members.email,
             coalesce(members.esp_member_id, members.leid) as member_key,
             states.consent_state,
@@ -88,6 +99,8 @@ mailchimp_statements as (
                 when members.status = 'unsubscribed' then coalesce(members.unsubscribed_at, members.last_changed_at)
             end as consented_at
         from {{ ref('stg_mailchimp__members') }} as members
+        left join identifiers
+            on identifiers.identifier_type = 'email' and identifiers.identifier_value = members.email
         cross join (values ('granted'), ('withdrawn')) as states (consent_state)
     ) as statements
     where consented_at is not null
@@ -97,16 +110,14 @@ mailchimp_statements as (
 mailchimp_events as (
 
     select
-        identifiers.person_id,
+        person_id,
         'email' as consent_purpose,
-        s.consent_state,
-        s.consented_at,
+        consent_state,
+        consented_at,
         'mailchimp_audience' as source,
         -- never the clear address: the member's Mailchimp id, else a hash of the address
-        concat('mailchimp_audience:', coalesce(s.member_key, {{ dbt.hash('s.email') }})) as record_id
-    from mailchimp_statements as s
-    left join identifiers
-        on identifiers.identifier_type = 'email' and identifiers.identifier_value = s.email
+        concat('mailchimp_audience:', coalesce(member_key, {{ dbt.hash('email') }})) as record_id
+    from mailchimp_statements
 
 ),
 
@@ -137,8 +148,11 @@ activity_events as (
         source,
         activity_id as record_id
     from {{ ref('activities') }}
-    where activity = 'email_unsubscribe'
-        or (activity = 'email_subscribe' and source != 'mailchimp_audience')
+    -- the range is the IN list's hull: a range is pushed into DuckDB's scan as a filter (an IN list
+    -- only prunes row groups), so the other columns are read for the few matching rows alone
+    where activity between 'email_subscribe' and 'email_unsubscribe'
+        and activity in ('email_subscribe', 'email_unsubscribe')
+        and (activity = 'email_unsubscribe' or source != 'mailchimp_audience')
 
 ),
 
