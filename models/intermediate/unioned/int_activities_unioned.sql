@@ -19,13 +19,7 @@
 {%- set timestamp = dbt.type_timestamp() -%}
 {#- a previous state without loaded_at (written before this model was incremental) is rebuilt whole -#}
 {%- set window = incremental_window_active() and relation_has_column(this, 'loaded_at') -%}
-{%- set watermarks = {} -%}
-{%- if window and execute -%}
-    {%- set rows = run_query('select source, max(ingested_at) from ' ~ this ~ ' group by source') -%}
-    {%- for row in rows -%}
-        {%- if row[1] is not none -%}{%- do watermarks.update({row[0]: row[1]}) -%}{%- endif -%}
-    {%- endfor -%}
-{%- endif -%}
+{%- set watermarks = held_ingestion_watermarks(this, window) -%}
 {#- the big sources' rows ingested after the newest version held (all of them on a first run) -#}
 {%- set since = {} -%}
 {%- for source_name in ['ga4_events', 'mailchimp_activity'] -%}

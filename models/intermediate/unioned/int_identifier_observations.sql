@@ -56,13 +56,7 @@
 {%- set no_ingested_at = ['stg_square__transactions'] -%}
 {#- a previous state without loaded_at (written before this model was incremental) is re-read whole -#}
 {%- set window = incremental_window_active() and relation_has_column(this, 'loaded_at') -%}
-{%- set watermarks = {} -%}
-{%- if window and execute -%}
-    {%- set rows = run_query('select source, max(ingested_at) from ' ~ this ~ ' group by source') -%}
-    {%- for row in rows -%}
-        {%- if row[1] is not none -%}{%- do watermarks.update({row[0]: row[1]}) -%}{%- endif -%}
-    {%- endfor -%}
-{%- endif %}
+{%- set watermarks = held_ingestion_watermarks(this, window) %}
 
 with
 
