@@ -44,3 +44,22 @@ def test_dispatched_macros_on_spark(dbt_spark):
     got = {name: None if value is None else str(value) for name, value in row}
     expected = {name: value for name, _, value in CASES}
     assert got == expected
+
+
+def test_previous_non_null_window_on_spark(dbt_spark):
+    """customers_previous_non_null (lag ignoring nulls) over a named window: Spark writes IGNORE NULLS
+    after the call, DuckDB inside it."""
+    values = [(1, "a"), (2, None), (3, "c"), (4, None), (5, None)]
+    rows = ", ".join(f"({k}, {'null' if v is None else repr(v)})" for k, v in values)
+    sql = (
+        "select k, cast({{ customers_previous_non_null('v', 'w') }} as string) as previous_v "
+        f"from values {rows} as t(k, v) window w as (order by k) order by k"
+    )
+    result = dbt_spark("show", "--inline", sql, "--limit", "10")
+    assert result.success, dbt_spark.messages()[-3000:]
+    got = [(int(r[0]), r[1]) for r in result.result.results[0].agate_table.rows]
+    expected, last = [], None
+    for k, v in values:
+        expected.append((k, last))
+        last = v if v is not None else last
+    assert got == expected
