@@ -4,7 +4,7 @@
     whose staging tables are themselves incremental (stg_ga4__events, stg_mailchimp__activity), are read
     from the rows ingested after the newest ingested_at this table holds for them: staging replaces an
     event only by a later ingestion, so those are the rows staging wrote since this model's last run. The
-    other sources are small views, recomputed whole and compared with the rows held: only new or changed
+    other sources' staging tables are small, recomputed whole and compared with the rows held: only new or changed
     activities are written. loaded_at is the run that wrote the row, ingested_at the staging version's
     ingestion (the two large sources only). Like the staging tables it reads, an activity that vanishes
     from its source (an event rewritten into a technical one) keeps its row until a full refresh. -#}

@@ -26,7 +26,7 @@ identifiers as (
 
 {{ src }}_versions as (
 
-    -- one read of the staging relation (a view over the lake), one row per record version: resolved to
+    -- one read of the staging table, one row per record version: resolved to
     -- its person (identifier values are unique per type, so the joins keep one row per version) and
     -- given each purpose's previous statement in the record (the previous non-null flag), all before
     -- the unpivot, so the joins and the window run once per version instead of once per purpose
@@ -85,7 +85,7 @@ identifiers as (
 
 mailchimp_statements as (
 
-    -- one read of the audience (a view over the lake), each member resolved to its person once: the
+    -- one read of the audience, each member resolved to its person once: the
     -- opt-in / confirmation of every member and the unsubscribe of the unsubscribed ones
     select *
     from (
