@@ -234,6 +234,30 @@ def test_row_count_is_judged_against_earlier_partitions(paths):
     assert not blocking(results)  # a thin day is reported, not blocked
 
 
+def _row_count_result(paths, table: str, day: date, history: list[int], today: int):
+    for back, n in enumerate(reversed(history), start=1):
+        write_partition(paths, table, day - timedelta(days=back), good_rows(table, day, n))
+    write_partition(paths, table, day, good_rows(table, day, today))
+    results = validate_raw_partition(table, day, paths, run_id="r1", now=NOW)
+    return next(r for r in results if r.expectation == "row_count_vs_trailing_average")
+
+
+def test_row_count_median_is_not_skewed_by_one_bulk_export(paths):
+    day = date(2026, 10, 12)
+    # a first full export of 2,000 rows, then ordinary days of 20: an ordinary day passes, a thin one warns
+    assert _row_count_result(paths, "canonical_events", day, [2000, 20, 20, 20, 20, 20], 20).success
+    thin = _row_count_result(paths, "canonical_events", day + timedelta(days=30), [2000, 20, 20, 20, 20, 20], 2)
+    assert not thin.success and thin.observed_value.startswith("2 rows, expected 5..80")
+
+
+def test_row_count_is_not_judged_without_history_or_on_a_zero_median(paths):
+    day = date(2026, 10, 12)
+    # two earlier partitions are too few to say what a normal day is
+    assert _row_count_result(paths, "canonical_events", day, [100, 100], 5).success
+    # a source that delivered nothing on the typical earlier day may start delivering
+    assert _row_count_result(paths, "delighted_responses", day, [0, 0, 0, 4], 50).success
+
+
 def test_missing_required_column_and_unparseable_values_block(paths):
     day = date(2026, 10, 12)
     rows = good_rows("delighted_responses", day)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -289,19 +290,23 @@ def read_raw_partition(table: str, day: date | str, paths: Paths) -> pd.DataFram
 
 
 def trailing_row_bounds(table: str, day: date | str, paths: Paths, row_count: dict) -> tuple[int, int | None]:
-    """Bounds from the mean row count of the last `window_partitions` earlier partitions (file footers only)."""
+    """Bounds from the median row count of the last `window_partitions` earlier partitions (file footers
+    only). The median, so that one bulk export (a first full audience dump, a backfill) does not make the
+    ordinary days after it look thin; no judgement before `min_partitions` earlier partitions exist, and no
+    upper bound when the typical day had no rows (a source that starts delivering is not an excess)."""
     window = int(row_count.get("window_partitions", 7))
     folder = raw_dir(paths, table)
     earlier = sorted(
         p for p in folder.glob("ingest_date=*") if p.name != STUB_PARTITION and p.name.split("=", 1)[1] < str(day)
     )[-window:]
-    if not earlier:
-        return 0, None  # no history yet: nothing to compare with
-    counts = [sum(pq.ParquetFile(f).metadata.num_rows for f in p.glob("*.parquet")) for p in earlier]
-    mean = sum(counts) / len(counts)
+    if len(earlier) < int(row_count.get("min_partitions", 3)):
+        return 0, None  # too little history to compare with
+    typical = statistics.median(sum(pq.ParquetFile(f).metadata.num_rows for f in p.glob("*.parquet")) for p in earlier)
+    if typical == 0:
+        return 0, None
     return (
-        int(math.floor(mean * float(row_count.get("min_ratio", 0.25)))),
-        int(math.ceil(mean * float(row_count.get("max_ratio", 4.0)))),
+        int(math.floor(typical * float(row_count.get("min_ratio", 0.25)))),
+        int(math.ceil(typical * float(row_count.get("max_ratio", 4.0)))),
     )
 
 

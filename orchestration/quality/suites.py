@@ -5,7 +5,7 @@ A suite is a GX Core 1.x ExpectationSuite as JSON. Our conventions live in `meta
 - suite meta `derived_columns` (raw): parsed copies of VARCHAR columns, e.g. timestamps as epoch seconds
 - suite meta `derived_sql` (marts): extra select expressions computed in DuckDB next to the mart
 - suite meta `references` (marts): referential-integrity flags computed against another relation
-- suite meta `row_count` (raw): window / ratios for the trailing-average row-count bounds
+- suite meta `row_count` (raw): window / minimum history / ratios for the trailing (median) row-count bounds
 - expectation meta `severity`: "critical" blocks, "warning" reports; `id` names it when type+column repeat
 Kwargs may use {"$PARAMETER": name} for values known only at run time (see runner.run_parameters).
 """
