@@ -17,8 +17,8 @@ small machine): the copy's relations that the customers models read (journeys.ac
 identity.person_identifiers and the staging relations of customer_consents) are replaced by N disjoint
 copies of their rows, copy k > 0 with every person id, identifier and record key suffixed `~k`. The
 data is the demo's data N times over, so the ratio tests how the build grows with volume (not with
-more varied data); the output says so (`scale`). The staging views are materialised as tables there
-(at N = 1 they stay the views over the lake that a real build reads).
+more varied data); the output says so (`scale`). (The staging relations are tables, as a build writes
+them; a view, from a warehouse built before they were, is replaced by a table of its rows.)
 
 Usage: .venv/bin/python bench/bench_profiles.py [--scale N] [path/to/build.duckdb [project_dir]]
 """

@@ -69,19 +69,6 @@
     table holds (a literal, so Parquet readers skip row groups by their statistics), ranks them, and
     replaces a held version unless the held one comes from a later landing day: every row read was
     ingested after every held version, so this is the version a rebuild over all files keeps. -#}
-{#- source -> newest ingested_at the incremental relation holds (sources whose rows carry none are
-    absent): a daily run reads each source's rows ingested after it. Empty outside a daily run. -#}
-{% macro held_ingestion_watermarks(relation, window) -%}
-    {%- set watermarks = {} -%}
-    {%- if window and execute -%}
-        {%- set rows = run_query('select source, max(ingested_at) from ' ~ relation ~ ' group by source') -%}
-        {%- for row in rows -%}
-            {%- if row[1] is not none -%}{%- do watermarks.update({row[0]: row[1]}) -%}{%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {{ return(watermarks) }}
-{%- endmacro %}
-
 {% macro staging_new_lake_rows_filter() -%}
     {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
     {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
@@ -100,6 +87,19 @@ where not exists (
 )
     {%- endset -%}
     {{ return(filter) }}
+{%- endmacro %}
+
+{#- source -> newest ingested_at the incremental relation holds (sources whose rows carry none are
+    absent): a daily run reads each source's rows ingested after it. Empty outside a daily run. -#}
+{% macro held_ingestion_watermarks(relation, window) -%}
+    {%- set watermarks = {} -%}
+    {%- if window and execute -%}
+        {%- set rows = run_query('select source, max(ingested_at) from ' ~ relation ~ ' group by source') -%}
+        {%- for row in rows -%}
+            {%- if row[1] is not none -%}{%- do watermarks.update({row[0]: row[1]}) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(watermarks) }}
 {%- endmacro %}
 
 {#- The ingestion ledger (models/marts/quality/ingestion_ledger.sql) is append-only: one one-row Parquet

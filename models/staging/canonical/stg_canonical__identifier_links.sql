@@ -1,6 +1,3 @@
-{#- A table rather than a view: its consumers and data tests then read the lake once per build, not once
-    each (about ten reads of every lake file of the source per build as a view). -#}
-{{ config(materialized='table') }}
 {%- set identifier_columns = ['email', 'phone', 'customer_id', 'loyalty_id', 'ga_client_id', 'app_instance_id',
     'site_user_id', 'pos_customer_id', 'esp_member_id', 'service_requester_id'] -%}
 

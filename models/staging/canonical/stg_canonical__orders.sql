@@ -1,6 +1,3 @@
-{#- A table rather than a view: its consumers and data tests then read the lake once per build, not once
-    each (about ten reads of every lake file of the source per build as a view). -#}
-{{ config(materialized='table') }}
 with
 
 source as (
