@@ -297,6 +297,16 @@ def fabricate(paths) -> None:
                 "consent_email": "false",
                 "tier": "Gold",
             },
+            {
+                # the first change again, its id and time padded by the exporting tool: the same version
+                "member_id": " L-1 ",
+                "updated_at": "2026-01-01T10:00:00Z ",
+                "joined_at": "2025-12-31T23:30:00-01:00",
+                "email": "anna@example.com",
+                "phone": "20123456",
+                "consent_email": "true",
+                "tier": "Gold",
+            },
         ],
         D1,
         "loy",
@@ -593,3 +603,6 @@ def test_unioned_models(warehouse):
         where source = 'loyalty_members' and identifier_type = 'email' order by 1""",
     )
     assert emails == [("anna.new@example.com",), ("anna@example.com",)]
+    # a padded re-delivery of a member change is that change, not a second version
+    versions = query(warehouse, "select count(*), count(distinct member_version_id) from staging.stg_loyalty__members")
+    assert versions == [(2, 2)]

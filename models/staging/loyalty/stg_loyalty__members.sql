@@ -11,7 +11,7 @@ latest as (
     -- one row per member change; re-delivered changes keep their latest copy
     select
         *,
-        {{ latest_first(['member_id', 'updated_at']) }} as version_rank
+        {{ latest_first(['trim(member_id)', 'trim(updated_at)']) }} as version_rank
     from source
     where {{ normalize_id('member_id') }} is not null
 
