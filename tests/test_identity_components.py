@@ -93,3 +93,13 @@ def test_components_without_rounds(warehouse):
     labels, rounds, leftovers = _components(warehouse, edges, "cc_stars")
     assert labels == _expected(edges)
     assert rounds == 0 and leftovers == 0
+
+
+def test_components_with_ids_beyond_32_bits(warehouse):
+    # DuckDB narrows ids to 32 bits when they fit; one id that does not must bring back the full width
+    big = 2**33
+    edges = [(big + 5, 7), (7, 3), (big + 5, big + 9), (big + 9, big + 1), (big + 1, big + 2), (11, 12)]
+    edges += [(big + 20 + i, big + 21 + i) for i in range(10)]
+    labels, rounds, leftovers = _components(warehouse, edges, "cc_wide")
+    assert labels == _expected(edges)
+    assert labels[big + 2] == 3 and labels[big + 30] == big + 20 and leftovers == 0

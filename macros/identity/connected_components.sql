@@ -70,13 +70,20 @@
 
     {#- The edges once as (smaller, larger), without self-loops (they carry no information); edges_sql may be
         costly (the model filters guarded identifiers), and two statements read the edges. No dedup: the
-        next two don't need it. -#}
+        next two don't need it. Ids narrowed to 32 bits where the engine allows it and they fit (a null
+        from the cast means one did not: then again at full width): every work table is narrower. -#}
+    {%- set narrow = identity_cc_narrow_ids() -%}
     {%- call statement('identity_cc_edges') -%}
-        {{ identity_cc_create_work_table(work.graph, "
-        select least(src_id, dst_id) as src_id, greatest(src_id, dst_id) as dst_id
-        from (" ~ edges_sql ~ ") e
-        where src_id <> dst_id") }}
+        {{ identity_cc_create_work_table(work.graph, identity_cc_edges_sql(edges_sql, 'integer' if narrow else none)) }}
     {%- endcall -%}
+    {#- both ends are non-null here (a null end fails src_id <> dst_id), unless the cast failed -#}
+    {%- if narrow and run_query("select count(*) from " ~ work.graph ~ " where src_id is null or dst_id is null")
+            .columns[0].values()[0] | int > 0 -%}
+        {%- do identity_cc_clear(work.graph) -%}
+        {%- call statement('identity_cc_edges_wide') -%}
+            {{ identity_cc_create_work_table(work.graph, identity_cc_edges_sql(edges_sql, none)) }}
+        {%- endcall -%}
+    {%- endif -%}
     {%- do identity_cc_lap(steps, clock, 'edges') -%}
 
     {#- Contraction: every node with a smaller neighbour points to its smallest one, its hook (one
@@ -249,24 +256,60 @@
     pointer is their hook (every neighbour of such a root has it as hook and pointer). -#}
 {% macro identity_cc_labels_sql(work, with_roots) -%}
     {%- set sql -%}
-        select j.node_id, coalesce(c.parent_id, j.parent_id) as parent_id
-        from {{ work.jump }} j
-        left join {{ work.contracted }} c on j.parent_id = c.node_id
-        union all
-        select c.node_id, c.parent_id
-        from {{ work.contracted }} c
-        where {% if not with_roots %}c.parent_id <> c.node_id and {% endif %}not exists (
-            select 1 from {{ work.jump }} j where j.node_id = c.node_id
-        )
-        {%- if with_roots %}
-        union all
-        select distinct j.parent_id as node_id, j.parent_id
-        from {{ work.jump }} j
-        where j.parent_id = j.hook_id
-            and not exists (select 1 from {{ work.contracted }} c where c.node_id = j.parent_id)
-        {%- endif %}
+        select
+            cast(node_id as {{ dbt.type_bigint() }}) as node_id,
+            cast(parent_id as {{ dbt.type_bigint() }}) as parent_id
+        from (
+            select j.node_id, coalesce(c.parent_id, j.parent_id) as parent_id
+            from {{ work.jump }} j
+            left join {{ work.contracted }} c on j.parent_id = c.node_id
+            union all
+            select c.node_id, c.parent_id
+            from {{ work.contracted }} c
+            where {% if not with_roots %}c.parent_id <> c.node_id and {% endif %}not exists (
+                select 1 from {{ work.jump }} j where j.node_id = c.node_id
+            )
+            {%- if with_roots %}
+            union all
+            select distinct j.parent_id as node_id, j.parent_id
+            from {{ work.jump }} j
+            where j.parent_id = j.hook_id
+                and not exists (select 1 from {{ work.contracted }} c where c.node_id = j.parent_id)
+            {%- endif %}
+        ) labels
     {%- endset -%}
     {{ return(sql) }}
+{%- endmacro %}
+
+{#- The edges as (smaller, larger) without self-loops; ids cast to id_type (none: as they come). -#}
+{% macro identity_cc_edges_sql(edges_sql, id_type) -%}
+    {%- set ends = {'src_id': 'least(src_id, dst_id)', 'dst_id': 'greatest(src_id, dst_id)'} -%}
+    select
+    {%- for name, expr in ends.items() %}
+        {{ adapter.dispatch('identity_cc_try_cast', 'omni_warehouse')(expr, id_type) if id_type else expr }} as {{ name }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from ({{ edges_sql }}) e
+    where src_id <> dst_id
+{%- endmacro %}
+
+{#- Whether node ids go to 32 bits when they fit: on DuckDB every join and aggregate then moves half the
+    bytes (it narrows inside operators anyway, but the work tables stay 64 bits wide without this). -#}
+{% macro identity_cc_narrow_ids() -%}
+    {{ return(adapter.dispatch('identity_cc_narrow_ids', 'omni_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__identity_cc_narrow_ids() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro duckdb__identity_cc_narrow_ids() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- null when the value does not fit -#}
+{% macro default__identity_cc_try_cast(expr, id_type) -%}
+    try_cast({{ expr }} as {{ id_type }})
 {%- endmacro %}
 
 {#- One round from the pointers in `current` (open_nodes nodes, none finished yet) into `next`.
