@@ -73,16 +73,12 @@
         next two don't need it. Ids narrowed to 32 bits where the engine allows it and they fit (a null
         from the cast means one did not: then again at full width): every work table is narrower. -#}
     {%- set narrow = identity_cc_narrow_ids() -%}
-    {%- call statement('identity_cc_edges') -%}
-        {{ identity_cc_create_work_table(work.graph, identity_cc_edges_sql(edges_sql, 'integer' if narrow else none)) }}
-    {%- endcall -%}
     {#- both ends are non-null here (a null end fails src_id <> dst_id), unless the cast failed -#}
-    {%- if narrow and run_query("select count(*) from " ~ work.graph ~ " where src_id is null or dst_id is null")
-            .columns[0].values()[0] | int > 0 -%}
-        {%- do identity_cc_clear(work.graph) -%}
-        {%- call statement('identity_cc_edges_wide') -%}
-            {{ identity_cc_create_work_table(work.graph, identity_cc_edges_sql(edges_sql, none)) }}
-        {%- endcall -%}
+    {%- set overflow = identity_cc_batch('identity_cc_edges',
+            [(work.graph, identity_cc_edges_sql(edges_sql, 'integer' if narrow else none))],
+            "select count(*) from " ~ work.graph ~ " where src_id is null or dst_id is null" if narrow else none) -%}
+    {%- if overflow -%}
+        {%- do identity_cc_batch('identity_cc_edges_wide', [(work.graph, identity_cc_edges_sql(edges_sql, none))]) -%}
     {%- endif -%}
     {%- do identity_cc_lap(steps, clock, 'edges') -%}
 
@@ -170,18 +166,16 @@
     {%- endcall -%}
     {%- do identity_cc_lap(steps, clock, 'core') -%}
 
-    {%- call statement('identity_cc_init') -%}
-        {{ identity_cc_create_work_table(work.a, "
+    {%- set open_nodes = identity_cc_batch('identity_cc_init', [(work.a, "
         select src_id as node_id, least(src_id, min(dst_id)) as parent_id
         from " ~ work.core ~ "
-        group by src_id") }}
-    {%- endcall -%}
+        group by src_id")], "select count(*) from " ~ work.a) -%}
     {%- do identity_cc_lap(steps, clock, 'init') -%}
 
     {#- Finished nodes accumulate by CTAS into two alternating tables, never by INSERT: in DuckDB 2.0.0 a
         large INSERT into a table that an empty CTAS created in the same transaction loses its rows. -#}
     {%- set state = {'current': work.a, 'next': work.b, 'done': none, 'next_done': work.done_a,
-                     'open_nodes': identity_cc_count(work.a), 'rounds': 0} -%}
+                     'open_nodes': open_nodes, 'rounds': 0} -%}
     {%- for round in range(1, max_rounds + 1) -%}
         {%- if state.open_nodes > 0 -%}
             {%- set finished = identity_cc_round(state.current, state.next, state.done, state.next_done,
@@ -320,17 +314,15 @@
     which nothing would change has every node stable, so it always checks and finds every node finished.
     Returns {'open_nodes': nodes in next, 'done': next_done if it was written, else none}. -#}
 {% macro identity_cc_round(current, next, done, next_done, open_nodes, work) %}
-    {%- do identity_cc_clear(work.stats) -%}
-    {%- call statement('identity_cc_stats') -%}
-        {{ identity_cc_create_work_table(work.stats, "
+    {%- set stats_sql -%}
         with gf as (
             select f.node_id, f.parent_id, p.parent_id as grand_id
-            from " ~ current ~ " f
-            join " ~ current ~ " p on f.parent_id = p.node_id
+            from {{ current }} f
+            join {{ current }} p on f.parent_id = p.node_id
         ),
         nb as (
             select e.src_id as node_id, min(g.grand_id) as min_grand_id, max(g.grand_id) as max_grand_id
-            from " ~ work.core ~ " e
+            from {{ work.core }} e
             join gf g on e.dst_id = g.node_id
             group by e.src_id
         )
@@ -338,30 +330,24 @@
             g.node_id, g.parent_id, g.grand_id, n.min_grand_id,
             g.parent_id = g.grand_id and n.min_grand_id = g.grand_id and n.max_grand_id = g.grand_id as is_stable
         from gf g
-        join nb n on g.node_id = n.node_id") }}
-    {%- endcall -%}
-    {%- set stable = run_query("select count(*) from " ~ work.stats ~ " where is_stable").columns[0].values()[0] | int -%}
+        join nb n on g.node_id = n.node_id
+    {%- endset -%}
+    {%- set stable = identity_cc_batch('identity_cc_stats', [(work.stats, stats_sql)],
+                                       "select count(*) from " ~ work.stats ~ " where is_stable") -%}
     {%- set check = stable * 2 >= open_nodes -%}
+    {%- set creates = [] -%}
     {%- if check -%}
-        {%- do identity_cc_clear(work.open) -%}
-        {%- call statement('identity_cc_open') -%}
-            {{ identity_cc_create_work_table(work.open, "
+        {%- do creates.append((work.open, "
             select parent_id as label_id from " ~ work.stats ~ " where not is_stable
             union
-            select grand_id as label_id from " ~ work.stats ~ " where not is_stable") }}
-        {%- endcall -%}
-        {%- do identity_cc_clear(next_done) -%}
-        {%- call statement('identity_cc_finish') -%}
-            {{ identity_cc_create_work_table(next_done, (
+            select grand_id as label_id from " ~ work.stats ~ " where not is_stable")) -%}
+        {%- do creates.append((next_done, (
                 "select node_id, parent_id from " ~ done ~ " union all " if done is not none else "") ~ "
             select s.node_id, s.parent_id
             from " ~ work.stats ~ " s
-            where not exists (select 1 from " ~ work.open ~ " o where o.label_id = s.parent_id)") }}
-        {%- endcall -%}
+            where not exists (select 1 from " ~ work.open ~ " o where o.label_id = s.parent_id)")) -%}
     {%- endif -%}
-    {%- do identity_cc_clear(next) -%}
-    {%- call statement('identity_cc_next') -%}
-        {{ identity_cc_create_work_table(next, "
+    {%- do creates.append((next, "
         with live as (
             select s.node_id, s.parent_id, s.grand_id, s.min_grand_id
             from " ~ work.stats ~ " s"
@@ -378,15 +364,49 @@
         )
         select node_id, min(label_id) as parent_id
         from candidates
-        group by node_id") }}
-    {%- endcall -%}
-    {{ return({'open_nodes': identity_cc_count(next) if check else open_nodes,
+        group by node_id")) -%}
+    {%- set remaining = identity_cc_batch('identity_cc_next', creates,
+                                          "select count(*) from " ~ next if check else none) -%}
+    {{ return({'open_nodes': remaining if check else open_nodes,
                'done': next_done if check else none}) }}
 {% endmacro %}
 
-{% macro identity_cc_count(relation) -%}
-    {%- set result = run_query("select count(*) from " ~ relation) -%}
-    {{ return(result.columns[0].values()[0] | int) }}
+{#- Creates the work tables of `creates` ([(relation, sql)], in order), then returns the count that
+    count_sql selects (none: no query). Dispatched: DuckDB sends them as one script (one round trip
+    instead of one per statement: dbt costs some milliseconds per statement, and a path of a million
+    nodes runs 19 rounds); other engines one statement at a time, each table dropped first. -#}
+{% macro identity_cc_batch(name, creates, count_sql=none) -%}
+    {{ return(adapter.dispatch('identity_cc_batch', 'omni_warehouse')(name, creates, count_sql)) }}
+{%- endmacro %}
+
+{% macro default__identity_cc_batch(name, creates, count_sql) -%}
+    {%- for relation, sql in creates -%}
+        {%- do identity_cc_clear(relation) -%}
+        {%- call statement(name) -%}
+            {{ identity_cc_create_work_table(relation, sql) }}
+        {%- endcall -%}
+    {%- endfor -%}
+    {%- if count_sql is not none -%}
+        {{ return(run_query(count_sql).columns[0].values()[0] | int) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro duckdb__identity_cc_batch(name, creates, count_sql) -%}
+    {%- set script -%}
+        {%- for relation, sql in creates %}
+        {{ identity_cc_create_work_table(relation, sql) }};
+        {%- endfor %}
+        {{ count_sql if count_sql is not none }}
+    {%- endset -%}
+    {%- if count_sql is not none -%}
+        {#- the script's result is that of its last statement -#}
+        {{ return(run_query(script).columns[0].values()[0] | int) }}
+    {%- endif -%}
+    {%- call statement(name) -%}
+        {{ script }}
+    {%- endcall -%}
+    {{ return(none) }}
 {%- endmacro %}
 
 {#- Adds the seconds since clock.last to steps[name]. -#}
