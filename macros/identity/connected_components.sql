@@ -242,7 +242,8 @@
     {%- do identity_cc_lap(steps, clock, 'attach') -%}
     {%- do log("identity_connected_components: converged in " ~ state.rounds ~ " rounds, "
                ~ (modules.datetime.datetime.now() - started).total_seconds() ~ " s " ~ tojson(steps), info=true) -%}
-    {{ return({'labels_sql': identity_cc_labels_sql(work, false), 'labels_with_roots_sql': identity_cc_labels_sql(work, true),
+    {{ return({'labels_sql': identity_cc_labels_sql(work, false),
+               'labels_with_roots_sql': identity_cc_labels_sql(work, true),
                'rounds': state.rounds, 'steps': steps}) }}
 {% endmacro %}
 
@@ -285,7 +286,8 @@
     {%- set ends = {'src_id': 'least(src_id, dst_id)', 'dst_id': 'greatest(src_id, dst_id)'} -%}
     select
     {%- for name, expr in ends.items() %}
-        {{ adapter.dispatch('identity_cc_try_cast', 'omni_warehouse')(expr, id_type) if id_type else expr }} as {{ name }}
+        {{ adapter.dispatch('identity_cc_try_cast', 'omni_warehouse')(expr, id_type) if id_type else expr }}
+            as {{ name }}
         {{- ',' if not loop.last }}
     {%- endfor %}
     from ({{ edges_sql }}) e
