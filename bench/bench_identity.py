@@ -17,8 +17,8 @@ What each figure measures (same edges, same run):
                    cpu_seconds: process CPU minus that empty run's CPU (DuckDB's threads included);
                    steps: seconds per statement group (edges: copy without self-loops; hook, jump,
                    contract: the contracted graph; degree, core, init, round_n, attach: the rounds on it;
-                   labels: every node's label; publish: the labels plus each component's smallest node
-                   into the output table).
+                   publish: every node's label, each component's smallest node included, into the
+                   output table).
 Wall seconds on a shared machine are noisy: the load average is printed, and CPU ratios next to wall ones.
 
 Goals from the issue: SQL >= 10x faster than networkx, within 3x of scipy.

@@ -36,6 +36,12 @@ def _graph(seed: int = 7) -> list[tuple[int, int]]:
     # a local minimum whose only neighbour points elsewhere (20_010 -> 20_001): after the contraction
     # 20_005 is a node of its own that must still take its component's label
     edges += [(20_005, 20_010), (20_010, 20_001), (20_001, 20_020)]
+    # the contraction keeps only the hook edge (to the smallest smaller neighbour) of most nodes: a node with
+    # three smaller neighbours, each on a chain of its own (30_003 is reached through 30_040 alone, and its
+    # edge to 30_040 is duplicated and reversed), and deep hook chains that need more than one jump
+    edges += [(30_040, 30_001), (30_040, 30_003), (30_003, 30_040), (30_040, 30_002), (30_040, 30_003)]
+    edges += [(30_003 + i, 30_004 + i) for i in range(0, 30, 3)] + [(30_002, 30_050), (30_050, 30_060)]
+    edges += [(31_000 + i, 31_001 + i) for i in range(6)] + [(31_006, 30_060)]
     return edges
 
 
@@ -87,3 +93,13 @@ def test_components_without_rounds(warehouse):
     labels, rounds, leftovers = _components(warehouse, edges, "cc_stars")
     assert labels == _expected(edges)
     assert rounds == 0 and leftovers == 0
+
+
+def test_components_with_ids_beyond_32_bits(warehouse):
+    # DuckDB narrows ids to 32 bits when they fit; one id that does not must bring back the full width
+    big = 2**33
+    edges = [(big + 5, 7), (7, 3), (big + 5, big + 9), (big + 9, big + 1), (big + 1, big + 2), (11, 12)]
+    edges += [(big + 20 + i, big + 21 + i) for i in range(10)]
+    labels, rounds, leftovers = _components(warehouse, edges, "cc_wide")
+    assert labels == _expected(edges)
+    assert labels[big + 2] == 3 and labels[big + 30] == big + 20 and leftovers == 0

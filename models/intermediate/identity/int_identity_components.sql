@@ -47,7 +47,7 @@
 {%- if upstream_built -%}
     {%- set cc = identity_connected_components(trusted_edges_sql, this,
                                                identity_setting('identity_max_rounds') | int) -%}
-    {%- set labels_relation = cc.relation -%}
+    {%- set labels_relation = '(' ~ cc.labels_sql ~ ') cc_labels' -%}
     {%- set rounds = cc.rounds -%}
 {%- else -%}
     {%- set labels_relation = none -%}
