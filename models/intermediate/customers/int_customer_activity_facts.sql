@@ -16,6 +16,15 @@
 
 {%- set outbound = "('email_sent', 'push_sent', 'email_bounce')" -%}
 {%- set preferred_days = customers_setting('customers_preferred_channel_days') -%}
+{#- the documented channel vocabulary (journeys.activities.channel), alphabetical: channels_used is
+    decoded from one bit per channel; any other channel is listed by a small aggregate of its own -#}
+{%- set channels = ['app', 'email', 'loyalty', 'service', 'store', 'survey', 'web'] -%}
+{%- set channels_decoded -%}
+    nullif(concat_ws(','
+        {%- for ch in channels %}, case when (channel_bits & {{ 2 ** loop.index0 }}) != 0 then '{{ ch }}' end{% endfor -%}
+    ), '')
+{%- endset -%}
+{%- set channel_list = "('" ~ channels | join("', '") ~ "')" -%}
 {#- the activity kinds event_facts reads (plus past-order page views) -#}
 {%- set event_kinds = ['login', 'email_click', 'service_contact', 'nps_response', 'purchase', 'store_purchase',
     'checkout_complete', 'add_to_cart', 'begin_checkout'] -%}
@@ -182,11 +191,25 @@ person_facts as (
         max(last_seen_at) as last_seen_at,
         min_by(channel, first_touch_key) as first_touch_channel,
         max_by(channel, last_touch_key) as last_touch_channel,
-        -- channels (a null channel is no channel)
-        {{ dbt.listagg('channel', "','", 'order by channel') }} as channels_used,
+        -- channels (a null channel is no channel): one bit per vocabulary channel, decoded below (an
+        -- ordered string aggregate per person costs several times more)
+        bit_or(case channel
+            {%- for ch in channels %} when '{{ ch }}' then {{ 2 ** loop.index0 }}{% endfor %} else 0 end) as channel_bits,
         count(channel) as channel_count,
         max(case when preference_rank = 1 then channel end) as preferred_channel
     from ranked_channels
+    group by person_id
+
+),
+
+other_channels as (
+
+    -- channels outside the vocabulary (none when the sources keep to it), listed the usual way
+    select
+        person_id,
+        {{ dbt.listagg('channel', "','", 'order by channel') }} as channels
+    from channel_facts
+    where channel not in {{ channel_list }}
     group by person_id
 
 ),
@@ -195,6 +218,7 @@ facts as (
 
     select
         person_facts.*,
+        other_channels.channels as other_channels,
         {%- for c in ['last_login_at', 'last_email_click_at', 'last_service_contact_at', 'last_satisfaction',
             'latest_nps_score', 'latest_nps_at', 'last_purchase_signal_at', 'last_cart_at', 'last_past_orders_view_at'] %}
         event_facts.{{ c }},
@@ -206,6 +230,7 @@ facts as (
         {%- endfor %}
     from person_facts
     left join event_facts on person_facts.person_id = event_facts.person_id
+    left join other_channels on person_facts.person_id = other_channels.person_id
     left join unit_counts on person_facts.person_id = unit_counts.person_id
 
 )
@@ -216,7 +241,11 @@ select
     last_seen_at,
     first_touch_channel,
     last_touch_channel,
-    channels_used,
+    case
+        when other_channels is null then {{ channels_decoded }}
+        when channel_bits = 0 then other_channels
+        else {{ customers_merge_sorted_lists(channels_decoded, 'other_channels') }}
+    end as channels_used,
     cast(channel_count as integer) as channel_count,
     preferred_channel,
     cast(web_sessions_30d as integer) as web_sessions_30d,
