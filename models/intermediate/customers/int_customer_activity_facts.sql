@@ -65,7 +65,8 @@ activities as (
         -- active in the last 30 days, 32 / 64 the same for app, 4 a campaign sent, 8 opened, 16 clicked
         -- (one bit_or per unit instead of a max date per kind; only the 90-day window has units, so 1 and
         -- 32 are the 90-day counts' bits). The channel is in the bits, not in the unit's group key: a
-        -- session seen on web and app sets both channels' bits, so it still counts once per channel.
+        -- session seen on web and app sets both channels' bits, so it still counts once per channel;
+        -- a campaign counts once whatever the channel of its rows (distinct campaigns, as documented).
         case when a.device_id is not null then
             case a.channel when 'web' then 1 when 'app' then 32 else 0 end
             * case when cast(a.occurred_at as date) >= as_of.window_30d_start then 3 else 1 end
