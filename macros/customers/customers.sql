@@ -121,3 +121,17 @@
 {% macro duckdb__customers_previous_non_null(expr, window_name) -%}
     lag({{ expr }} ignore nulls) over {{ window_name }}
 {%- endmacro %}
+
+{#- Two comma-separated lists merged into one sorted list (the channels used, when a person has channels
+    outside the documented vocabulary next to vocabulary ones). -#}
+{% macro customers_merge_sorted_lists(a, b) -%}
+    {{ return(adapter.dispatch('customers_merge_sorted_lists', 'omni_warehouse')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__customers_merge_sorted_lists(a, b) -%}
+    array_join(array_sort(concat(split({{ a }}, ','), split({{ b }}, ','))), ',')
+{%- endmacro %}
+
+{% macro duckdb__customers_merge_sorted_lists(a, b) -%}
+    array_to_string(list_sort(list_concat(string_split({{ a }}, ','), string_split({{ b }}, ','))), ',')
+{%- endmacro %}

@@ -55,7 +55,11 @@ top_categories as (
 
     select
         person_id,
-        {{ dbt.listagg('product_category', "','", 'order by weight desc, product_category') }} as top_categories
+        -- the (at most 3) ranked categories put in order by their rank: cheaper than an ordered string
+        -- aggregate per person
+        concat_ws(','
+            {%- for rank in [1, 2, 3] %}, max(case when category_rank = {{ rank }} then product_category end){% endfor -%}
+        ) as top_categories
     from (
         select
             *,
