@@ -63,3 +63,17 @@ def test_previous_non_null_window_on_spark(dbt_spark):
         expected.append((k, last))
         last = v if v is not None else last
     assert got == expected
+
+
+def test_merge_sorted_lists_on_spark(dbt_spark):
+    """customers_merge_sorted_lists (two comma lists -> one sorted comma list) gives Python's answer."""
+    pairs = [("app,web", "kiosk"), ("email", "marketplace,zz_partner"), ("store,web", "b2b")]
+    rows = ", ".join(f"({i}, {a!r}, {b!r})" for i, (a, b) in enumerate(pairs))
+    sql = (
+        "select k, {{ customers_merge_sorted_lists('a', 'b') }} as merged "
+        f"from values {rows} as t(k, a, b) order by k"
+    )
+    result = dbt_spark("show", "--inline", sql, "--limit", "10")
+    assert result.success, dbt_spark.messages()[-3000:]
+    got = [r[1] for r in result.result.results[0].agate_table.rows]
+    assert got == [",".join(sorted(a.split(",") + b.split(","))) for a, b in pairs]
