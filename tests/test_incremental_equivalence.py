@@ -3,7 +3,8 @@
 One demo landing folder; two warehouses:
   daily:  for each day D: ingest landing day D into the lake, then `dbt run` with the window D..D in
           OMNI_MIN_DATE / OMNI_MAX_DATE (what the Dagster dbt asset passes for partition D), except one
-          day run with `--vars {min_date: D, max_date: D}` (the same window given by hand);
+          day run with `--vars {min_date: D, max_date: D}` (the same window given by hand) and one
+          that stops after journeys.activities (the next run must catch up on what it stitched);
   full:   ingest every day, then one `dbt run --full-refresh` without vars.
 After the last day, GA4 re-exports an earlier day (within lookback_days) with a login it did not have
 before (a user_id on one device's events: a new identifier, new edges, re-attributed activities); the
@@ -249,12 +250,22 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         if i == 1:  # a window given by hand as vars works the same
             window = json.dumps({"min_date": day.isoformat(), "max_date": day.isoformat()})
             _dbt(daily, [*dbt_build_args(command="run"), "--vars", window], target)
+        elif i == 3:
+            # a run that stops after journeys.activities (a failed or skipped sessionization): the next
+            # run's int_activities_sessionized must still see what this one stitched
+            _dbt(daily, [*dbt_build_args(command="run"), "--exclude", "int_activities_sessionized+"], target,
+                 window=(day, day))
         else:
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
     rewritten = days[-3]
     device = _rewrite_ga4_day(landing, rewritten)
     _ingest(daily, rewritten)
     _dbt(daily, dbt_build_args(command="run"), target, window=(rewritten, rewritten))
+    # the last daily run read only what int_activities_unioned wrote since the consumers' watermarks
+    compiled = target / "compiled" / "omni_warehouse" / "models"
+    assert "u.loaded_at > cast(" in (compiled / "marts" / "journeys" / "activities.sql").read_text()
+    sessionized = compiled / "intermediate" / "journeys" / "int_activities_sessionized.sql"
+    assert "restitched as (" in sessionized.read_text()
     for day in days:
         _ingest(full, day)
     _dbt(full, dbt_build_args(full_refresh=True, command="run"), target)

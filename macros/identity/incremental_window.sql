@@ -153,3 +153,81 @@ where not exists (
 {% macro lake_schema_stub_name() -%}
     {{ return('schema_stub.parquet') }}
 {%- endmacro %}
+
+{#- Consumers of int_activities_unioned that read only the rows it wrote since they last consumed it
+    (its loaded_at), their record in int_incremental_watermarks: {watermark, previous_watermark,
+    in_this_run}: the first two as SQL timestamp literals (previous_watermark may be none), in_this_run
+    whether the record was written by this dbt invocation; or none (no record:
+    never consumed with one, or the relation was rebuilt), or none outside a daily run. -#}
+{% macro consumed_watermark(consumer, window) -%}
+    {%- if not (window and execute) -%}{{ return(none) }}{%- endif -%}
+    {%- set string = dbt.type_string() -%}
+    {%- set rows = run_query(
+        'select cast(watermark as ' ~ string ~ '), cast(previous_watermark as ' ~ string ~ '), '
+        ~ 'case when run_started_at = ' ~ identity_run_started_at() ~ " then 'y' else 'n' end from "
+        ~ ref('int_incremental_watermarks')
+        ~ " where consumer = '" ~ consumer ~ "' order by run_started_at desc limit 1") -%}
+    {%- if rows | length == 0 or rows[0][0] is none -%}{{ return(none) }}{%- endif -%}
+    {%- set literal = {'in_this_run': rows[0][2] == 'y'} -%}
+    {%- for key, value in [('watermark', rows[0][0]), ('previous_watermark', rows[0][1])] -%}
+        {%- do literal.update({key: none if value is none
+            else "cast('" ~ value ~ "' as " ~ dbt.type_timestamp() ~ ")"}) -%}
+    {%- endfor -%}
+    {{ return(literal) }}
+{%- endmacro %}
+
+{#- post_hook of such a consumer (`post_hook=["{{ record_consumed_watermark('c', 'insert') }}",
+    "{{ record_consumed_watermark('c', 'delete') }}"]`: hooks run in the consumer's transaction, after its
+    rows are written): its record becomes the newest loaded_at of int_activities_unioned, which it has
+    consumed whole by now, and the record it replaces becomes previous_watermark (downstream consumers
+    check they read what it read). Two statements, one per hook: not every engine runs a batch. -#}
+{% macro record_consumed_watermark(consumer, step) -%}
+    {%- set watermarks = ref('int_incremental_watermarks') -%}
+    {%- if step == 'insert' -%}
+    insert into {{ watermarks }} (consumer, watermark, previous_watermark, run_started_at)
+    select
+        '{{ consumer }}',
+        (select max(loaded_at) from {{ ref('int_activities_unioned') }}),
+        {%- if is_incremental() %}
+        (select max(watermark) from {{ watermarks }} where consumer = '{{ consumer }}'),
+        {%- else %}
+        {#- a rebuild may drop rows (gone from its input): downstream consumers compare everything once #}
+        cast(null as {{ dbt.type_timestamp() }}),
+        {%- endif %}
+        {{ identity_run_started_at() }}
+    {%- else -%}
+    delete from {{ watermarks }}
+    where consumer = '{{ consumer }}' and run_started_at <> {{ identity_run_started_at() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- journeys.activities re-stitches, besides what int_activities_unioned wrote, every activity that
+    occurred since the window start or whose record or device carries an identifier whose person, known
+    flag or exclusion changed in this run (int_identity_person_ids.attribution_changed).
+    int_activities_sessionized re-checks the same activities. The CTEs (changed_nodes, reattributed)
+    and the condition on an activity `alias` left-joined to reattributed as `r`. -#}
+{% macro restitched_activities_ctes() -%}
+changed_nodes as (
+    select node_key from {{ ref('int_identity_person_ids') }} where attribution_changed
+),
+
+reattributed as (
+    select distinct o.source, o.record_id
+    from {{ ref('int_identifier_observations') }} o
+    join changed_nodes n on {{ identity_node_key('o.identifier_type', 'o.identifier_value') }} = n.node_key
+    where o.identifier_type is not null and o.identifier_value is not null
+),
+{%- endmacro %}
+
+{% macro restitched_activities_condition(alias) -%}
+r.record_id is not null
+        or {{ alias }}.occurred_at >= {{ incremental_window_start() }}
+        or ({{ alias }}.device_id is not null and exists (
+            select 1 from changed_nodes n
+            where n.node_key in (
+                {%- for device_type in identity_setting('identity_device_types') -%}
+                {{ identity_node_key("'" ~ device_type ~ "'", alias ~ '.device_id') }}{{ ", " if not loop.last }}
+                {%- endfor -%}
+            )
+        ))
+{%- endmacro %}
