@@ -266,6 +266,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert "u.loaded_at > cast(" in (compiled / "marts" / "journeys" / "activities.sql").read_text()
     sessionized = compiled / "intermediate" / "journeys" / "int_activities_sessionized.sql"
     assert "restitched as (" in sessionized.read_text()
+    assert "where loaded_at > cast(" in (compiled / "marts" / "journeys" / "sessions.sql").read_text()
     for day in days:
         _ingest(full, day)
     _dbt(full, dbt_build_args(full_refresh=True, command="run"), target)

@@ -154,8 +154,8 @@ where not exists (
     {{ return('schema_stub.parquet') }}
 {%- endmacro %}
 
-{#- Consumers of int_activities_unioned that read only the rows it wrote since they last consumed it
-    (its loaded_at), their record in int_incremental_watermarks: {watermark, previous_watermark,
+{#- Consumers of an incremental model that read only the rows it wrote since they last consumed it
+    (its loaded_at: int_activities_unioned, int_activities_sessionized), their record in int_incremental_watermarks: {watermark, previous_watermark,
     in_this_run}: the first two as SQL timestamp literals (previous_watermark may be none), in_this_run
     whether the record was written by this dbt invocation; or none (no record:
     never consumed with one, or the relation was rebuilt), or none outside a daily run. -#}
@@ -178,16 +178,20 @@ where not exists (
 
 {#- post_hook of such a consumer (`post_hook=["{{ record_consumed_watermark('c', 'insert') }}",
     "{{ record_consumed_watermark('c', 'delete') }}"]`: hooks run in the consumer's transaction, after its
-    rows are written): its record becomes the newest loaded_at of int_activities_unioned, which it has
-    consumed whole by now, and the record it replaces becomes previous_watermark (downstream consumers
-    check they read what it read). Two statements, one per hook: not every engine runs a batch. -#}
-{% macro record_consumed_watermark(consumer, step) -%}
-    {%- set watermarks = ref('int_incremental_watermarks') -%}
+    rows are written): its record becomes the newest loaded_at of its input `upstream` (default
+    int_activities_unioned), which it has consumed whole by now, and the record it replaces becomes
+    previous_watermark (downstream consumers check they read what it read). Two statements, one per
+    hook: not every engine runs a batch. -#}
+{% macro record_consumed_watermark(consumer, step, upstream=none) -%}
+    {#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery -#}
+    {%- set held = ref('int_incremental_watermarks') -%}
+    {%- set watermarks = api.Relation.create(database=held.database, schema=held.schema, identifier=held.identifier) -%}
+    {%- set upstream = upstream if upstream is not none else ref('int_activities_unioned') -%}
     {%- if step == 'insert' -%}
     insert into {{ watermarks }} (consumer, watermark, previous_watermark, run_started_at)
     select
         '{{ consumer }}',
-        (select max(loaded_at) from {{ ref('int_activities_unioned') }}),
+        (select max(loaded_at) from {{ upstream }}),
         {%- if is_incremental() %}
         (select max(watermark) from {{ watermarks }} where consumer = '{{ consumer }}'),
         {%- else %}

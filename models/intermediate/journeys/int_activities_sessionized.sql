@@ -20,7 +20,7 @@
     incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     post_hook=["{{ record_consumed_watermark('int_activities_sessionized', 'insert') }}",
         "{{ record_consumed_watermark('int_activities_sessionized', 'delete') }}"],
 ) }}
@@ -157,5 +157,7 @@ select
         "person_id", "'|'", "session_scope", "'|'",
         "cast(session_started_at as " ~ dbt.type_string() ~ ")"
     ])) }} as session_id,
-    session_started_at
+    session_started_at,
+    -- the run that (re)cut the person's sessions: journeys.sessions recomputes those persons
+    {{ identity_run_started_at() }} as loaded_at
 from with_start
