@@ -264,8 +264,12 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         elif i == 3:
             # a run that stops after journeys.activities (a failed or skipped sessionization): the next
             # run's int_activities_sessionized must still see what this one stitched
-            _dbt(daily, [*dbt_build_args(command="run"), "--exclude", "int_activities_sessionized+"], target,
-                 window=(day, day))
+            _dbt(
+                daily,
+                [*dbt_build_args(command="run"), "--exclude", "int_activities_sessionized+"],
+                target,
+                window=(day, day),
+            )
         else:
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
     rewritten = days[-3]
