@@ -155,10 +155,11 @@ where not exists (
 {%- endmacro %}
 
 {#- Consumers of an incremental model that read only the rows it wrote since they last consumed it
-    (its loaded_at: int_activities_unioned, int_activities_sessionized), their record in int_incremental_watermarks: {watermark, previous_watermark,
-    in_this_run}: the first two as SQL timestamp literals (previous_watermark may be none), in_this_run
-    whether the record was written by this dbt invocation; or none (no record:
-    never consumed with one, or the relation was rebuilt), or none outside a daily run. -#}
+    (its loaded_at: int_activities_unioned, int_activities_sessionized): their record in
+    int_incremental_watermarks as {watermark, previous_watermark, in_this_run, input_fingerprint}, the
+    first two SQL timestamp literals (previous_watermark may be none), in_this_run whether this dbt
+    invocation wrote the record; none without a record (never consumed with one, or the relation was
+    rebuilt) and outside a daily run. -#}
 {% macro consumed_watermark(consumer, window) -%}
     {%- if not (window and execute) -%}{{ return(none) }}{%- endif -%}
     {%- set string = dbt.type_string() -%}
