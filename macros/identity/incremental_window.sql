@@ -153,3 +153,149 @@ where not exists (
 {% macro lake_schema_stub_name() -%}
     {{ return('schema_stub.parquet') }}
 {%- endmacro %}
+
+{#- Consumers of an incremental model that read only the rows it wrote since they last consumed it
+    (its loaded_at: int_activities_unioned, int_activities_sessionized): their record in
+    int_incremental_watermarks as {watermark, previous_watermark, in_this_run, input_fingerprint}, the
+    first two SQL timestamp literals (previous_watermark may be none), in_this_run whether this dbt
+    invocation wrote the record; none without a record (never consumed with one, or the relation was
+    rebuilt) and outside a daily run. -#}
+{% macro consumed_watermark(consumer, window) -%}
+    {%- if not (window and execute) -%}{{ return(none) }}{%- endif -%}
+    {%- set string = dbt.type_string() -%}
+    {%- set rows = run_query(
+        'select cast(watermark as ' ~ string ~ '), cast(previous_watermark as ' ~ string ~ '), '
+        ~ 'case when run_started_at = ' ~ identity_run_started_at() ~ " then 'y' else 'n' end, "
+        ~ 'input_fingerprint from ' ~ ref('int_incremental_watermarks')
+        ~ " where consumer = '" ~ consumer ~ "' order by run_started_at desc limit 1") -%}
+    {%- if rows | length == 0 or rows[0][0] is none -%}{{ return(none) }}{%- endif -%}
+    {%- set literal = {'in_this_run': rows[0][2] == 'y', 'input_fingerprint': rows[0][3]} -%}
+    {%- for key, value in [('watermark', rows[0][0]), ('previous_watermark', rows[0][1])] -%}
+        {%- do literal.update({key: none if value is none
+            else "cast('" ~ value ~ "' as " ~ dbt.type_timestamp() ~ ")"}) -%}
+    {%- endfor -%}
+    {{ return(literal) }}
+{%- endmacro %}
+
+{#- post_hook of such a consumer (`post_hook=["{{ record_consumed_watermark('c', 'insert') }}",
+    "{{ record_consumed_watermark('c', 'delete') }}"]`: hooks run in the consumer's transaction, after its
+    rows are written): its record becomes the newest loaded_at of its input `upstream` (default
+    int_activities_unioned), which it has consumed whole by now, and the record it replaces becomes
+    previous_watermark (downstream consumers check they read what it read). Two statements, one per
+    hook: not every engine runs a batch. -#}
+{% macro record_consumed_watermark(consumer, step, upstream=none, fingerprint=none) -%}
+    {#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery -#}
+    {%- set held = ref('int_incremental_watermarks') -%}
+    {%- set watermarks = api.Relation.create(database=held.database, schema=held.schema, identifier=held.identifier) -%}
+    {%- set upstream = upstream if upstream is not none else ref('int_activities_unioned') -%}
+    {%- if step == 'insert' -%}
+    insert into {{ watermarks }} (consumer, watermark, previous_watermark, run_started_at, input_fingerprint)
+    select
+        '{{ consumer }}',
+        (select max(loaded_at) from {{ upstream }}),
+        {%- if is_incremental() %}
+        (select max(watermark) from {{ watermarks }} where consumer = '{{ consumer }}'),
+        {%- else %}
+        {#- a rebuild may drop rows (gone from its input): downstream consumers compare everything once #}
+        cast(null as {{ dbt.type_timestamp() }}),
+        {%- endif %}
+        {{ identity_run_started_at() }},
+        {{ "'" ~ (fingerprint | replace("'", "''")) ~ "'" if fingerprint is not none
+            else 'cast(null as ' ~ dbt.type_string() ~ ')' }}
+    {%- else -%}
+    delete from {{ watermarks }}
+    where consumer = '{{ consumer }}' and run_started_at <> {{ identity_run_started_at() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- journeys.activities re-stitches, besides what int_activities_unioned wrote, every activity that
+    occurred since the window start or whose record or device carries an identifier whose person, known
+    flag or exclusion changed in this run (int_identity_person_ids.attribution_changed).
+    int_activities_sessionized re-checks the same activities. The CTEs (changed_nodes, reattributed)
+    and the condition on an activity `alias` left-joined to reattributed as `r`. -#}
+{% macro restitched_activities_ctes() -%}
+changed_nodes as (
+    select node_key from {{ ref('int_identity_person_ids') }} where attribution_changed
+),
+
+reattributed as (
+    select distinct o.source, o.record_id
+    from {{ ref('int_identifier_observations') }} o
+    join changed_nodes n on {{ identity_node_key('o.identifier_type', 'o.identifier_value') }} = n.node_key
+    where o.identifier_type is not null and o.identifier_value is not null
+),
+{%- endmacro %}
+
+{% macro restitched_activities_condition(alias) -%}
+r.record_id is not null
+        or {{ alias }}.occurred_at >= {{ incremental_window_start() }}
+        or ({{ alias }}.device_id is not null and exists (
+            select 1 from changed_nodes n
+            where n.node_key in (
+                {%- for device_type in identity_setting('identity_device_types') -%}
+                {{ identity_node_key("'" ~ device_type ~ "'", alias ~ '.device_id') }}{{ ", " if not loop.last }}
+                {%- endfor -%}
+            )
+        ))
+{%- endmacro %}
+
+{#- Per-person models downstream of int_activities_sessionized (the funnel chain: a funnel unit is a
+    person or one of its sessions, and every input of a unit is its person's activities). A daily run
+    recomputes the persons int_activities_sessionized re-cut since the model's watermark and drops the
+    persons left without activity; it recomputes everything when the model has no watermark or when
+    the small configuration relations it depends on (`config_relations`, e.g. the compiled funnel
+    definitions, rebuilt every run) differ from those it last consumed. -#}
+
+{#- the configuration as text (every row, sorted): a few funnels, compared whole -#}
+{% macro relations_fingerprint(config_relations) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set parts = [] -%}
+    {%- for relation in config_relations -%}
+        {%- set lines = [] -%}
+        {%- for row in run_query('select * from ' ~ relation) -%}
+            {%- do lines.append(row | join('|')) -%}
+        {%- endfor -%}
+        {%- do parts.append(relation.identifier ~ '=' ~ (lines | sort | join(';'))) -%}
+    {%- endfor -%}
+    {{ return(parts | join(' ')) }}
+{%- endmacro %}
+
+{#- Outside a daily run: none (the model is built whole). In one: the watermark (SQL timestamp literal)
+    after which int_activities_sessionized's rows say which persons to recompute, or 'all'. -#}
+{% macro persons_recompute_since(consumer, config_relations) -%}
+    {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
+    {%- set consumed = consumed_watermark(consumer, true) -%}
+    {%- if not consumed or consumed.input_fingerprint != relations_fingerprint(config_relations) -%}
+        {{ return('all') }}
+    {%- endif -%}
+    {{ return(consumed.watermark) }}
+{%- endmacro %}
+
+{#- `and <column> in (...)`: the persons to recompute, nothing outside a daily run or when all are -#}
+{% macro persons_recompute_filter(since, column='person_id') -%}
+    {%- if since is none or since == 'all' -%}{{ return('') }}{%- endif -%}
+    and {{ column }} in (
+        select person_id from {{ ref('int_activities_sessionized') }} where loaded_at > {{ since }}
+    )
+{%- endmacro %}
+
+{#- pre_hook of such a model (delete, then the model's rows are appended): the rows of the persons
+    recomputed and of persons without activity any more; every row when all are recomputed. -#}
+{% macro delete_persons_to_recompute(consumer, config_relations) -%}
+    {%- set since = persons_recompute_since(consumer, config_relations) -%}
+    {%- if since == 'all' -%}
+    delete from {{ this }}
+    {%- elif since is not none -%}
+    delete from {{ this }}
+    where person_id in (
+        select person_id from {{ ref('int_activities_sessionized') }} where loaded_at > {{ since }}
+    )
+        or person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- the compiled funnel configuration the funnel chain reads -#}
+{% macro funnel_config_relations() -%}
+    {{ return([ref('int_funnel_definitions'), ref('int_funnel_step_matchers'), ref('int_funnel_step_filters'),
+        ref('int_funnel_interruptions'), ref('int_funnel_exclusions')]) }}
+{%- endmacro %}

@@ -6,22 +6,59 @@
 -- different days are two. The session id hashes person, scope and start time: stable while history is.
 -- Incremental (daily runs, var min_date set): sessions are cut per person, so only the persons that
 -- gained, lost or changed an activity since the last run are re-sessionized, over their whole history.
+-- Those are found among the activities journeys.activities re-stitched in this run (what
+-- int_activities_unioned wrote since then, the window, re-attributed records and devices): when this
+-- model consumed exactly what journeys.activities had consumed before this run (their records in
+-- int_incremental_watermarks), only those are compared with the rows held; otherwise (a run that
+-- failed or skipped this model, no record yet) every activity is compared.
+-- depends_on: {{ ref('int_incremental_watermarks') }}
+-- depends_on: {{ ref('int_activities_unioned') }}
+-- depends_on: {{ ref('int_identity_person_ids') }}
+-- depends_on: {{ ref('int_identifier_observations') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
+    post_hook=["{{ record_consumed_watermark('int_activities_sessionized', 'insert') }}",
+        "{{ record_consumed_watermark('int_activities_sessionized', 'delete') }}"],
 ) }}
 {%- set window = incremental_window_active() %}
+{%- set consumed = consumed_watermark('int_activities_sessionized', window) %}
+{%- set upstream = consumed_watermark('activities', window) %}
+{#- journeys.activities ran in this run, reading from where this model's last run stopped -#}
+{%- set follows = consumed and upstream and upstream.previous_watermark
+    and upstream.in_this_run
+    and upstream.previous_watermark == consumed.watermark %}
 
 with
 
 {%- if window %}
+{%- if follows %}
+{{ restitched_activities_ctes() }}
+
+restitched as (
+    select activity_id
+    from {{ ref('int_activities_unioned') }}
+    where loaded_at > {{ consumed.watermark }}
+    union
+    select a.activity_id
+    from {{ ref('activities') }} a
+    left join reattributed r on a.source = r.source and a.record_id = r.record_id
+    where {{ restitched_activities_condition('a') }}
+),
+{%- endif %}
+
 changed as (
     select a.activity_id, a.person_id as new_person_id, t.person_id as old_person_id
     from {{ ref('activities') }} a
+    {%- if follows %}
+    join restitched s on a.activity_id = s.activity_id
+    left join {{ this }} t on a.activity_id = t.activity_id
+    {%- else %}
     full outer join {{ this }} t on a.activity_id = t.activity_id
+    {%- endif %}
     where a.activity_id is null
         or t.activity_id is null
         {%- for column in ['person_id', 'is_known_person', 'occurred_at', 'activity', 'channel', 'device_id',
@@ -120,5 +157,7 @@ select
         "person_id", "'|'", "session_scope", "'|'",
         "cast(session_started_at as " ~ dbt.type_string() ~ ")"
     ])) }} as session_id,
-    session_started_at
+    session_started_at,
+    -- the run that (re)cut the person's sessions: journeys.sessions recomputes those persons
+    {{ identity_run_started_at() }} as loaded_at
 from with_start

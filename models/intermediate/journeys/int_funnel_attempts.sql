@@ -1,7 +1,27 @@
 {#- One row per funnel attempt: every step-1 event starts one (for unordered funnels, every event of any
     step). Semantics in docs/funnels.md. The number of steps is data: the chain below is unrolled up to
-    funnel_max_steps() and each funnel stops at its own step_count. -#}
-{%- set max_steps = funnel_max_steps() -%}
+    funnel_max_steps() and each funnel stops at its own step_count.
+    Incremental (daily runs), per person, like int_funnel_step_events: every input of a unit's attempts
+    (its step events, interrupting and excluding activities) is its person's activities. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=incremental_full_refresh(),
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_persons_to_recompute('int_funnel_attempts', funnel_config_relations()) }}",
+    post_hook=["{{ record_consumed_watermark('int_funnel_attempts', 'insert', ref('int_activities_sessionized'),
+            relations_fingerprint(funnel_config_relations())) }}",
+        "{{ record_consumed_watermark('int_funnel_attempts', 'delete') }}"],
+) }}
+-- depends_on: {{ ref('int_incremental_watermarks') }}
+-- depends_on: {{ ref('int_funnel_definitions') }}
+-- depends_on: {{ ref('int_funnel_step_matchers') }}
+-- depends_on: {{ ref('int_funnel_step_filters') }}
+-- depends_on: {{ ref('int_funnel_interruptions') }}
+-- depends_on: {{ ref('int_funnel_exclusions') }}
+-- depends_on: {{ ref('int_activities_sessionized') }}
+{%- set since = persons_recompute_since('int_funnel_attempts', funnel_config_relations()) %}
+{%- set max_steps = funnel_max_steps() %}
 
 with definitions as (
     select
@@ -18,6 +38,7 @@ events as (
         d.entry_start, d.entry_end
     from {{ ref('int_funnel_step_events') }} as e
     inner join definitions as d on e.funnel_name = d.funnel_name
+    where true {{ persons_recompute_filter(since, 'e.person_id') }}
 ),
 
 -- ordered and strict: for every event at step k, the earliest later event (by event_rank) that can
@@ -75,6 +96,7 @@ interruption_rows as (
     inner join {{ ref('int_funnel_interruptions') }} as i
         on i.funnel_name = u.funnel_name
         and (i.activity is null or i.activity = a.activity)
+    where true {{ persons_recompute_filter(since, 'a.person_id') }}
 ),
 
 interruptions as (
@@ -204,6 +226,7 @@ exclusion_events as (
         on a.activity = x.activity
         and (x.channel is null or a.channel = x.channel)
     inner join definitions as d on x.funnel_name = d.funnel_name
+    where true {{ persons_recompute_filter(since, 'a.person_id') }}
 ),
 
 -- an exclusion event strictly after step `after_step` and strictly before step `before_step` (or, when

@@ -3,6 +3,28 @@
 -- the compiled definitions (source funnel_config): activity, optional channel, and all property filters.
 -- event_rank orders a unit's events: by time, then by the lowest step the event can fill (so different
 -- steps at the same timestamp count in step order), then by activity_id (a stable tie-break).
+-- Incremental (daily runs), per person: a unit's events are its person's activities, so only the persons
+-- int_activities_sessionized re-cut since this model's watermark are recomputed (all of them after a
+-- change of the funnel configuration; macros/identity/incremental_window.sql, persons_recompute_since).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=incremental_full_refresh(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_persons_to_recompute('int_funnel_step_events', funnel_config_relations()) }}",
+    post_hook=["{{ record_consumed_watermark('int_funnel_step_events', 'insert', ref('int_activities_sessionized'),
+            relations_fingerprint(funnel_config_relations())) }}",
+        "{{ record_consumed_watermark('int_funnel_step_events', 'delete') }}"],
+) }}
+-- depends_on: {{ ref('int_incremental_watermarks') }}
+-- depends_on: {{ ref('int_funnel_definitions') }}
+-- depends_on: {{ ref('int_funnel_step_matchers') }}
+-- depends_on: {{ ref('int_funnel_step_filters') }}
+-- depends_on: {{ ref('int_funnel_interruptions') }}
+-- depends_on: {{ ref('int_funnel_exclusions') }}
+-- depends_on: {{ ref('int_activities_sessionized') }}
+{%- set since = persons_recompute_since('int_funnel_step_events', funnel_config_relations()) %}
+
 with definitions as (
     select
         funnel_name,
@@ -41,6 +63,7 @@ activities as (
         channel,
         properties
     from {{ ref('int_activities_sessionized') }}
+    where true {{ persons_recompute_filter(since) }}
 ),
 
 -- the compiled matchers are unique per (funnel, step, activity, channel), so no event matches one step

@@ -4,56 +4,49 @@
     non-device values never attribute (a junk e-mail must not collect strangers' orders); a capped
     device still gives its own anonymous person. A record with no identifier at all gets a person of
     its own.
-    Incremental (daily runs, var min_date set): only activities that are new or changed in
-    int_activities_unioned, that occurred since the window start (min_date - lookback_days), or whose
-    record or device carries an identifier whose attribution changed in this run are re-stitched
-    (delete+insert on activity_id); every other row keeps the person it had, which is the person a full
-    refresh would give it. -#}
+    Incremental (daily runs, var min_date set): only activities that int_activities_unioned wrote since
+    this model last consumed it (loaded_at after the watermark this model records in
+    int_incremental_watermarks, committed with its rows, so a failed run loses nothing), that occurred
+    since the window start (min_date - lookback_days), or whose record or device carries an identifier
+    whose attribution changed in this run are re-stitched (delete+insert on activity_id); every other
+    row keeps the person it had, which is the person a full refresh would give it. Without a watermark
+    (first daily run, rebuilt watermarks) the new or changed activities are found by comparing every
+    row of int_activities_unioned with the row held. -#}
+-- depends_on: {{ ref('int_incremental_watermarks') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='fail',
+    post_hook=["{{ record_consumed_watermark('activities', 'insert') }}",
+        "{{ record_consumed_watermark('activities', 'delete') }}"],
 ) }}
 {%- set window = incremental_window_active() %}
+{%- set consumed = consumed_watermark('activities', window) %}
 
 with
 
 {%- if window %}
-changed_nodes as (
-    select node_key from {{ ref('int_identity_person_ids') }} where attribution_changed
-),
-
-reattributed as (
-    select distinct o.source, o.record_id
-    from {{ ref('int_identifier_observations') }} o
-    join changed_nodes n on {{ identity_node_key('o.identifier_type', 'o.identifier_value') }} = n.node_key
-    where o.identifier_type is not null and o.identifier_value is not null
-),
+{{ restitched_activities_ctes() }}
 {%- endif %}
 
 activities as (
     select u.*
     from {{ ref('int_activities_unioned') }} u
     {%- if window %}
+    {%- if not consumed %}
     left join {{ this }} t on u.activity_id = t.activity_id
+    {%- endif %}
     left join reattributed r on u.source = r.source and u.record_id = r.record_id
-    where t.activity_id is null
-        or r.record_id is not null
-        or u.occurred_at >= {{ incremental_window_start() }}
-        or (u.device_id is not null and exists (
-            select 1 from changed_nodes n
-            where n.node_key in (
-                {%- for device_type in identity_setting('identity_device_types') -%}
-                {{ identity_node_key("'" ~ device_type ~ "'", 'u.device_id') }}{{ ", " if not loop.last }}
-                {%- endfor -%}
-            )
-        ))
+    where {{ 'u.loaded_at > ' ~ consumed.watermark if consumed else 't.activity_id is null' }}
+        or {{ restitched_activities_condition('u') }}
+        {%- if not consumed %}
         {%- for column in ['source', 'record_id', 'occurred_at', 'activity', 'channel', 'device_id', 'session_id',
             'revenue', 'currency', 'product_id', 'product_category', 'properties'] %}
         or u.{{ column }} is distinct from t.{{ column }}
         {%- endfor %}
+        {%- endif %}
     {%- endif %}
 ),
 
