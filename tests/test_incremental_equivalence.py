@@ -4,7 +4,9 @@ One demo landing folder; two warehouses:
   daily:  for each day D: ingest landing day D into the lake, then `dbt run` with the window D..D in
           OMNI_MIN_DATE / OMNI_MAX_DATE (what the Dagster dbt asset passes for partition D), except one
           day run with `--vars {min_date: D, max_date: D}` (the same window given by hand) and one
-          that stops after journeys.activities (the next run must catch up on what it stitched);
+          that stops after journeys.activities (the next run must catch up on what it stitched) and one
+          that stops after identity, before journeys.activities, retried without lookback (the retry
+          must re-stitch the earlier activities whose person the stopped run changed);
   full:   ingest every day, then one `dbt run --full-refresh` without vars.
 After the last day, GA4 re-exports an earlier day (within lookback_days) with a login it did not have
 before (a user_id on one device's events: a new identifier, new edges, re-attributed activities); the
@@ -122,6 +124,70 @@ def _rewrite_ga4_day(landing: Path, day: date) -> str:
             event["user_id"] = f"late-login-{device}"
     path.write_text("".join(json.dumps(e) + "\n" for e in events))
     return device
+
+
+def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
+    """A CRM link landed on `day`: a known person's e-mail and an anonymous web device with activity on
+    earlier days (the device's person changes: its earlier activities must be re-stitched)."""
+    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
+    try:
+        device = con.execute(
+            "select min(device_id) from journeys.activities "
+            "where not is_known_person and channel = 'web' and device_id is not null and cast(occurred_at as date) < ?",
+            [day],
+        ).fetchall()[0][0]
+        email = con.execute(
+            "select min(substr(node_key, length('email:') + 1)) from intermediate.int_identity_person_ids "
+            "where identifier_type = 'email' and is_known_person and not is_excluded"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert device and email, "the demo has no anonymous web device or no known e-mail before the late link"
+    folder = landing / "canonical_identifier_links" / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    row = {column: "" for column in TABLES["canonical_identifier_links"].header}
+    row.update(occurred_at=f"{day.isoformat()}T12:00:00Z", source="crm_merge", email=email, ga_client_id=device)
+    header = list(row)
+    (folder / "crm_merge.csv").write_text(",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n")
+    return device, email
+
+
+def _device_persons(data: Path, device: str) -> set[tuple[str, bool]]:
+    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
+    try:
+        sql = "select distinct person_id, is_known_person from journeys.activities where device_id = ?"
+        return set(con.execute(sql, [device]).fetchall())
+    finally:
+        con.close()
+
+
+def _person_of(data: Path, node_key: str) -> str:
+    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
+    try:
+        sql = "select person_id from intermediate.int_identity_person_ids where node_key = ?"
+        return con.execute(sql, [node_key]).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _earlier_activities_reattributed(data: Path, day: date) -> int:
+    """Held activities before `day` whose record carries an identifier whose person or known flag the
+    last run changed (the rows journeys.activities has to re-stitch)."""
+    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
+    try:
+        return con.execute(
+            """
+            select count(distinct a.activity_id)
+            from journeys.activities a
+            join intermediate.int_identifier_observations o on a.source = o.source and a.record_id = o.record_id
+            join intermediate.int_identity_person_ids p
+                on p.node_key = concat(o.identifier_type, ':', o.identifier_value)
+            where p.attribution_changed and cast(a.occurred_at as date) < ?
+            """,
+            [day],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
 
 
 def _dbt(data: Path, args: list[str], target: Path, window=None) -> None:
@@ -255,6 +321,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         _dbt(data, ["seed", "--quiet"], target)
 
     for i, day in enumerate(days):
+        if i == 4:
+            late_device, late_email = _land_late_link(daily, landing, day)
         _ingest(daily, day)
         if i == 2:
             compile_funnels(DBT_PROJECT_DIR / "funnels", _paths(daily))
@@ -270,6 +338,18 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
                 target,
                 window=(day, day),
             )
+        elif i == 4:
+            # a run that stops after identity (a failure before journeys.activities), then its retry
+            # without lookback: the activities of earlier days whose identifiers changed person in the
+            # stopped run are re-stitched only because their attribution changed since
+            # journeys.activities last ran (the retry itself changes no attribution)
+            no_lookback = ["--vars", json.dumps({"lookback_days": 0})]
+            _dbt(daily, [*dbt_build_args(command="run"), "--exclude", "activities+", *no_lookback], target,
+                 window=(day, day))  # fmt: skip
+            assert _earlier_activities_reattributed(daily, day) > 0
+            _dbt(daily, [*dbt_build_args(command="run"), *no_lookback], target, window=(day, day))
+            # checked here: a later run's lookback window would re-stitch them anyway
+            assert _device_persons(daily, late_device) == {(_person_of(daily, f"email:{late_email}"), True)}
         else:
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
     rewritten = days[-3]

@@ -163,14 +163,19 @@ where not exists (
 {% macro consumed_watermark(consumer, window) -%}
     {%- if not (window and execute) -%}{{ return(none) }}{%- endif -%}
     {%- set string = dbt.type_string() -%}
+    {%- set held = ref('int_incremental_watermarks') -%}
+    {%- set has_previous_run = relation_has_column(held, 'previous_run_started_at') -%}
     {%- set rows = run_query(
         'select cast(watermark as ' ~ string ~ '), cast(previous_watermark as ' ~ string ~ '), '
         ~ 'case when run_started_at = ' ~ identity_run_started_at() ~ " then 'y' else 'n' end, "
-        ~ 'input_fingerprint from ' ~ ref('int_incremental_watermarks')
+        ~ 'input_fingerprint, cast(run_started_at as ' ~ string ~ '), '
+        ~ ('cast(previous_run_started_at as ' ~ string ~ ')' if has_previous_run else 'null')
+        ~ ' from ' ~ held
         ~ " where consumer = '" ~ consumer ~ "' order by run_started_at desc limit 1") -%}
     {%- if rows | length == 0 or rows[0][0] is none -%}{{ return(none) }}{%- endif -%}
     {%- set literal = {'in_this_run': rows[0][2] == 'y', 'input_fingerprint': rows[0][3]} -%}
-    {%- for key, value in [('watermark', rows[0][0]), ('previous_watermark', rows[0][1])] -%}
+    {%- for key, value in [('watermark', rows[0][0]), ('previous_watermark', rows[0][1]),
+                           ('run_started_at', rows[0][4]), ('previous_run_started_at', rows[0][5])] -%}
         {%- do literal.update({key: none if value is none
             else "cast('" ~ value ~ "' as " ~ dbt.type_timestamp() ~ ")"}) -%}
     {%- endfor -%}
@@ -189,7 +194,8 @@ where not exists (
     {%- set watermarks = api.Relation.create(database=held.database, schema=held.schema, identifier=held.identifier) -%}
     {%- set upstream = upstream if upstream is not none else ref('int_activities_unioned') -%}
     {%- if step == 'insert' -%}
-    insert into {{ watermarks }} (consumer, watermark, previous_watermark, run_started_at, input_fingerprint)
+    insert into {{ watermarks }}
+        (consumer, watermark, previous_watermark, run_started_at, input_fingerprint, previous_run_started_at)
     select
         '{{ consumer }}',
         (select max(loaded_at) from {{ upstream }}),
@@ -201,7 +207,12 @@ where not exists (
         {%- endif %}
         {{ identity_run_started_at() }},
         {{ "'" ~ (fingerprint | replace("'", "''")) ~ "'" if fingerprint is not none
-            else 'cast(null as ' ~ dbt.type_string() ~ ')' }}
+            else 'cast(null as ' ~ dbt.type_string() ~ ')' }},
+        {%- if is_incremental() %}
+        (select max(run_started_at) from {{ watermarks }} where consumer = '{{ consumer }}')
+        {%- else %}
+        cast(null as {{ dbt.type_timestamp() }})
+        {%- endif %}
     {%- else -%}
     delete from {{ watermarks }}
     where consumer = '{{ consumer }}' and run_started_at <> {{ identity_run_started_at() }}
@@ -213,9 +224,14 @@ where not exists (
     flag or exclusion changed in this run (int_identity_person_ids.attribution_changed).
     int_activities_sessionized re-checks the same activities. The CTEs (changed_nodes, reattributed)
     and the condition on an activity `alias` left-joined to reattributed as `r`. -#}
-{% macro restitched_activities_ctes() -%}
+{% macro restitched_activities_ctes(changed_since=none) -%}
 changed_nodes as (
-    select node_key from {{ ref('int_identity_person_ids') }} where attribution_changed
+    select node_key from {{ ref('int_identity_person_ids') }}
+    {%- if changed_since %}
+    where attribution_changed_at > {{ changed_since }}
+    {%- else %}
+    where attribution_changed
+    {%- endif %}
 ),
 
 reattributed as (

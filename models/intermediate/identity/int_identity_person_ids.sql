@@ -7,8 +7,10 @@
       - a component with none gets a new id p_<hash of its smallest key>, salted with the run when
         that id was held in the previous run.
     previous_person_id lets identity_merges record what changed in this run; attribution_changed marks
-    identifiers whose person, known flag or exclusion changed (or that are new), so incremental
-    journeys models re-attribute only the records that carry them. -#}
+    identifiers whose person, known flag or exclusion changed (or that are new), and
+    attribution_changed_at keeps the start of the run that last changed them, so incremental journeys
+    models re-attribute only the records that carry identifiers changed since they last ran (also
+    after a run that failed between this model and them). -#}
 {%- set previous_relation = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none -%}
 {%- set device_types = identity_setting('identity_device_types') -%}
 
@@ -31,12 +33,15 @@ with components as (
 previous as (
     {%- if previous_relation is not none %}
     {%- set has_flags = relation_has_column(previous_relation, 'is_known_person') %}
+    {%- set has_changed_at = relation_has_column(previous_relation, 'attribution_changed_at') %}
     select
         node_key,
         person_id as previous_person_id,
         person_created_at as previous_created_at,
         {{ 'is_known_person' if has_flags else 'cast(null as boolean)' }} as previous_is_known_person,
-        {{ 'is_excluded' if has_flags else 'cast(null as boolean)' }} as previous_is_excluded
+        {{ 'is_excluded' if has_flags else 'cast(null as boolean)' }} as previous_is_excluded,
+        {{ 'attribution_changed_at' if has_changed_at else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' }}
+            as previous_attribution_changed_at
     from {{ previous_relation }}
     {%- else %}
     select
@@ -44,13 +49,20 @@ previous as (
         cast(null as {{ dbt.type_string() }}) as previous_person_id,
         cast(null as {{ dbt.type_timestamp() }}) as previous_created_at,
         cast(null as boolean) as previous_is_known_person,
-        cast(null as boolean) as previous_is_excluded
+        cast(null as boolean) as previous_is_excluded,
+        cast(null as {{ dbt.type_timestamp() }}) as previous_attribution_changed_at
     where 1 = 0
     {%- endif %}
 ),
 
 joined as (
-    select c.*, p.previous_person_id, p.previous_created_at, p.previous_is_known_person, p.previous_is_excluded
+    select
+        c.*,
+        p.previous_person_id,
+        p.previous_created_at,
+        p.previous_is_known_person,
+        p.previous_is_excluded,
+        p.previous_attribution_changed_at
     from components c
     left join previous p on c.node_key = p.node_key
 ),
@@ -134,28 +146,50 @@ known as (
     select component_key, max(case when not is_device and not is_excluded then 1 else 0 end) = 1 as is_known_person
     from components
     group by component_key
+),
+
+attributed as (
+    select
+        j.node_key,
+        j.identifier_type,
+        j.component_key,
+        j.component_size,
+        a.person_id,
+        a.created_at as person_created_at,
+        k.is_known_person,
+        j.is_device,
+        j.is_blocked,
+        j.is_excluded,
+        j.previous_person_id,
+        j.previous_attribution_changed_at,
+        (
+            j.previous_person_id is null
+            or j.previous_person_id <> a.person_id
+            or j.previous_is_known_person is null
+            or j.previous_is_known_person <> k.is_known_person
+            or j.previous_is_excluded is null
+            or j.previous_is_excluded <> j.is_excluded
+        ) as attribution_changed
+    from joined j
+    join assigned a on j.component_key = a.component_key
+    join known k on j.component_key = k.component_key
 )
 
 select
-    j.node_key,
-    j.identifier_type,
-    j.component_key,
-    j.component_size,
-    a.person_id,
-    a.created_at as person_created_at,
-    k.is_known_person,
-    j.is_device,
-    j.is_blocked,
-    j.is_excluded,
-    j.previous_person_id,
-    (
-        j.previous_person_id is null
-        or j.previous_person_id <> a.person_id
-        or j.previous_is_known_person is null
-        or j.previous_is_known_person <> k.is_known_person
-        or j.previous_is_excluded is null
-        or j.previous_is_excluded <> j.is_excluded
-    ) as attribution_changed
-from joined j
-join assigned a on j.component_key = a.component_key
-join known k on j.component_key = k.component_key
+    node_key,
+    identifier_type,
+    component_key,
+    component_size,
+    person_id,
+    person_created_at,
+    is_known_person,
+    is_device,
+    is_blocked,
+    is_excluded,
+    previous_person_id,
+    attribution_changed,
+    case
+        when attribution_changed then {{ identity_run_started_at() }}
+        else previous_attribution_changed_at
+    end as attribution_changed_at
+from attributed

@@ -36,7 +36,8 @@ with
 
 {%- if window %}
 {%- if follows %}
-{{ restitched_activities_ctes() }}
+{#- the identifiers journeys.activities re-attributed: changed since its previous run #}
+{{ restitched_activities_ctes(upstream.previous_run_started_at) }}
 
 restitched as (
     select activity_id

@@ -8,7 +8,9 @@
     this model last consumed it (loaded_at after the watermark this model records in
     int_incremental_watermarks, committed with its rows, so a failed run loses nothing), that occurred
     since the window start (min_date - lookback_days), or whose record or device carries an identifier
-    whose attribution changed in this run are re-stitched (delete+insert on activity_id); every other
+    whose attribution changed since this model last ran (int_identity_person_ids.attribution_changed_at
+    after the run of its watermark: a run that failed between identity and this model loses nothing)
+    are re-stitched (delete+insert on activity_id); every other
     row keeps the person it had, which is the person a full refresh would give it. Without a watermark
     (first daily run, rebuilt watermarks) the new or changed activities are found by comparing every
     row of int_activities_unioned with the row held. -#}
@@ -28,7 +30,7 @@
 with
 
 {%- if window %}
-{{ restitched_activities_ctes() }}
+{{ restitched_activities_ctes(consumed.run_started_at if consumed else none) }}
 {%- endif %}
 
 activities as (
