@@ -156,10 +156,10 @@ where not exists (
 
 {#- Consumers of an incremental model that read only the rows it wrote since they last consumed it
     (its loaded_at: int_activities_unioned, int_activities_sessionized): their record in
-    int_incremental_watermarks as {watermark, previous_watermark, in_this_run, input_fingerprint}, the
-    first two SQL timestamp literals (previous_watermark may be none), in_this_run whether this dbt
-    invocation wrote the record; none without a record (never consumed with one, or the relation was
-    rebuilt) and outside a daily run. -#}
+    int_incremental_watermarks as {watermark, previous_watermark, run_started_at,
+    previous_run_started_at, in_this_run, input_fingerprint}, the first four SQL timestamp literals (the
+    previous ones may be none), in_this_run whether this dbt invocation wrote the record; none without a
+    record (never consumed with one, or the relation was rebuilt) and outside a daily run. -#}
 {% macro consumed_watermark(consumer, window) -%}
     {%- if not (window and execute) -%}{{ return(none) }}{%- endif -%}
     {%- set string = dbt.type_string() -%}
@@ -219,9 +219,17 @@ where not exists (
     {%- endif -%}
 {%- endmacro %}
 
+{#- The columns of int_activities_unioned that make an activity new or changed: what it writes again
+    for a small source, and what journeys.activities compares without a watermark. -#}
+{% macro activity_content_columns() -%}
+    {{ return(['source', 'record_id', 'occurred_at', 'activity', 'channel', 'device_id', 'session_id',
+        'revenue', 'currency', 'product_id', 'product_category', 'properties']) }}
+{%- endmacro %}
+
 {#- journeys.activities re-stitches, besides what int_activities_unioned wrote, every activity that
     occurred since the window start or whose record or device carries an identifier whose person, known
-    flag or exclusion changed in this run (int_identity_person_ids.attribution_changed).
+    flag or exclusion changed after `changed_since` (int_identity_person_ids.attribution_changed_at; the
+    start of its own previous run) or, without one, in this run (attribution_changed).
     int_activities_sessionized re-checks the same activities. The CTEs (changed_nodes, reattributed)
     and the condition on an activity `alias` left-joined to reattributed as `r`. -#}
 {% macro restitched_activities_ctes(changed_since=none) -%}
@@ -255,12 +263,13 @@ r.record_id is not null
         ))
 {%- endmacro %}
 
-{#- Per-person models downstream of int_activities_sessionized (the funnel chain: a funnel unit is a
-    person or one of its sessions, and every input of a unit is its person's activities). A daily run
-    recomputes the persons int_activities_sessionized re-cut since the model's watermark and drops the
-    persons left without activity; it recomputes everything when the model has no watermark or when
-    the small configuration relations it depends on (`config_relations`, e.g. the compiled funnel
-    definitions, rebuilt every run) differ from those it last consumed. -#}
+{#- Per-person models downstream of int_activities_sessionized (journeys.sessions and the funnel
+    chain: a session or a funnel unit is a person or one of its sessions, and every input of it is its
+    person's activities). A daily run recomputes the persons int_activities_sessionized re-cut since the
+    model's watermark and drops the persons left without activity; it recomputes everything when the
+    model has no watermark or when the small configuration relations it depends on (`config_relations`,
+    e.g. the compiled funnel definitions, rebuilt every run) differ from those it last consumed. Such a
+    model appends its rows after its pre-hook deleted those it recomputes (delete_persons_to_recompute). -#}
 
 {#- the configuration as text (every row, sorted): a few funnels, compared whole -#}
 {% macro relations_fingerprint(config_relations) -%}
@@ -277,35 +286,39 @@ r.record_id is not null
 {%- endmacro %}
 
 {#- Outside a daily run: none (the model is built whole). In one: the watermark (SQL timestamp literal)
-    after which int_activities_sessionized's rows say which persons to recompute, or 'all'. -#}
-{% macro persons_recompute_since(consumer, config_relations) -%}
+    after which int_activities_sessionized's rows say which persons to recompute, or 'all'. Without
+    `config_relations` the model depends on no configuration. -#}
+{% macro persons_recompute_since(consumer, config_relations=none) -%}
     {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
     {%- set consumed = consumed_watermark(consumer, true) -%}
-    {%- if not consumed or consumed.input_fingerprint != relations_fingerprint(config_relations) -%}
+    {%- if not consumed -%}{{ return('all') }}{%- endif -%}
+    {%- if config_relations is not none
+        and consumed.input_fingerprint != relations_fingerprint(config_relations) -%}
         {{ return('all') }}
     {%- endif -%}
     {{ return(consumed.watermark) }}
 {%- endmacro %}
 
+{#- the persons int_activities_sessionized re-cut after `since` -#}
+{% macro recomputed_persons(since) -%}
+    select person_id from {{ ref('int_activities_sessionized') }} where loaded_at > {{ since }}
+{%- endmacro %}
+
 {#- `and <column> in (...)`: the persons to recompute, nothing outside a daily run or when all are -#}
 {% macro persons_recompute_filter(since, column='person_id') -%}
     {%- if since is none or since == 'all' -%}{{ return('') }}{%- endif -%}
-    and {{ column }} in (
-        select person_id from {{ ref('int_activities_sessionized') }} where loaded_at > {{ since }}
-    )
+    and {{ column }} in ({{ recomputed_persons(since) }})
 {%- endmacro %}
 
 {#- pre_hook of such a model (delete, then the model's rows are appended): the rows of the persons
     recomputed and of persons without activity any more; every row when all are recomputed. -#}
-{% macro delete_persons_to_recompute(consumer, config_relations) -%}
+{% macro delete_persons_to_recompute(consumer, config_relations=none) -%}
     {%- set since = persons_recompute_since(consumer, config_relations) -%}
     {%- if since == 'all' -%}
     delete from {{ this }}
     {%- elif since is not none -%}
     delete from {{ this }}
-    where person_id in (
-        select person_id from {{ ref('int_activities_sessionized') }} where loaded_at > {{ since }}
-    )
+    where person_id in ({{ recomputed_persons(since) }})
         or person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
     {%- endif -%}
 {%- endmacro %}

@@ -28,8 +28,7 @@
             ~ watermarks[source_name] ~ "' as " ~ timestamp ~ ')'}) -%}
     {%- endif -%}
 {%- endfor -%}
-{%- set compared = ['source', 'record_id', 'occurred_at', 'activity', 'channel', 'device_id', 'session_id',
-    'revenue', 'currency', 'product_id', 'product_category', 'properties'] %}
+{%- set compared = activity_content_columns() %}
 
 with
 

@@ -44,8 +44,7 @@ activities as (
     where {{ 'u.loaded_at > ' ~ consumed.watermark if consumed else 't.activity_id is null' }}
         or {{ restitched_activities_condition('u') }}
         {%- if not consumed %}
-        {%- for column in ['source', 'record_id', 'occurred_at', 'activity', 'channel', 'device_id', 'session_id',
-            'revenue', 'currency', 'product_id', 'product_category', 'properties'] %}
+        {%- for column in activity_content_columns() %}
         or u.{{ column }} is distinct from t.{{ column }}
         {%- endfor %}
         {%- endif %}

@@ -1,31 +1,27 @@
 -- One row per session (see int_activities_sessionized for how sessions are cut, per scope).
--- Incremental (daily runs, var min_date set), delete+insert per person: the sessions of every person
+-- Incremental (daily runs, var min_date set), per person like the funnel chain
+-- (macros/identity/incremental_window.sql, persons_recompute_since): the sessions of every person
 -- int_activities_sessionized re-cut since this model last consumed it (its loaded_at after the
--- watermark this model records in int_incremental_watermarks, committed with its rows) are recomputed,
--- and the sessions of persons left without any activity (merged into another person) are deleted by
--- the pre-hook. A session belongs to one person (its id hashes the person), so every other session is
--- the one a full refresh computes. Without a watermark every person is recomputed.
+-- watermark this model records in int_incremental_watermarks, committed with its rows) are deleted by
+-- the pre-hook with those of persons left without any activity (merged into another person), and the
+-- re-cut persons' sessions are appended. A session belongs to one person (its id hashes the person),
+-- so every other session is the one a full refresh computes. Without a watermark every person is
+-- recomputed.
 -- depends_on: {{ ref('int_incremental_watermarks') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     full_refresh=incremental_full_refresh(),
-    unique_key='person_id',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where person_id not in (
-        select person_id from {{ ref('int_activities_sessionized') }}){% endif %}",
+    pre_hook="{{ delete_persons_to_recompute('sessions') }}",
     post_hook=["{{ record_consumed_watermark('sessions', 'insert', ref('int_activities_sessionized')) }}",
         "{{ record_consumed_watermark('sessions', 'delete') }}"],
 ) }}
-{%- set consumed = consumed_watermark('sessions', incremental_window_active()) %}
+{%- set since = persons_recompute_since('sessions') %}
 
 with activities as (
     select * from {{ ref('int_activities_sessionized') }}
-    {%- if consumed %}
-    where person_id in (
-        select person_id from {{ ref('int_activities_sessionized') }} where loaded_at > {{ consumed.watermark }}
-    )
-    {%- endif %}
+    where true {{ persons_recompute_filter(since) }}
 ),
 
 ranked as (
