@@ -75,9 +75,14 @@ def landing_days(paths: Paths) -> list[date]:
 def generate_demo_if_empty(paths: Paths, args: argparse.Namespace) -> dict | None:
     if landing_days(paths):
         return None
+    print(f"Landing folder {paths.landing} is empty: generating the demo exports ...", flush=True)
+    return generate_demo(paths, args)
+
+
+def generate_demo(paths: Paths, args: argparse.Namespace) -> dict:
+    """The demo exports into the landing folder (and the truth beside them), as the CLI's demo flags say."""
     from orchestration import demo
 
-    print(f"Landing folder {paths.landing} is empty: generating the demo exports ...", flush=True)
     return demo.generate(
         persons=args.persons,
         days=args.days,
@@ -214,20 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             today = datetime.now(tz).date()
             run_range(today, today)
         elif args.command == "demo":
-            paths = get_paths()
-            from orchestration import demo
-
-            summary = demo.generate(
-                persons=args.persons,
-                days=args.days,
-                start=date.fromisoformat(args.demo_start),
-                seed=args.seed,
-                landing_dir=paths.landing,
-                truth_dir=paths.truth,
-                progress=sys.stderr.isatty(),
-                incident=args.incident,
-            )
-            print(summary)
+            print(generate_demo(get_paths(), args))
         elif args.command == "summary":
             from orchestration.summary import print_summary
 
