@@ -166,6 +166,7 @@ def test_metadata_columns_on_every_row(data_dir):
     ],
 )
 def test_broken_json_lines_fail_whole(data_dir, lines, expected):
+    # One bad line of two is over MAX_MALFORMED_SHARE: the file is rejected, not quarantined line by line.
     paths = get_paths()
     folder = paths.landing / "delighted_responses" / DAY.isoformat()
     folder.mkdir(parents=True)
@@ -380,3 +381,41 @@ def test_duplicated_documented_json_key_rejects_the_file(data_dir):
     (row,) = ingest_partition("delighted_responses", DAY, paths)
     assert row["status"] == "failed"
     assert "the documented key 'score' appears twice, at keys 'score' and 'Score'" in row["error"], row["error"]
+
+
+def _response(i: int) -> str:
+    return f'{{"id":"r{i}","score":{i % 11},"created_at":1709287200}}'
+
+
+def test_malformed_json_lines_are_quarantined(data_dir):
+    paths = get_paths()
+    lines = [_response(i) for i in range(1, 21)]
+    lines[6] = '{"id":"r7","score":'  # cut off: line 7
+    lines[12] = "[1,2]"  # not an object: line 14 once the blank line is in
+    text = "\n".join(lines[:10]) + "\n\n" + "\n".join(lines[10:]) + "\n"  # a blank line after line 10
+    _land_text(paths, "delighted_responses", "responses.jsonl", text)
+    (row,) = ingest_partition("delighted_responses", DAY, paths)
+    assert (row["status"], row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 20, 18, 2)
+    bad = {r["_row_number"]: r for r in _read(paths, "quarantine", "delighted_responses")}
+    assert sorted(bad) == [7, 13]
+    assert bad[7]["_reason"].startswith("malformed_row: line 7 is not valid JSON (Expecting value at column 20)")
+    assert bad[7]["_raw_line"] == '{"id":"r7","score":' and bad[7]["id"] is None
+    assert bad[13]["_reason"] == (
+        "malformed_row: line 14 is a ARRAY, not an object: re-export the file (one JSON object per line) or "
+        "fix that line"
+    )
+    loaded = _read(paths, "raw", "delighted_responses")
+    assert [r["id"] for r in loaded] == [f"r{i}" for i in range(1, 21) if i not in (7, 13)]
+    assert [r["_row_number"] for r in loaded] == [i for i in range(1, 21) if i not in (7, 13)]
+
+
+def test_invalid_utf8_in_json_lines_still_fails_whole(data_dir):
+    paths = get_paths()
+    folder = paths.landing / "delighted_responses" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    body = ("\n".join(_response(i) for i in range(1, 20)) + "\n").encode() + b'{"id":"r\xf6","score":1}\n'
+    (folder / "responses.jsonl").write_bytes(body)
+    (row,) = ingest_partition("delighted_responses", DAY, paths)
+    assert row["status"] == "failed"
+    offset = body.index(b"\xf6")
+    assert f"byte f6 at byte offset {offset} (line 20) is not valid utf-8" in row["error"], row["error"]

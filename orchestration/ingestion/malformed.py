@@ -11,11 +11,14 @@ broken row, the reason says `CSV record N` instead of guessing a line.
 A file is rejected whole instead (FileRejected, kept in landing) when it is evidently not the format:
 - a quote opened on some line is never closed and swallows the rest of the file (more than its own line);
 - more than MAX_MALFORMED_SHARE of its data lines are in malformed rows.
+
+JSON lines: a line that is not valid JSON or not an object is a malformed row (same share rule).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,11 +180,76 @@ def collect(con: duckdb.DuckDBPyConnection, path: Path, header_fields: int, sour
             "may have before it is taken for another format",
             fix + " as a comma-separated CSV with the documented columns",
         )
+    _store(con, [(r.data_row, r.raw, _reason(r, header_fields)) for r in rejects])
+    return len(rejects)
+
+
+# --- JSON lines ---------------------------------------------------------------------------------------
+
+_JSON_KINDS = {list: "ARRAY", str: "VARCHAR", int: "BIGINT", float: "DOUBLE", bool: "BOOLEAN", type(None): "NULL"}
+
+
+def _json_problem(text: bytes) -> str | None:
+    """Why a JSON line is not an object, or None if it is one."""
+    try:
+        value = json.loads(text.rstrip(b"\r\n"))  # else a cut-off line fails "at column 1" of the next
+    except (ValueError, RecursionError) as exc:
+        where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        return f"is not valid JSON ({getattr(exc, 'msg', str(exc))}{where})"
+    if isinstance(value, dict):
+        return None
+    return f"is a {_JSON_KINDS.get(type(value), type(value).__name__)}, not an object"
+
+
+def split_json_lines(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path, source_file: str) -> tuple[Path, int]:
+    """Rare path, for a JSON-lines file DuckDB could not read as objects: one Python pass writes its object
+    lines to a copy in `scratch` and the others to temp table `malformed`. Returns (copy, malformed lines),
+    or raises FileRejected when more than MAX_MALFORMED_SHARE of its lines are malformed."""
+    copy = scratch / (path.name + ".objects")
+    rows: list[tuple[int, str, str]] = []  # (data row, raw text, reason)
+    data_row = 0
+    first = None
+    with open(path, "rb") as src, open(copy, "wb") as dst:
+        for line_no, text in enumerate(src, start=1):
+            if not text.strip():
+                continue  # blank lines are not rows (DuckDB's reader skips them too)
+            data_row += 1
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError as exc:  # a file-level problem: the ingestion names the first bad byte
+                raise FileRejected(source_file, f"invalid UTF-8 on line {line_no}", "re-export as UTF-8") from exc
+            problem = _json_problem(text)
+            if problem is None:
+                dst.write(text if text.endswith(b"\n") else text + b"\n")
+                continue
+            first = first or (line_no, problem)
+            raw = text.rstrip(b"\r\n").decode("utf-8", errors="replace")
+            rows.append((data_row, raw, f"malformed_row: line {line_no} {problem}: {JSON_FIX}"))
+    if not rows:
+        copy.unlink()
+        return path, 0
+    if len(rows) > MAX_MALFORMED_SHARE * data_row:
+        line_no, problem = first
+        raise FileRejected(
+            source_file,
+            f"not readable as JSON lines: JSON line {line_no} {problem}; {len(rows)} of {data_row} line(s) are "
+            f"malformed, more than the {MAX_MALFORMED_SHARE:.0%} a file may have before it is taken for another "
+            "format",
+            "re-export the complete file (one JSON object per line) and land it again",
+        )
+    _store(con, rows)
+    return copy, len(rows)
+
+
+JSON_FIX = "re-export the file (one JSON object per line) or fix that line"
+
+
+def _store(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, str]]) -> None:
     table = pa.table(
         {
-            "__row_number": pa.array([r.data_row for r in rejects], pa.int64()),
-            "_raw_line": pa.array([r.raw for r in rejects], pa.string()),
-            "_reason": pa.array([_reason(r, header_fields) for r in rejects], pa.string()),
+            "__row_number": pa.array([r[0] for r in rows], pa.int64()),
+            "_raw_line": pa.array([r[1] for r in rows], pa.string()),
+            "_reason": pa.array([r[2] for r in rows], pa.string()),
         }
     )
     con.register("__malformed_arrow", table)
@@ -189,4 +257,3 @@ def collect(con: duckdb.DuckDBPyConnection, path: Path, header_fields: int, sour
         con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM __malformed_arrow")
     finally:
         con.unregister("__malformed_arrow")
-    return len(rejects)

@@ -244,24 +244,40 @@ def _first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, 
     return line, kind
 
 
-def load_json_lines(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str) -> list[str]:
+def _json_keys(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT unnest(CASE WHEN json_type(json) = 'OBJECT' THEN json_keys(json) "
+            f"ELSE [{_sql_str(NOT_OBJECT)}] END) FROM read_ndjson_objects({_sql_str(str(path))})"
+        ).fetchall()
+    }
+
+
+def load_json_lines(
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str, scratch: Path
+) -> tuple[list[str], int]:
     """Two passes: every top-level key of the whole file (unknown keys are kept), then read_json with
-    those keys as VARCHAR columns, which keeps nested objects and arrays as their JSON text."""
+    those keys as VARCHAR columns, which keeps nested objects and arrays as their JSON text.
+
+    Lines that are not JSON objects go to temp table `malformed` (malformed.split_json_lines, only run
+    when DuckDB's pass fails). Returns (column names, malformed lines)."""
     fix = "re-export the complete file (one JSON object per line) and land it again"
+    malformed_rows = 0
     try:
-        found = {
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT unnest(CASE WHEN json_type(json) = 'OBJECT' THEN json_keys(json) "
-                f"ELSE [{_sql_str(NOT_OBJECT)}] END) FROM read_ndjson_objects({_sql_str(str(path))})"
-            ).fetchall()
-        }
-    except duckdb.Error as exc:
-        msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
-        raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
-    if NOT_OBJECT in found:
-        line, kind = _first_non_object(con, path)
-        raise FileRejected(source_file, f"JSON line {line} is a {kind}, not an object", fix)
+        found = _json_keys(con, path)
+    except duckdb.Error:
+        found = None
+    if found is None or NOT_OBJECT in found:
+        path, malformed_rows = malformed.split_json_lines(con, path, scratch, source_file)
+        try:
+            found = _json_keys(con, path)
+        except duckdb.Error as exc:  # what Python's parser accepts and DuckDB's does not: the file fails
+            msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
+            raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
+        if NOT_OBJECT in found:
+            line, kind = _first_non_object(con, path)
+            raise FileRejected(source_file, f"JSON line {line} is a {kind}, not an object", fix)
     # Known keys in the documented order, then unknown ones alphabetically: stable across files.
     keys = [k for k in table.header if k in found] + sorted(found - set(table.header))
     names = unique_names(keys)
@@ -280,7 +296,10 @@ def load_json_lines(con: duckdb.DuckDBPyConnection, table: Table, path: Path, so
     except duckdb.Error as exc:
         msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
         raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
-    return names
+    finally:
+        if path.parent == scratch and path.suffix == ".objects":
+            path.unlink(missing_ok=True)  # the copy without the malformed lines
+    return names, malformed_rows
 
 
 def _ident(name: str) -> str:
@@ -292,6 +311,7 @@ def load_file(
 ) -> tuple[list[str], int]:
     """Fill temp table `src` from the file (and temp table `malformed` with its malformed rows, if any);
     returns (data column names, malformed rows). Raises FileRejected."""
+    malformed.drop_rejects(con)  # nothing left over from the previous file
     if is_json_lines(table, original):
         if scan.has_bom:  # DuckDB's JSON reader refuses a BOM: read a copy without it
             stripped = scan.scratch / (content_name(original).name + ".nobom")
@@ -300,7 +320,7 @@ def load_file(
                 shutil.copyfileobj(src, dst, CHUNK)
             remove_scratch(scan, original)
             scan.utf8_path = stripped
-        return load_json_lines(con, table, scan.utf8_path, source_file), 0
+        return load_json_lines(con, table, scan.utf8_path, source_file, scan.scratch)
     return load_csv(con, table, scan.utf8_path, source_file)
 
 
