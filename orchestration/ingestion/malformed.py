@@ -107,8 +107,9 @@ def _locate(path: Path, rejects: list[Reject]) -> int:
                 previous = reader.line_num
                 pending.clear()
             total = reader.line_num
-    except csv.Error:
-        total = 0  # leave the rest unlocated: the reasons fall back to record numbers
+    except csv.Error:  # leave the rest unlocated (the reasons fall back to record numbers); count lines
+        with open(path, "rb") as fh:
+            total = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(8 << 20), b""))
     finally:
         csv.field_size_limit(limit)
     for r in rejects:
