@@ -2,7 +2,7 @@
 
 Layout (all below OMNI_LAKE_DIR):
   raw/<table>/ingest_date=YYYY-MM-DD/<sha256>.parquet         rows that passed the row checks
-  quarantine/<table>/ingest_date=YYYY-MM-DD/<sha256>.parquet  rejected rows + `_reason`
+  quarantine/<table>/ingest_date=YYYY-MM-DD/<sha256>.parquet  rejected rows + `_reason`, `_raw_line`
   ledger/<table>/ingest_date=YYYY-MM-DD/<sha256>-<ns>.parquet one row per ingestion attempt of a file
   marts/<relation>.parquet                                     published Parquet copies of the marts
 
@@ -33,7 +33,8 @@ METADATA_SCHEMA = [
     pa.field("_landing_date", pa.date32()),
     pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
 ]
-QUARANTINE_EXTRA = [pa.field("_reason", pa.string())]
+# `_raw_line`: the raw text of a malformed CSV row (no reliable columns); NULL for rows failing a check.
+QUARANTINE_EXTRA = [pa.field("_reason", pa.string()), pa.field("_raw_line", pa.string())]
 
 LEDGER_SCHEMA = pa.schema(
     [

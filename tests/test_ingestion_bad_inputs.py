@@ -166,6 +166,7 @@ def test_metadata_columns_on_every_row(data_dir):
     ],
 )
 def test_broken_json_lines_fail_whole(data_dir, lines, expected):
+    # One bad line of two is over MAX_MALFORMED_SHARE: the file is rejected, not quarantined line by line.
     paths = get_paths()
     folder = paths.landing / "delighted_responses" / DAY.isoformat()
     folder.mkdir(parents=True)
@@ -245,3 +246,176 @@ def test_invalid_utf8_inside_gzip_names_offset_and_line(data_dir):
     assert row["status"] == "failed"
     offset = (FIXTURES / "loyalty_bad_utf8.csv").read_bytes().index(b"\xf6")
     assert f"byte f6 at byte offset {offset} (line 3) is not valid utf-8" in row["error"]
+
+
+# --- Malformed CSV rows: quarantined one by one unless the file is evidently not the format ---------------
+
+LOYALTY_HEADER = "member_id,updated_at,joined_at,email,phone,first_name,last_name"
+
+
+def _member(i: int, last: str = "") -> str:
+    return f"M{i:02d},2024-03-01T10:00:00Z,,m{i}@example.com,,First{i},{last or f'Last{i}'}"
+
+
+def _land_text(paths, table: str, name: str, text: str) -> None:
+    folder = paths.landing / table / DAY.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(text.encode("utf-8"))
+
+
+def test_malformed_rows_are_quarantined_with_line_raw_text_and_reason(data_dir):
+    # CRLF file; row M03's quoted first name spans lines 4-5, so M06 is on line 8 but is data row 6.
+    row, paths = _ingest_one("loyalty_members", "loyalty_malformed_rows.csv")
+    assert row["status"] == "loaded", row["error"]
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (22, 19, 3)
+    bad = {r["_row_number"]: r for r in _read(paths, "quarantine", "loyalty_members")}
+    assert sorted(bad) == [6, 12, 15]
+    assert bad[6]["_reason"] == (
+        "malformed_row: line 8 has 9 field(s), the header has 7: re-export the file or fix the quoting of "
+        "that line (a quote inside a quoted value is written twice)"
+    )
+    assert bad[6]["_raw_line"] == "M06,2024-03-01T10:00:00Z,,m6@example.com,,Bo,Li,extra,more"
+    assert bad[6]["member_id"] is None  # a malformed row has no reliable columns: only its raw text
+    assert bad[12]["_reason"].startswith("malformed_row: line 14 has 4 field(s), the header has 7")
+    assert bad[12]["_raw_line"] == "M12,2024-03-01T10:00:00Z,,m12@example.com"
+    # A row check still quarantines by column, numbered past the malformed rows before it.
+    assert bad[15]["member_id"] == "M15" and bad[15]["_reason"].startswith("bad_timestamp: updated_at")
+    assert bad[15]["_raw_line"] is None
+    loaded = _read(paths, "raw", "loyalty_members")
+    assert [r["_row_number"] for r in loaded] == [n for n in range(1, 23) if n not in (6, 12, 15)]
+    assert all(r["member_id"] == f"M{r['_row_number']:02d}" for r in loaded)
+    assert loaded[2]["first_name"] == "Ann\nMarie"
+    # The ledger's counts are the sum of both files.
+    assert len(loaded) == row["rows_loaded"] and len(bad) == row["rows_quarantined"]
+
+
+def test_unclosed_quote_rows_are_quarantined(data_dir):
+    paths = get_paths()
+    rows = [_member(i) for i in range(1, 41)]
+    rows[4] = _member(5, last='"Lee" Jr')  # text after the closing quote
+    rows[19] = _member(20, last='"Lee')  # quote closes on the next quoted value, two lines further down
+    rows[21] = _member(22, last='"Kim"')
+    _land_text(paths, "loyalty_members", "members.csv", LOYALTY_HEADER + "\n" + "\n".join(rows) + "\n")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert row["status"] == "loaded", row["error"]
+    # M20 swallows M21 and M22 into one malformed row: 40 lines read as 38 rows, nothing lost.
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (38, 36, 2)
+    bad = {r["_row_number"]: r for r in _read(paths, "quarantine", "loyalty_members")}
+    assert bad[5]["_reason"].startswith("malformed_row: line 6 has an unterminated quote")
+    assert bad[5]["_raw_line"] == rows[4]
+    assert bad[20]["_reason"].startswith(
+        "malformed_row: line 21 opens a quote that is not closed where its value ends: the row runs over 3 lines"
+    )
+    assert bad[20]["_raw_line"] == "\n".join(rows[19:22])
+    loaded = _read(paths, "raw", "loyalty_members")
+    assert [r["member_id"] for r in loaded][17:19] == ["M19", "M23"]
+    assert [r["_row_number"] for r in loaded][17:19] == [19, 21]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # Every row malformed: a semicolon-separated body under a comma header.
+        ([f"M{i};2024-03-01T10:00:00Z;;m{i}@example.com;;A;B" for i in range(30)],
+         ["not readable as CSV at line 2: it has 1 field(s), the header has 7; 30 of 30 data line(s)",
+          "more than the 10%"]),
+        # Just over the share: 4 malformed lines of 30.
+        ([_member(i) if i % 7 else _member(i) + ",x" for i in range(1, 31)],
+         ["at line 8: it has 8 field(s), the header has 7; 4 of 30 data line(s)"]),
+        # A quote that is never closed swallows the rest of the file, even near its end.
+        ([_member(i) for i in range(1, 40)] + [_member(40, last='"Lee'), _member(41), _member(42)],
+         ["not readable as CSV at line 41: unterminated quote: the quote opened there is never closed, so "
+          "the remaining 3 lines of the file read as one value"]),
+    ],
+)  # fmt: skip
+def test_file_evidently_not_the_format_is_rejected_whole(data_dir, rows, expected):
+    paths = get_paths()
+    _land_text(paths, "loyalty_members", "members.csv", LOYALTY_HEADER + "\n" + "\n".join(rows) + "\n")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert row["status"] == "failed" and row["rows_loaded"] == 0 and row["lake_file"] is None
+    for text in expected:
+        assert text in row["error"], row["error"]
+    assert "Fix: re-export the complete file" in row["error"]
+    assert not [p for k in ("raw", "quarantine") for p in (paths.lake / k).glob("loyalty_members/ingest_date=2*/*")]
+    assert (paths.landing / "loyalty_members" / DAY.isoformat() / "members.csv").exists()
+
+
+def test_malformed_share_at_the_limit_still_loads(data_dir):
+    paths = get_paths()
+    rows = [_member(i) if i % 10 else _member(i) + ",x" for i in range(1, 31)]  # 3 of 30 lines: 10%
+    _land_text(paths, "loyalty_members", "members.csv", LOYALTY_HEADER + "\n" + "\n".join(rows))  # no final newline
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert (row["status"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 27, 3), row["error"]
+    bad = _read(paths, "quarantine", "loyalty_members")
+    assert [r["_row_number"] for r in bad] == [10, 20, 30]
+    assert bad[-1]["_raw_line"] == _member(30) + ",x"
+
+
+def test_duplicated_documented_column_rejects_the_file(data_dir):
+    paths = get_paths()
+    header = "member_id,Email,updated_at, email ,joined_at"  # compared like the header match: snake_case
+    _land_text(paths, "loyalty_members", "members.csv", header + "\nM1,a@x.com,2024-03-01T10:00:00Z,b@x.com,\n")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert row["status"] == "failed" and row["lake_file"] is None
+    assert row["error"] == (
+        f"loyalty_members/{DAY}/members.csv: the documented column 'email' appears twice, at positions 2 and 4 "
+        "('Email' and ' email '). Fix: export the file with one 'Email' column (remove or rename the other) "
+        "and land it again"
+    )
+
+
+def test_duplicated_unknown_column_is_kept_renamed(data_dir):
+    paths = get_paths()
+    header = "member_id,updated_at,note,note,note_2"
+    _land_text(paths, "loyalty_members", "members.csv", header + "\nM1,2024-03-01T10:00:00Z,a,b,c\n")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert (row["status"], row["rows_loaded"]) == ("loaded", 1), row["error"]
+    (loaded,) = _read(paths, "raw", "loyalty_members")
+    # The second `note` gets a suffix no other column of the file has.
+    assert (loaded["note"], loaded["note_3"], loaded["note_2"]) == ("a", "b", "c")
+
+
+def test_duplicated_documented_json_key_rejects_the_file(data_dir):
+    paths = get_paths()
+    _land_text(paths, "delighted_responses", "r.jsonl", '{"id":"r1","score":9,"created_at":1709287200,"Score":8}\n')
+    (row,) = ingest_partition("delighted_responses", DAY, paths)
+    assert row["status"] == "failed"
+    assert "the documented key 'score' appears twice, at keys 'score' and 'Score'" in row["error"], row["error"]
+
+
+def _response(i: int) -> str:
+    return f'{{"id":"r{i}","score":{i % 11},"created_at":1709287200}}'
+
+
+def test_malformed_json_lines_are_quarantined(data_dir):
+    paths = get_paths()
+    lines = [_response(i) for i in range(1, 21)]
+    lines[6] = '{"id":"r7","score":'  # cut off: line 7
+    lines[12] = "[1,2]"  # not an object: line 14 once the blank line is in
+    text = "\n".join(lines[:10]) + "\n\n" + "\n".join(lines[10:]) + "\n"  # a blank line after line 10
+    _land_text(paths, "delighted_responses", "responses.jsonl", text)
+    (row,) = ingest_partition("delighted_responses", DAY, paths)
+    assert (row["status"], row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 20, 18, 2)
+    bad = {r["_row_number"]: r for r in _read(paths, "quarantine", "delighted_responses")}
+    assert sorted(bad) == [7, 13]
+    assert bad[7]["_reason"].startswith("malformed_row: line 7 is not valid JSON (Expecting value at column 20)")
+    assert bad[7]["_raw_line"] == '{"id":"r7","score":' and bad[7]["id"] is None
+    assert bad[13]["_reason"] == (
+        "malformed_row: line 14 is a ARRAY, not an object: re-export the file (one JSON object per line) or "
+        "fix that line"
+    )
+    loaded = _read(paths, "raw", "delighted_responses")
+    assert [r["id"] for r in loaded] == [f"r{i}" for i in range(1, 21) if i not in (7, 13)]
+    assert [r["_row_number"] for r in loaded] == [i for i in range(1, 21) if i not in (7, 13)]
+
+
+def test_invalid_utf8_in_json_lines_still_fails_whole(data_dir):
+    paths = get_paths()
+    folder = paths.landing / "delighted_responses" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    body = ("\n".join(_response(i) for i in range(1, 20)) + "\n").encode() + b'{"id":"r\xf6","score":1}\n'
+    (folder / "responses.jsonl").write_bytes(body)
+    (row,) = ingest_partition("delighted_responses", DAY, paths)
+    assert row["status"] == "failed"
+    offset = body.index(b"\xf6")
+    assert f"byte f6 at byte offset {offset} (line 20) is not valid utf-8" in row["error"], row["error"]

@@ -192,3 +192,28 @@ def test_orphaned_temp_files_of_a_crashed_write_are_removed(data_dir):
     _ga4_file(paths, D2, 2)
     ingest_partition("ga4_events", D2, paths)
     assert not orphan.exists() and fresh.exists()
+
+
+def test_file_with_malformed_rows_is_idempotent(data_dir):
+    paths = get_paths()
+    day = dt.date(2024, 3, 1)  # the fixture's times are of that day (later ones are future_timestamp)
+    folder = paths.landing / "loyalty_members" / day.isoformat()
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "loyalty_malformed_rows.csv", folder / "members.csv")
+    (row,) = ingest_partition("loyalty_members", day, paths)
+    assert (row["status"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 19, 3)
+    quarantine = paths.quarantine / "loyalty_members" / f"ingest_date={day}" / f"{row['file_sha256']}.parquet"
+    mtime = quarantine.stat().st_mtime_ns
+    assert ingest_partition("loyalty_members", day, paths) == []  # same file again: no-op
+    shutil.copy(FIXTURES / "loyalty_malformed_rows.csv", folder / "members_again.csv")
+    (dup,) = ingest_partition("loyalty_members", day, paths)
+    assert dup["status"] == "duplicate"
+    for ledger_file in (paths.ledger / "loyalty_members" / f"ingest_date={day}").glob("*.parquet"):
+        ledger_file.unlink()  # crash before the ledger rows: the re-run counts malformed rows from the files
+    again = {r["source_file"]: r for r in ingest_partition("loyalty_members", day, paths)}
+    first = again[f"loyalty_members/{day}/members.csv"]
+    assert (first["status"], first["rows_read"], first["rows_loaded"], first["rows_quarantined"]) == (
+        "loaded", 22, 19, 3,
+    )  # fmt: skip
+    assert quarantine.stat().st_mtime_ns == mtime
+    assert _raw_rows(paths, "loyalty_members") == 19

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingestion import malformed
 from orchestration.ingestion.errors import FileRejected, duckdb_csv_message, missing_columns_message
-from orchestration.sources import JSON_LINE_EXTENSIONS, Table, snake
+from orchestration.sources import JSON_LINE_EXTENSIONS, Table, lake_columns, snake
 
 CHUNK = 8 << 20
 BOM = b"\xef\xbb\xbf"
@@ -140,15 +141,48 @@ def is_json_lines(table: Table, path: Path) -> bool:
 
 
 def unique_names(raw: list[str]) -> list[str]:
-    """snake_case names, made unique with a numeric suffix so no export column is ever dropped."""
-    seen: dict[str, int] = {}
+    """snake_case names, made unique with a numeric suffix so no export column is ever dropped.
+
+    A suffixed name never collides with another column of the file (`a, a, a_2` -> `a, a_3, a_2`).
+    """
+    bases = [snake(name) for name in raw]
+    taken = set(bases)
+    seen: set[str] = set()
     names = []
-    for name in raw:
-        base = snake(name)
-        n = seen.get(base, 0) + 1
-        seen[base] = n
-        names.append(base if n == 1 else f"{base}_{n}")
+    for base in bases:
+        name, n = base, 1
+        while name in seen or (n > 1 and name in taken):
+            n += 1
+            name = f"{base}_{n}"
+        seen.add(name)
+        names.append(name)
     return names
+
+
+def duplicated_column_message(table: Table, raw: list[str], what: str = "column") -> tuple[str, str] | None:
+    """(cause, fix) when a documented column appears twice (compared like the header match: snake_case).
+
+    Staging reads the first one; a second copy renamed `<name>_2` would hide which value is right, so
+    the file is rejected. A duplicated unknown column keeps the `_2` rename (it is only carried along).
+    """
+    documented = set(lake_columns(table))
+    first: dict[str, int] = {}
+    for position, name in enumerate(raw, start=1):
+        base = snake(name)
+        if base in first and base in documented:
+            earlier = first[base]
+            where = (
+                f"positions {earlier} and {position} ({raw[earlier - 1]!r} and {name!r})"
+                if what == "column"
+                else f"keys {raw[earlier - 1]!r} and {name!r}"
+            )
+            return (
+                f"the documented {what} {base!r} appears twice, at {where}",
+                f"export the file with one {raw[earlier - 1].strip()!r} {what} (remove or rename the other) and "
+                "land it again",
+            )
+        first.setdefault(base, position)
+    return None
 
 
 def _sql_str(value: str) -> str:
@@ -167,28 +201,34 @@ def read_header(path: Path, source_file: str) -> list[str]:
         ) from exc
 
 
-def load_csv(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str) -> list[str]:
+def load_csv(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str) -> tuple[list[str], int]:
+    """Well-formed rows into `src`; malformed rows (wrong number of fields, broken quoting) into temp table
+    `malformed` one by one (see malformed.py). Returns (column names, malformed rows)."""
     raw = read_header(path, source_file)
     names = unique_names(raw)
-    problem = missing_columns_message(table.required_columns, names, raw)
+    problem = missing_columns_message(table.required_columns, names, raw) or duplicated_column_message(table, raw)
     if problem:
         raise FileRejected(source_file, *problem)
     columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
     sql = (
         f"CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv({_sql_str(str(path))}, "
         f"header=true, auto_detect=false, columns={columns}, delim=',', quote='\"', escape='\"', "
-        "strict_mode=true, null_padding=false, encoding='utf-8', max_line_size=16777216)"
+        "strict_mode=true, null_padding=false, encoding='utf-8', "
+        f"max_line_size={malformed.MAX_LINE_BYTES}, {malformed.REJECT_OPTIONS})"
     )
+    malformed.drop_rejects(con)
     try:
         con.execute(sql)
-    except duckdb.Error as exc:
+        return names, malformed.collect(con, path, len(raw), source_file)
+    except duckdb.Error as exc:  # errors ignore_errors does not cover (e.g. an unreadable file)
         raise FileRejected(
             source_file,
-            f"not readable as CSV at {duckdb_csv_message(exc)} (a truncated file, an unclosed quote or a "
-            "row with a different number of fields)",
+            f"not readable as CSV at {duckdb_csv_message(exc)}",
             "re-export the complete file from the source tool and land it again",
         ) from exc
-    return names
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {malformed.REJECTS_TABLE}")
+        con.execute(f"DROP TABLE IF EXISTS {malformed.REJECTS_SCAN}")
 
 
 NOT_OBJECT = "\x00not an object"
@@ -204,28 +244,46 @@ def _first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, 
     return line, kind
 
 
-def load_json_lines(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str) -> list[str]:
+def _json_keys(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT unnest(CASE WHEN json_type(json) = 'OBJECT' THEN json_keys(json) "
+            f"ELSE [{_sql_str(NOT_OBJECT)}] END) FROM read_ndjson_objects({_sql_str(str(path))})"
+        ).fetchall()
+    }
+
+
+def load_json_lines(
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_file: str, scratch: Path
+) -> tuple[list[str], int]:
     """Two passes: every top-level key of the whole file (unknown keys are kept), then read_json with
-    those keys as VARCHAR columns, which keeps nested objects and arrays as their JSON text."""
+    those keys as VARCHAR columns, which keeps nested objects and arrays as their JSON text.
+
+    Lines that are not JSON objects go to temp table `malformed` (malformed.split_json_lines, only run
+    when DuckDB's pass fails). Returns (column names, malformed lines)."""
     fix = "re-export the complete file (one JSON object per line) and land it again"
+    malformed_rows = 0
     try:
-        found = {
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT unnest(CASE WHEN json_type(json) = 'OBJECT' THEN json_keys(json) "
-                f"ELSE [{_sql_str(NOT_OBJECT)}] END) FROM read_ndjson_objects({_sql_str(str(path))})"
-            ).fetchall()
-        }
-    except duckdb.Error as exc:
-        msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
-        raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
-    if NOT_OBJECT in found:
-        line, kind = _first_non_object(con, path)
-        raise FileRejected(source_file, f"JSON line {line} is a {kind}, not an object", fix)
+        found = _json_keys(con, path)
+    except duckdb.Error:
+        found = None
+    if found is None or NOT_OBJECT in found:
+        path, malformed_rows = malformed.split_json_lines(con, path, scratch, source_file)
+        try:
+            found = _json_keys(con, path)
+        except duckdb.Error as exc:  # what Python's parser accepts and DuckDB's does not: the file fails
+            msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
+            raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
+        if NOT_OBJECT in found:
+            line, kind = _first_non_object(con, path)
+            raise FileRejected(source_file, f"JSON line {line} is a {kind}, not an object", fix)
     # Known keys in the documented order, then unknown ones alphabetically: stable across files.
     keys = [k for k in table.header if k in found] + sorted(found - set(table.header))
     names = unique_names(keys)
-    problem = missing_columns_message(table.required_columns, names, keys)
+    problem = missing_columns_message(table.required_columns, names, keys) or duplicated_column_message(
+        table, keys, what="key"
+    )
     if problem:
         raise FileRejected(source_file, *problem)
     columns = "{" + ", ".join(f"{_sql_str(k)}: 'VARCHAR'" for k in keys) + "}"
@@ -238,15 +296,22 @@ def load_json_lines(con: duckdb.DuckDBPyConnection, table: Table, path: Path, so
     except duckdb.Error as exc:
         msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
         raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
-    return names
+    finally:
+        if path.parent == scratch and path.suffix == ".objects":
+            path.unlink(missing_ok=True)  # the copy without the malformed lines
+    return names, malformed_rows
 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def load_file(con: duckdb.DuckDBPyConnection, table: Table, scan: Scan, original: Path, source_file: str) -> list[str]:
-    """Fill temp table `src` from the file; returns its data column names. Raises FileRejected."""
+def load_file(
+    con: duckdb.DuckDBPyConnection, table: Table, scan: Scan, original: Path, source_file: str
+) -> tuple[list[str], int]:
+    """Fill temp table `src` from the file (and temp table `malformed` with its malformed rows, if any);
+    returns (data column names, malformed rows). Raises FileRejected."""
+    malformed.drop_rejects(con)  # nothing left over from the previous file
     if is_json_lines(table, original):
         if scan.has_bom:  # DuckDB's JSON reader refuses a BOM: read a copy without it
             stripped = scan.scratch / (content_name(original).name + ".nobom")
@@ -255,7 +320,7 @@ def load_file(con: duckdb.DuckDBPyConnection, table: Table, scan: Scan, original
                 shutil.copyfileobj(src, dst, CHUNK)
             remove_scratch(scan, original)
             scan.utf8_path = stripped
-        return load_json_lines(con, table, scan.utf8_path, source_file)
+        return load_json_lines(con, table, scan.utf8_path, source_file, scan.scratch)
     return load_csv(con, table, scan.utf8_path, source_file)
 
 

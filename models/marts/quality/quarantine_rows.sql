@@ -13,6 +13,7 @@ renamed as (
         cast(q._file_sha256 as {{ dbt.type_string() }}) as file_sha256,
         cast(q._row_number as {{ dbt.type_bigint() }}) as row_number,
         cast(q._reason as {{ dbt.type_string() }}) as reason,
+        cast(q._raw_line as {{ dbt.type_string() }}) as raw_line,
         {{ quality_utc_timestamp('q._ingested_at') }} as ingested_at,
         {{ quality_row_json('q') }} as row_values
     from source as q
