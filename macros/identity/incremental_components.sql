@@ -12,10 +12,27 @@
 {%- endmacro %}
 
 {#- node_key of every identifier whose component must be recomputed, given the previous state `previous`
-    (node_key, component_key, is_trusted). -#}
+    (node_key, component_key, is_trusted, computed_at). -#}
 {% macro identity_components_touched_sql(previous) -%}
+{%- set has_computed_at = relation_has_column(previous, 'computed_at') -%}
 with previous as (
     select node_key, component_key, is_trusted from {{ previous }}
+),
+
+-- pairs no current record carries any more (tombstones of int_identity_edge_pairs) written since this
+-- model last computed a component: the edge may have held a component together, and nothing else marks
+-- it touched when the rewritten record brought no new identifier or edge. Without the run column (a
+-- table from before it) every tombstone counts: a recomputed component that did not change stays put.
+vanished as (
+    select t.node_a, t.node_b
+    from {{ ref('int_identity_edge_pairs') }} t
+    where t.record_count = 0
+    {%- if has_computed_at %}
+        and t.loaded_at > coalesce(
+            (select max(computed_at) from {{ previous }}),
+            cast('1900-01-01' as {{ dbt.type_timestamp() }})
+        )
+    {%- endif %}
 ),
 
 current_nodes as (
@@ -54,6 +71,8 @@ touched_components as (
     select component_a from crossing where component_a is not null
     union
     select component_b from crossing where component_b is not null
+    union
+    select p.component_key from previous p join vanished v on p.node_key in (v.node_a, v.node_b)
 )
 
 select node_key from changed_nodes

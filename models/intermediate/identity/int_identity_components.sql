@@ -5,11 +5,15 @@
     Incremental (daily runs, var min_date set): only the components touched since the previous run are
     recomputed. Touched: the previous component of every new identifier, of every identifier whose
     trust (guardrail exclusion) changed, and of both ends of every trusted edge that crosses two
-    previous components or reaches a new identifier. The touched identifiers are closed under trusted
+    previous components or reaches a new identifier, and of both ends of every pair that became a
+    tombstone since this model's last run (a source record rewritten without one of the pair's
+    identifiers: the lost edge may split a person). The touched identifiers are closed under trusted
     edges, so the rounds over their edges alone give exactly their components; every other identifier
-    keeps its component (delete+insert on node_key). An edge that disappears (a source record rewritten
-    without an identifier) is not detected: run with --full-refresh after such corrections.
-    convergence_rounds is the rounds of the run that last computed the row. -#}
+    keeps its component (delete+insert on node_key). A record rewritten without BOTH identifiers of a
+    pair, or a record that vanishes from its source, leaves no tombstone: run with --full-refresh after
+    such corrections. convergence_rounds and computed_at are the rounds and the run that last computed
+    the row. -#}
+-- depends_on: {{ ref('int_identity_edge_pairs') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -89,6 +93,7 @@ select
     root.node_key as component_key,
     s.component_size,
     {{ rounds }} as convergence_rounds,
+    {{ identity_run_started_at() }} as computed_at,
     not exists (
         select g.node_key from {{ ref('int_identity_guardrail_audit') }} g where g.node_key = r.node_key
     ) as is_trusted
