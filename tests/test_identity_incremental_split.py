@@ -69,7 +69,8 @@ def test_daily_run_splits_a_person_whose_edge_vanished(data_dir, corrected_user)
     build_identity(daily)
     assert frozenset({"split-g", "split-u1", "u1@x.dk"}) in _groups(daily)
 
-    _land(daily, rewritten=True, corrected_user=corrected_user)  # day 2: the corrected event (same event id) supersedes day 1's
+    # day 2: the corrected event (same event id) supersedes day 1's
+    _land(daily, rewritten=True, corrected_user=corrected_user)
     build_identity(daily, variables=WINDOW)
     daily_groups = _groups(daily)
 
