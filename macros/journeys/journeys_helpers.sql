@@ -67,3 +67,13 @@
 {% macro journeys_use_profiles() -%}
     {{ return(customers_enabled()) }}
 {%- endmacro %}
+
+{#- What a session is cut by (int_activities_sessionized): web and app activities by device, every other
+    channel (and a web or app activity without a device) per channel. `alias` is the activity relation. -#}
+{% macro session_scope_of(alias) -%}
+    case
+        when {{ alias }}.channel in ('web', 'app') and {{ alias }}.device_id is not null
+            then 'device:' || {{ alias }}.device_id
+        else 'channel:' || {{ alias }}.channel
+    end
+{%- endmacro %}

@@ -4,9 +4,13 @@
 -- and laptop are separate visits; every other channel (e-mail, store, service, ...) per person and
 -- channel, so an e-mail open and its click minutes later are one session while two store visits on
 -- different days are two. The session id hashes person, scope and start time: stable while history is.
--- Incremental (daily runs, var min_date set): sessions are cut per person, so only the persons that
--- gained, lost or changed an activity since the last run are re-sessionized, over their whole history.
--- Those are found among the activities journeys.activities re-stitched in this run (what
+-- Incremental (daily runs, var min_date set): only the persons that gained, lost or changed an activity
+-- since the last run are re-sessionized, and in each of their scopes only from the start of the held
+-- session the first change may extend (the session of the last unchanged activity before it): every
+-- earlier session ended more than the timeout before that start, so nothing after it can change it.
+-- A person none of whose rows falls in such a re-cut (an activity moved to another person was the
+-- last of its scope) is re-cut over its whole history, so journeys.sessions recomputes that person.
+-- The changes are found among the activities journeys.activities re-stitched in this run (what
 -- int_activities_unioned wrote since then, the window, re-attributed records and devices): when this
 -- model consumed exactly what journeys.activities had consumed before this run (their records in
 -- int_incremental_watermarks), only those are compared with the rows held; otherwise (a run that
@@ -52,7 +56,14 @@ restitched as (
 {%- endif %}
 
 changed as (
-    select a.activity_id, a.person_id as new_person_id, t.person_id as old_person_id
+    select
+        a.activity_id,
+        a.person_id as new_person_id,
+        t.person_id as old_person_id,
+        {{ session_scope_of('a') }} as new_scope,
+        t.session_scope as old_scope,
+        a.occurred_at as new_at,
+        t.occurred_at as old_at
     from {{ ref('activities') }} a
     {%- if follows %}
     join restitched s on a.activity_id = s.activity_id
@@ -69,10 +80,36 @@ changed as (
         or a.session_id is distinct from t.tool_session_id
 ),
 
+-- the earliest change per person and scope (a moved activity counts where it was and where it is)
+changed_scopes as (
+    select person_id, session_scope, min(changed_at) as changed_from
+    from (
+        select new_person_id as person_id, new_scope as session_scope, new_at as changed_at
+        from changed where new_person_id is not null
+        union all
+        select old_person_id, old_scope, old_at from changed where old_person_id is not null
+    ) moves
+    group by person_id, session_scope
+),
+
+-- re-cut from the start of the held session of the last unchanged activity before the first change
+-- (session starts grow with time in a scope, so the latest start before it is that session's), or
+-- from the change itself when nothing is held before it
+cut_points as (
+    select
+        c.person_id,
+        c.session_scope,
+        coalesce(max(t.session_started_at), c.changed_from) as cut_from
+    from changed_scopes c
+    left join {{ this }} t
+        on c.person_id = t.person_id
+        and c.session_scope = t.session_scope
+        and t.occurred_at < c.changed_from
+    group by c.person_id, c.session_scope, c.changed_from
+),
+
 affected_persons as (
-    select new_person_id as person_id from changed where new_person_id is not null
-    union
-    select old_person_id from changed where old_person_id is not null
+    select distinct person_id from changed_scopes
 ),
 {%- endif %}
 
@@ -97,12 +134,29 @@ activities as (
 scoped as (
     select
         *,
-        case
-            when channel in ('web', 'app') and device_id is not null then 'device:' || device_id
-            else 'channel:' || channel
-        end as session_scope
+        {{ session_scope_of('activities') }} as session_scope
     from activities
 ),
+{%- if window %}
+
+-- the rows of each changed scope from its cut on
+recut as (
+    select s.*
+    from scoped s
+    join cut_points c
+        on s.person_id = c.person_id
+        and s.session_scope = c.session_scope
+        and s.occurred_at >= c.cut_from
+),
+
+to_cut as (
+    select * from recut
+    union all
+    -- persons without a row in any cut: their whole history
+    select s.* from scoped s
+    where s.person_id not in (select person_id from recut)
+),
+{%- endif %}
 
 gaps as (
     select
@@ -110,7 +164,7 @@ gaps as (
         lag(occurred_at) over (
             partition by person_id, session_scope order by occurred_at, activity_id
         ) as previous_at
-    from scoped
+    from {{ 'to_cut' if window else 'scoped' }}
 ),
 
 starts as (
