@@ -79,3 +79,25 @@ select node_key from changed_nodes
 union
 select p.node_key from previous p join touched_components t on p.component_key = t.component_key
 {%- endmacro %}
+
+{#- int_identity_record_pairs: the newest loaded_at it holds in a daily run (its records (re)loaded after
+    that are re-read), none when it is built whole or holds nothing yet. -#}
+{% macro identity_record_pairs_watermark() -%}
+    {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
+    {{ return(run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- pre_hook of int_identity_record_pairs: drop the rows of the records it is about to re-read -#}
+{% macro identity_record_pairs_delete_reloaded() -%}
+    {%- set watermark = identity_record_pairs_watermark() -%}
+    {%- if watermark is not none -%}
+    delete from {{ this }}
+    where exists (
+        select 1
+        from {{ ref('int_identifier_observations') }} as o
+        where o.loaded_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+            and o.source = {{ this }}.source
+            and o.record_id = {{ this }}.record_id
+    )
+    {%- endif -%}
+{%- endmacro %}

@@ -3,7 +3,8 @@
 
     Incremental (daily runs, var min_date set), delete+insert on (node_a, node_b): the pairs of every
     record int_identifier_observations (re)loaded since this model's last run (loaded_at) are the
-    affected pairs; each is recomputed over ALL records carrying both its identifiers, so first_seen_at
+    affected pairs; each is recomputed over ALL records carrying both its identifiers (their rows in
+    int_identity_record_pairs, one per record and pair, so the records are not paired again), so first_seen_at
     (min), last_seen_at (max), record_count and sources equal a full recomputation, also when a
     rewritten record (a GA4 day re-exported) is read again. Every existing pair with an end among the
     identifiers of those records is recomputed too: a rewrite that replaced one identifier of a record
@@ -11,6 +12,7 @@
     that int_identity_edges drops, exactly as a full refresh would never have produced it. Pairs no
     record touched keep their row. A pair whose records were rewritten without BOTH of its identifiers
     keeps its row until a full refresh (docs/operations.md). -#}
+-- depends_on: {{ ref('int_identifier_observations') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -26,6 +28,8 @@
 
 with
 
+{%- if window %}
+
 observations as (
     select
         source,
@@ -35,8 +39,6 @@ observations as (
     from {{ ref('int_identifier_observations') }}
     where identifier_type is not null and identifier_value is not null
 ),
-
-{%- if window %}
 
 -- records (re)loaded since this model's last run; every record when it has no rows yet
 loaded_records as (
@@ -71,33 +73,14 @@ affected_pairs as (
     where node_a in (select node_key from touched_nodes) or node_b in (select node_key from touched_nodes)
 ),
 
--- every record carrying an identifier of an affected pair (both ends of a pair are such identifiers)
-candidate_observations as (
-    select distinct o.source, o.record_id, o.node_key, o.observed_at
-    from observations o
-    where o.node_key in (select node_a from affected_pairs union select node_b from affected_pairs)
-),
-{%- else %}
-
-candidate_observations as (
-    select distinct source, record_id, node_key, observed_at
-    from observations
-),
 {%- endif %}
 
+-- one row per record and pair: in a daily run those of the affected pairs
 pairs as (
-    select
-        a.node_key as node_a,
-        b.node_key as node_b,
-        a.source,
-        least(a.observed_at, b.observed_at) as observed_at
-    from candidate_observations a
-    inner join candidate_observations b
-        on a.source = b.source
-        and a.record_id = b.record_id
-        and a.node_key < b.node_key
+    select r.node_a, r.node_b, r.source, r.observed_at
+    from {{ ref('int_identity_record_pairs') }} r
     {%- if window %}
-    inner join affected_pairs p on a.node_key = p.node_a and b.node_key = p.node_b
+    inner join affected_pairs p on r.node_a = p.node_a and r.node_b = p.node_b
     {%- endif %}
 ),
 
