@@ -381,9 +381,9 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert "window: 14d" in real
     (edited / "purchase.yml").write_text(real.replace("window: 14d", "window: 1h", 1))
     compile_funnels(edited, _paths(daily))
-    # landed before the daily runs (both warehouses see the same files): day 0's first Shopify order is
+    # landed before the daily runs (both warehouses see the same files): day 1's first Shopify order is
     # re-exported on day 3 with one more line, and a loyalty member of day 0 changes e-mail on day 3
-    order, order_lines = _redeliver_shopify_order(landing, days[0], days[3])
+    order, order_lines = _redeliver_shopify_order(landing, days[1], days[3])
     member, old_email, new_email = _update_loyalty_member(landing, days[0], days[3])
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
@@ -425,8 +425,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
     rewritten = days[-3]
     device = _rewrite_ga4_day(landing, rewritten)
-    refunded = _rewrite_shopify_day(landing, days[0], order)
-    _ingest(daily, days[0])
+    refunded = _rewrite_shopify_day(landing, days[1], order)
+    _ingest(daily, days[1])
     _ingest(daily, rewritten)
     _dbt(daily, dbt_build_args(command="run"), target, window=(rewritten, rewritten))
     # the last daily run read only what int_activities_unioned wrote since the consumers' watermarks
