@@ -440,6 +440,9 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     # ... and the staging tables only the lake files ingested since their newest version
     for model in ("shopify/stg_shopify__orders", "loyalty/stg_loyalty__members", "square/stg_square__items"):
         assert "where _ingested_at > cast(" in (compiled / "staging" / f"{model}.sql").read_text()
+    # ... and int_activities_unioned only the staging rows written since, small sources included
+    unioned = (compiled / "intermediate" / "unioned" / "int_activities_unioned.sql").read_text()
+    assert "where true and cast(ingested_at as" in unioned and "where loyalty_id in (select loyalty_id" in unioned
     for day in days:
         _ingest(full, day)
     _dbt(full, dbt_build_args(full_refresh=True, command="run"), target)
