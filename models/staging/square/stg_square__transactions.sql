@@ -17,6 +17,7 @@ items as (
     select * from {{ ref('stg_square__items') }}
 
 ),
+{%- if incremental_window_active() %}
 
 changed_transactions as (
 
@@ -25,6 +26,7 @@ changed_transactions as (
     {{ staging_new_lake_rows_filter('ingested_at') }}
 
 ),
+{%- endif %}
 
 receipts as (
 
