@@ -27,6 +27,7 @@ Doubles are compared rounded to 9 decimals (sums in a different order may differ
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -45,6 +46,10 @@ PERSONS = 120
 DAYS = 6
 START = date(2026, 10, 1)
 PUBLIC_SCHEMAS = ("identity", "customers", "journeys", "quality")
+# Staging tables are incremental too: compared like the marts, without the ingestion time (the two lakes
+# ingested the same files at different times).
+STAGING_SCHEMA = "staging"
+STAGING_RUN_DEPENDENT = {"ingested_at"}
 
 # (schema, relation) -> columns whose values depend on the run, not on the data.
 RUN_DEPENDENT = {
@@ -124,6 +129,66 @@ def _rewrite_ga4_day(landing: Path, day: date) -> str:
             event["user_id"] = f"late-login-{device}"
     path.write_text("".join(json.dumps(e) + "\n" for e in events))
     return device
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _export(landing: Path, table: str, day: date) -> Path:
+    return next((landing / table / day.isoformat()).glob("*.csv"))
+
+
+def _redeliver_shopify_order(landing: Path, first_day: date, later_day: date) -> tuple[str, int]:
+    """An order of `first_day` re-exported in `later_day`'s file with one more line item (an order
+    edit): the later delivery replaces the whole order, its line count included. (order name, lines)"""
+    _, rows = _read_csv(_export(landing, "shopify_orders", first_day))
+    order = rows[0]["Name"]
+    lines = [dict(r) for r in rows if r["Name"] == order]
+    added = dict(lines[-1], **{"Lineitem sku": "EDIT-1", "Lineitem name": "Added in an order edit"})
+    target = _export(landing, "shopify_orders", later_day)
+    header, later_rows = _read_csv(target)
+    _write_csv(target, header, later_rows + lines + [added])
+    return order.strip(), len(lines) + 1
+
+
+def _update_loyalty_member(landing: Path, first_day: date, later_day: date) -> tuple[str, str, str]:
+    """A member of `first_day` changes e-mail and tier on `later_day` (a second version: is_current moves
+    to it, the first version and its e-mail stay). (member id, old e-mail, new e-mail)"""
+    _, rows = _read_csv(_export(landing, "loyalty_members", first_day))
+    member = next(r for r in rows if r["email"].strip())
+    changed = dict(member, updated_at=f"{later_day.isoformat()}T09:30:00+02:00", tier="Gold")
+    changed["email"] = "changed." + member["email"].strip()
+    target = _export(landing, "loyalty_members", later_day)
+    header, later_rows = _read_csv(target)
+    _write_csv(target, header, [*later_rows, changed])
+    return member["member_id"].strip(), member["email"].strip().lower(), changed["email"].lower()
+
+
+def _rewrite_shopify_day(landing: Path, day: date, superseded_order: str) -> str:
+    """`day`'s Shopify export delivered again, late: another order now refunded (the late file replaces
+    it) and `superseded_order`, re-exported on a later day since, voided (the later day's version stays,
+    as in a rebuild: latest landing day first). Returns the refunded order."""
+    path = _export(landing, "shopify_orders", day)
+    header, rows = _read_csv(path)
+    refunded = next(r["Name"] for r in rows if r["Name"].strip() != superseded_order)
+    for row in rows:
+        if row["Financial Status"].strip():
+            if row["Name"] == refunded:
+                row["Financial Status"] = "refunded"
+            elif row["Name"].strip() == superseded_order:
+                row["Financial Status"] = "voided"
+    _write_csv(path, header, rows)
+    return refunded.strip()
 
 
 def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
@@ -213,6 +278,7 @@ def _canonical_select(con, db: str, schema: str, table: str) -> str:
         RUN_DEPENDENT.get((schema, table), set())
         | PERSON_DERIVED.get((schema, table), set())
         | DELIVERY_HISTORY.get((schema, table), set())
+        | (STAGING_RUN_DEPENDENT if schema == STAGING_SCHEMA else set())
     )
     exprs = []
     for name, data_type in cols:
@@ -243,14 +309,15 @@ def _canonical_select(con, db: str, schema: str, table: str) -> str:
 def _public_relations(con, db: str) -> set[tuple[str, str]]:
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables where table_catalog = ? "
-        f"and table_schema in {PUBLIC_SCHEMAS}",
+        f"and table_schema in {(*PUBLIC_SCHEMAS, STAGING_SCHEMA)}",
         [db],
     ).fetchall()
     return {(s, t) for s, t in rows}
 
 
 def compare_public_marts(daily_db: Path, full_db: Path) -> dict[str, int]:
-    """{schema.relation: rows compared}; raises AssertionError listing every difference."""
+    """{schema.relation: rows compared} (the public marts and the staging tables); raises
+    AssertionError listing every difference."""
     con = duckdb.connect()
     con.execute(f"attach '{daily_db}' as daily (read_only)")
     con.execute(f"attach '{full_db}' as full_ (read_only)")
@@ -314,6 +381,10 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert "window: 14d" in real
     (edited / "purchase.yml").write_text(real.replace("window: 14d", "window: 1h", 1))
     compile_funnels(edited, _paths(daily))
+    # landed before the daily runs (both warehouses see the same files): day 1's first Shopify order is
+    # re-exported on day 3 with one more line, and a loyalty member of day 0 changes e-mail on day 3
+    order, order_lines = _redeliver_shopify_order(landing, days[1], days[3])
+    member, old_email, new_email = _update_loyalty_member(landing, days[0], days[3])
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
     _dbt(daily, ["parse", "--quiet"], target)
@@ -354,6 +425,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
     rewritten = days[-3]
     device = _rewrite_ga4_day(landing, rewritten)
+    refunded = _rewrite_shopify_day(landing, days[1], order)
+    _ingest(daily, days[1])
     _ingest(daily, rewritten)
     _dbt(daily, dbt_build_args(command="run"), target, window=(rewritten, rewritten))
     # the last daily run read only what int_activities_unioned wrote since the consumers' watermarks
@@ -364,6 +437,12 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert "where loaded_at > cast(" in (compiled / "marts" / "journeys" / "sessions.sql").read_text()
     for model in ("int_funnel_step_events", "int_funnel_attempts"):
         assert "where loaded_at > cast(" in (compiled / "intermediate" / "journeys" / f"{model}.sql").read_text()
+    # ... and the staging tables only the lake files ingested since their newest version
+    for model in ("shopify/stg_shopify__orders", "loyalty/stg_loyalty__members", "square/stg_square__items"):
+        assert "where _ingested_at > cast(" in (compiled / "staging" / f"{model}.sql").read_text()
+    # ... and int_activities_unioned only the staging rows written since, small sources included
+    unioned = (compiled / "intermediate" / "unioned" / "int_activities_unioned.sql").read_text()
+    assert "where true and cast(ingested_at as" in unioned and "where loyalty_id in (select loyalty_id" in unioned
     for day in days:
         _ingest(full, day)
     _dbt(full, dbt_build_args(full_refresh=True, command="run"), target)
@@ -371,6 +450,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     compared = compare_public_marts(_paths(daily).warehouse, _paths(full).warehouse)
     assert compared["journeys.activities"] > 0 and compared["journeys.sessions"] > 0
     assert compared["identity.person_identifiers"] > 0
+    assert compared["staging.stg_shopify__order_lines"] > 0 and compared["staging.stg_loyalty__members"] > 0
     # the late login reached the daily warehouse (so the comparison above covers a rewrite)
     con = duckdb.connect(str(_paths(daily).warehouse), read_only=True)
     found = con.execute(
@@ -380,6 +460,30 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     ).fetchall()[0][0]
     # the daily runs were incremental (a window that never reached dbt would rebuild every day)
     runs = con.execute("select count(distinct loaded_at) from intermediate.int_identifier_observations").fetchall()
+    # the re-exported order has its later delivery (one more line, not voided), the late day-0 file
+    # refunded the other order, and the member's two versions and both e-mails are held
+    shopify = dict(
+        con.execute(
+            "select order_id, concat(financial_status, ':', line_count) from staging.stg_shopify__orders "
+            "where order_id in (?, ?)",
+            [order, refunded],
+        ).fetchall()
+    )
+    lines = con.execute("select count(*) from staging.stg_shopify__order_lines where order_id = ?", [order]).fetchall()
+    versions = con.execute(
+        "select email, is_current from staging.stg_loyalty__members where loyalty_id = ? order by updated_at",
+        [member],
+    ).fetchall()
+    member_emails = con.execute(
+        "select identifier_value from intermediate.int_identifier_observations "
+        "where source = 'loyalty_members' and record_id = ? and identifier_type = 'email' order by 1",
+        [member],
+    ).fetchall()
     con.close()
+    assert not shopify[order].startswith("voided") and shopify[order].endswith(f":{order_lines}")
+    assert shopify[refunded].startswith("refunded:")
+    assert lines[0][0] == order_lines
+    assert versions == [(old_email, False), (new_email, True)]
+    assert member_emails == sorted([(old_email,), (new_email,)])
     assert found == 1
     assert runs[0][0] > 1

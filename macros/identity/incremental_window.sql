@@ -67,26 +67,62 @@
 {#- Incremental staging tables (one row per natural key, the latest_first version: latest landing day,
     then latest ingestion). A daily run reads only the lake rows ingested after the newest version the
     table holds (a literal, so Parquet readers skip row groups by their statistics), ranks them, and
-    replaces a held version unless the held one comes from a later landing day: every row read was
-    ingested after every held version, so this is the version a rebuild over all files keeps. -#}
-{% macro staging_new_lake_rows_filter() -%}
+    replaces a held version unless the held one ranks first: every row read was ingested after every
+    held version, so this is the version a rebuild over all files keeps. `column`: the ingestion time
+    read (a lake's _ingested_at, or ingested_at of a staging table the model derives from). -#}
+{% macro staging_new_lake_rows_filter(column='_ingested_at') -%}
     {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
     {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
         .columns[0].values()[0] -%}
     {%- if watermark is none -%}{{ return('') }}{%- endif -%}
-    {{ return("where _ingested_at > cast('" ~ watermark ~ "' as " ~ lake_ingested_at_type() ~ ")") }}
+    {{ return("where " ~ column ~ " > cast('" ~ watermark ~ "' as " ~ lake_ingested_at_type() ~ ")") }}
 {%- endmacro %}
 
-{#- `where` of the final select of such a model: a held version from a later landing day stays. -#}
-{% macro staging_keep_later_held_versions(relation, key) -%}
+{#- `where` of the final select of such a model: a held version that ranks before the new one stays.
+    `order_columns`: the model's latest_first order before the ingestion time, all descending with
+    nulls last (the landing day; Zendesk and Delighted rank by updated_at first). A tie goes to the new
+    row, ingested later. -#}
+{% macro staging_keep_later_held_versions(relation, key, order_columns=['landing_date']) -%}
     {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
+    {%- set ranks_first = [] -%}
+    {%- for column in order_columns -%}
+        {%- set condition = [] -%}
+        {%- for earlier in order_columns[:loop.index0] -%}
+            {%- do condition.append('held.' ~ earlier ~ ' is not distinct from ' ~ relation ~ '.' ~ earlier) -%}
+        {%- endfor -%}
+        {%- do condition.append('held.' ~ column ~ ' is not null and (' ~ relation ~ '.' ~ column
+            ~ ' is null or held.' ~ column ~ ' > ' ~ relation ~ '.' ~ column ~ ')') -%}
+        {%- do ranks_first.append('(' ~ condition | join(' and ') ~ ')') -%}
+    {%- endfor -%}
     {%- set filter -%}
 where not exists (
     select 1 from {{ this }} held
-    where held.{{ key }} = {{ relation }}.{{ key }} and held.landing_date > {{ relation }}.landing_date
+    where held.{{ key }} = {{ relation }}.{{ key }}
+        and ({{ ranks_first | join(' or ') }})
 )
     {%- endset -%}
     {{ return(filter) }}
+{%- endmacro %}
+
+{#- Staging tables with several versions per record (a loyalty member's or a CRM customer's changes)
+    whose rows depend on each other (is_current): a daily run rewrites every version of each record it
+    read a new version of (delete+insert on `record_key`). The versions held of those records, except
+    those replaced by a new one, as a `union all` branch to `new_relation` (whose columns are the
+    table's, in order, without `except_columns`). Empty outside a daily run. -#}
+{% macro staging_held_versions_of_new_records(new_relation, record_key, version_key, except_columns=[]) -%}
+    {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
+    {%- set columns = [] -%}
+    {%- for column in adapter.get_columns_in_relation(this) if column.name | lower not in except_columns -%}
+        {%- do columns.append('held.' ~ adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    {%- set branch -%}
+union all
+select {{ columns | join(', ') }}
+from {{ this }} held
+where held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }})
+    and held.{{ version_key }} not in (select {{ version_key }} from {{ new_relation }})
+    {%- endset -%}
+    {{ return(branch) }}
 {%- endmacro %}
 
 {#- source -> newest ingested_at the incremental relation holds (sources whose rows carry none are
@@ -327,4 +363,14 @@ r.record_id is not null
 {% macro funnel_config_relations() -%}
     {{ return([ref('int_funnel_definitions'), ref('int_funnel_step_matchers'), ref('int_funnel_step_filters'),
         ref('int_funnel_interruptions'), ref('int_funnel_exclusions')]) }}
+{%- endmacro %}
+
+{#- pre_hook of a staging table derived from another one record by record (append after this delete):
+    the rows of every record of `parent` written since this table's newest ingested_at. A record
+    rewritten with fewer rows (or none: an order without lines) loses the others, as in a rebuild. -#}
+{% macro staging_delete_rewritten_records(parent, key) -%}
+    {%- if incremental_window_active() -%}
+    delete from {{ this }}
+    where {{ key }} in (select {{ key }} from {{ parent }} {{ staging_new_lake_rows_filter('ingested_at') }})
+    {%- endif -%}
 {%- endmacro %}

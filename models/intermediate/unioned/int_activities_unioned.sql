@@ -1,13 +1,15 @@
 {#- Every interaction of every source, one row per activity_id.
 
-    Incremental (daily runs, var min_date set), delete+insert on activity_id. The two large sources,
-    whose staging tables are themselves incremental (stg_ga4__events, stg_mailchimp__activity), are read
-    from the rows ingested after the newest ingested_at this table holds for them: staging replaces an
-    event only by a later ingestion, so those are the rows staging wrote since this model's last run. The
-    other sources' staging tables are small, recomputed whole and compared with the rows held: only new or changed
-    activities are written. loaded_at is the run that wrote the row, ingested_at the staging version's
-    ingestion (the two large sources only). Like the staging tables it reads, an activity that vanishes
-    from its source (an event rewritten into a technical one) keeps its row until a full refresh. -#}
+    Incremental (daily runs, var min_date set), delete+insert on activity_id. Every staging table is
+    itself incremental and writes a record again only with a later ingestion, so each source is read
+    from the staging rows ingested after the newest ingested_at this table holds for it: the rows
+    staging wrote since this model's last run (a loyalty signup aggregates a member's versions: a member
+    with a new version is read whole). The small sources' rows read are compared with the rows held and
+    only new or changed activities are written (a re-delivered, unchanged record is not); the two large
+    ones (GA4, Mailchimp activity) are written as read. loaded_at is the run that wrote the row,
+    ingested_at the staging version's ingestion (a loyalty signup's: its newest version's). Like the
+    staging tables it reads, an activity that vanishes from its source (an event rewritten into a
+    technical one) keeps its row until a full refresh. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -22,7 +24,10 @@
 {%- set watermarks = held_ingestion_watermarks(this, window) -%}
 {#- the big sources' rows ingested after the newest version held (all of them on a first run) -#}
 {%- set since = {} -%}
-{%- for source_name in ['ga4_events', 'mailchimp_activity'] -%}
+{#- (a source without a watermark yet, e.g. held rows written before small sources carried
+    ingested_at, is read whole) -#}
+{%- for source_name in ['ga4_events', 'mailchimp_activity', 'shopify_orders', 'mailchimp_audience', 'square_items',
+    'loyalty_members', 'zendesk_tickets', 'delighted_responses', 'canonical_events', 'canonical_orders'] -%}
     {%- if window and source_name in watermarks -%}
         {%- do since.update({source_name: 'and cast(ingested_at as ' ~ timestamp ~ ") > cast('"
             ~ watermarks[source_name] ~ "' as " ~ timestamp ~ ')'}) -%}
@@ -93,8 +98,10 @@ shopify as (
             'refunded_amount': 'refunded_amount',
             'source_name': 'source_name',
             'accepts_marketing': 'accepts_marketing',
-        }) }} as properties
+        }) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_shopify__orders') }}
+    where true {{ since.get('shopify_orders', '') }}
 
 ),
 
@@ -113,9 +120,11 @@ mailchimp_subscribes as (
         cast(null as {{ string }}) as currency,
         cast(null as {{ string }}) as product_id,
         cast(null as {{ string }}) as product_category,
-        {{ json_object_text({'status': 'status', 'optin_at': 'optin_at', 'confirm_at': 'confirm_at'}) }} as properties
+        {{ json_object_text({'status': 'status', 'optin_at': 'optin_at', 'confirm_at': 'confirm_at'}) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_mailchimp__members') }}
     where coalesce(confirm_at, optin_at) is not null
+    {{ since.get('mailchimp_audience', '') }}
 
 ),
 
@@ -171,8 +180,10 @@ square as (
             'gross_sales': 'gross_sales',
             'discounts': 'discounts',
             'tax': 'tax',
-        }) }} as properties
+        }) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_square__transactions') }}
+    where true {{ since.get('square_items', '') }}
 
 ),
 
@@ -195,8 +206,12 @@ loyalty as (
         {{ json_object_text({
             'home_store': 'max(home_store)',
             'tier': 'max(case when is_current then tier end)',
-        }) }} as properties
+        }) }} as properties,
+        max(cast(ingested_at as {{ timestamp }})) as ingested_at
     from {{ ref('stg_loyalty__members') }}
+    {%- if 'loyalty_members' in since %}
+    where loyalty_id in (select loyalty_id from {{ ref('stg_loyalty__members') }} where true {{ since['loyalty_members'] }})
+    {%- endif %}
     group by loyalty_id
 
 ),
@@ -224,8 +239,10 @@ zendesk as (
             'group_name': 'group_name',
             'satisfaction_score': 'satisfaction_score',
             'solved_at': 'solved_at',
-        }) }} as properties
+        }) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_zendesk__tickets') }}
+    where true {{ since.get('zendesk_tickets', '') }}
 
 ),
 
@@ -249,8 +266,10 @@ delighted as (
             'nps_category': 'nps_category',
             'comment': 'comment',
             'survey_type': 'survey_type',
-        }) }} as properties
+        }) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_delighted__responses') }}
+    where true {{ since.get('delighted_responses', '') }}
 
 ),
 
@@ -272,8 +291,10 @@ canonical_events as (
             {{ normalize_id(json_text('properties', '$.sku')) }}
         ) as product_id,
         {{ normalize_id(json_text('properties', '$.product_category')) }} as product_category,
-        coalesce(properties, '{}') as properties
+        coalesce(properties, '{}') as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_canonical__events') }}
+    where true {{ since.get('canonical_events', '') }}
 
 ),
 
@@ -296,8 +317,10 @@ canonical_orders as (
         currency,
         cast(null as {{ string }}) as product_id,
         cast(null as {{ string }}) as product_category,
-        {{ json_object_text({'status': 'status', 'store_id': 'store_id'}) }} as properties
+        {{ json_object_text({'status': 'status', 'store_id': 'store_id'}) }} as properties,
+        cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_canonical__orders') }}
+    where true {{ since.get('canonical_orders', '') }}
 
 ),
 
@@ -341,7 +364,7 @@ unioned as (
     union all
     select * from mailchimp_activity
     union all
-    select *, cast(null as {{ timestamp }}) as ingested_at from small_sources_written
+    select * from small_sources_written
 
 )
 

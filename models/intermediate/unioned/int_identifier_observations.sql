@@ -4,8 +4,9 @@
     Incremental (daily runs, var min_date set), keyed by source record (delete+insert on source,
     record_id): a record is re-read when its current version was ingested after the newest ingested_at
     this table holds for its source (a rewritten GA4 day, a re-delivered export), or when it happened
-    since min_date - lookback_days; all its rows are replaced. Sources whose staging model carries no
-    ingested_at (square_items: receipts aggregate item rows) are re-read when new or in the window.
+    since min_date - lookback_days; all its rows are replaced, so a record with several staging rows (a
+    loyalty member's or CRM customer's versions) is re-read whole when one of them is. A Square
+    receipt's ingested_at is its newest item line's.
     loaded_at is the run that wrote the row: downstream incremental models (int_identity_edge_pairs)
     re-read the records loaded after their own last run. A record rewritten WITHOUT any identifier keeps
     its old rows until a full refresh. -#}
@@ -52,8 +53,8 @@
         [('customer_id', 'customer_id'), ('email', 'email'), ('phone', 'phone')]),
 ] -%}
 
-{#- staging models without ingested_at -#}
-{%- set no_ingested_at = ['stg_square__transactions'] -%}
+{#- staging models with several rows (versions) per record: a record with one new version is re-read whole -#}
+{%- set versioned = ['stg_loyalty__members', 'stg_canonical__customers'] -%}
 {#- a previous state without loaded_at (written before this model was incremental) is re-read whole -#}
 {%- set window = incremental_window_active() and relation_has_column(this, 'loaded_at') -%}
 {%- set watermarks = held_ingestion_watermarks(this, window) %}
@@ -61,35 +62,30 @@
 with
 
 {% for model, source_name, record_id, observed_at, pairs in records -%}
+{%- set reread -%}{%- if window %}
+    cast({{ observed_at }} as {{ dbt.type_timestamp() }}) >= {{ incremental_window_start() }}
+    {%- if source_name in watermarks %}
+    or cast(ingested_at as {{ dbt.type_timestamp() }})
+        > cast('{{ watermarks[source_name] }}' as {{ dbt.type_timestamp() }})
+    {%- else %}
+    or true
+    {%- endif %}
+{%- endif %}{%- endset -%}
 {{ model }}_records as (
 
     select
         cast({{ record_id }} as {{ dbt.type_string() }}) as record_id,
         cast({{ observed_at }} as {{ dbt.type_timestamp() }}) as observed_at,
-        {%- if model in no_ingested_at %}
-        cast(null as {{ dbt.type_timestamp() }}) as ingested_at
-        {%- else %}
         cast(ingested_at as {{ dbt.type_timestamp() }}) as ingested_at
-        {%- endif %}
         {%- for identifier_type, column in pairs %},
         cast({{ column }} as {{ dbt.type_string() }}) as value_{{ loop.index }}
         {%- endfor %}
     from {{ ref(model) }}
     where {{ record_id }} is not null
-    {%- if window %}
-        and (
-            cast({{ observed_at }} as {{ dbt.type_timestamp() }}) >= {{ incremental_window_start() }}
-            {%- if model in no_ingested_at %}
-            or cast({{ record_id }} as {{ dbt.type_string() }}) not in (
-                select t.record_id from {{ this }} t where t.source = '{{ source_name }}'
-            )
-            {%- elif source_name in watermarks %}
-            or cast(ingested_at as {{ dbt.type_timestamp() }})
-                > cast('{{ watermarks[source_name] }}' as {{ dbt.type_timestamp() }})
-            {%- else %}
-            or true
-            {%- endif %}
-        )
+    {%- if window and model in versioned %}
+        and {{ record_id }} in (select {{ record_id }} from {{ ref(model) }} where {{ reread }})
+    {%- elif window %}
+        and ({{ reread }})
     {%- endif %}
 
 ),

@@ -1,3 +1,13 @@
+{#- Incremental on daily runs (window set): reads only the lake files ingested since the newest version
+    it holds and keeps the version a rebuild keeps (staging_new_lake_rows_filter in
+    macros/identity/incremental_window.sql). A change of this SQL needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='link_id',
+    on_schema_change='fail',
+) }}
 {%- set identifier_columns = ['email', 'phone', 'customer_id', 'loyalty_id', 'ga_client_id', 'app_instance_id',
     'site_user_id', 'pos_customer_id', 'esp_member_id', 'service_requester_id'] -%}
 
@@ -6,6 +16,7 @@ with
 source as (
 
     select * from {{ source('lake', 'canonical_identifier_links') }}
+    {{ staging_new_lake_rows_filter() }}
 
 ),
 
@@ -45,14 +56,21 @@ latest as (
         ) as version_rank
     from keyed
 
+),
+
+final as (
+
+    select
+        link_id,
+        occurred_at,
+        link_source,
+        {{ identifier_columns | join(',\n        ') }},
+        landing_date,
+        ingested_at
+    from latest
+    where version_rank = 1
+
 )
 
-select
-    link_id,
-    occurred_at,
-    link_source,
-    {{ identifier_columns | join(',\n    ') }},
-    landing_date,
-    ingested_at
-from latest
-where version_rank = 1
+select * from final
+{{ staging_keep_later_held_versions('final', 'link_id') }}

@@ -1,8 +1,22 @@
+{#- Incremental on daily runs (window set): explodes only the orders stg_canonical__orders wrote since
+    this table's newest ingested_at (delete+insert on order_id); the pre-hook first deletes those
+    orders' lines held, so an order re-delivered without lines keeps none either. A change of this SQL needs a full
+    refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='order_id',
+    pre_hook="{{ staging_delete_rewritten_records(ref('stg_canonical__orders'), 'order_id') }}",
+    on_schema_change='fail',
+) }}
+
 with
 
 orders as (
 
     select * from {{ ref('stg_canonical__orders') }}
+    {{ staging_new_lake_rows_filter('ingested_at') }}
 
 ),
 
@@ -28,7 +42,8 @@ renamed as (
             {{ parse_quantity('exploded.quantity_text') }} * {{ parse_money('exploded.price_text') }}
             as decimal(18, 2)
         ) as line_amount,
-        orders.currency
+        orders.currency,
+        orders.ingested_at
     from exploded
     inner join orders
         on exploded.order_id = orders.order_id

@@ -1,8 +1,22 @@
+{#- One row per change. Incremental on daily runs (window set): reads only the lake files ingested
+    since the newest version it holds (staging_new_lake_rows_filter in
+    macros/identity/incremental_window.sql); is_current depends on every version of the record, so
+    each record with a new version is rewritten whole (delete+insert on loyalty_id, the held versions
+    re-ranked with the new ones). A change of this SQL needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='loyalty_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('lake', 'loyalty_members') }}
+    {{ staging_new_lake_rows_filter() }}
 
 ),
 
@@ -45,6 +59,21 @@ renamed as (
 
 ),
 
+new_versions as (
+
+    select * from renamed
+    {{ staging_keep_later_held_versions('renamed', 'member_version_id') }}
+
+),
+
+versions as (
+
+    -- with the held versions of the same records: is_current ranks them all
+    select * from new_versions
+    {{ staging_held_versions_of_new_records('new_versions', 'loyalty_id', 'member_version_id', ['is_current']) }}
+
+),
+
 final as (
 
     select
@@ -52,7 +81,7 @@ final as (
         row_number() over (
             partition by loyalty_id order by updated_at desc nulls last, landing_date desc
         ) = 1 as is_current
-    from renamed
+    from versions
 
 )
 

@@ -1,4 +1,15 @@
-{#- UNSUB_* / CLEAN_* columns exist only once an unsubscribed / cleaned file has landed. -#}
+{#- UNSUB_* / CLEAN_* columns exist only once an unsubscribed / cleaned file has landed. Incremental on
+    daily runs (window set): reads only the lake files ingested since the newest version it holds and
+    keeps the version a rebuild keeps (staging_new_lake_rows_filter in
+    macros/identity/incremental_window.sql; a file's status is told by its own rows, all of them new
+    together). A change of this SQL needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='email',
+    on_schema_change='fail',
+) }}
 {%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) -%}
 
 with
@@ -13,6 +24,7 @@ source as (
         {{ optional_column(columns, 'clean_time') }} as optional_clean_time,
         {{ optional_column(columns, 'clean_campaign_id') }} as optional_clean_campaign_id
     from {{ source('lake', 'mailchimp_audience') }}
+    {{ staging_new_lake_rows_filter() }}
 
 ),
 
@@ -91,3 +103,4 @@ renamed as (
 )
 
 select * from renamed
+{{ staging_keep_later_held_versions('renamed', 'email', ['landing_date', 'last_changed_at']) }}

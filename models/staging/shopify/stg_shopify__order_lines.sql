@@ -1,8 +1,21 @@
+{#- Incremental on daily runs (window set): reads only the lake files ingested since the newest
+    delivery it holds (staging_new_lake_rows_filter in macros/identity/incremental_window.sql). An
+    order is taken whole from one delivery, so a new delivery replaces every line of the order
+    (delete+insert on order_id) unless the delivery held is from a later landing day. A change of this
+    SQL needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
-    {{ shopify_current_rows() }}
+    {{ shopify_current_rows(staging_new_lake_rows_filter()) }}
 
 ),
 
@@ -37,7 +50,8 @@ renamed as (
         ) as line_amount,
         orders.currency,
         lower({{ normalize_id('source.lineitem_fulfillment_status') }}) as fulfillment_status,
-        source._landing_date as landing_date
+        source._landing_date as landing_date,
+        source._ingested_at as ingested_at
     from source
     inner join orders
         on source.order_name = orders.order_name
@@ -45,3 +59,4 @@ renamed as (
 )
 
 select * from renamed
+{{ staging_keep_later_held_versions('renamed', 'order_id') }}

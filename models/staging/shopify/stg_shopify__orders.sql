@@ -1,8 +1,21 @@
+{#- Incremental on daily runs (window set): reads only the lake files ingested since the newest
+    delivery it holds (staging_new_lake_rows_filter in macros/identity/incremental_window.sql). An
+    order is taken whole from one delivery, so a new delivery replaces every field and line count of the order
+    (delete+insert on order_id) unless the delivery held is from a later landing day. A change of this
+    SQL needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
-    {{ shopify_current_rows() }}
+    {{ shopify_current_rows(staging_new_lake_rows_filter()) }}
 
 ),
 
@@ -89,3 +102,4 @@ renamed as (
 )
 
 select * from renamed
+{{ staging_keep_later_held_versions('renamed', 'order_id') }}

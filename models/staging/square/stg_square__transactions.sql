@@ -1,3 +1,15 @@
+{#- Incremental on daily runs (window set): recomputes the receipts of every transaction with an item
+    line stg_square__items wrote since this table's newest ingested_at (the newest of its lines'), so a
+    line re-delivered or added later changes its receipt as a rebuild would (delete+insert on
+    transaction_id: a sale and its refund share it). A change of this SQL needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    full_refresh=incremental_full_refresh(),
+    unique_key='transaction_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 items as (
@@ -5,6 +17,16 @@ items as (
     select * from {{ ref('stg_square__items') }}
 
 ),
+{%- if incremental_window_active() %}
+
+changed_transactions as (
+
+    -- a receipt sums its item lines: every receipt of a transaction with a line written since is recomputed
+    select distinct transaction_id from items
+    {{ staging_new_lake_rows_filter('ingested_at') }}
+
+),
+{%- endif %}
 
 receipts as (
 
@@ -28,9 +50,13 @@ receipts as (
         sum(gross_sales) as gross_sales,
         sum(discounts) as discounts,
         sum(net_sales) as net_sales,
-        sum(tax) as tax
+        sum(tax) as tax,
+        max(ingested_at) as ingested_at
     from items
     where transaction_id is not null
+        {%- if incremental_window_active() %}
+        and transaction_id in (select transaction_id from changed_transactions)
+        {%- endif %}
     group by 1, 2, 3
 
 ),
