@@ -291,6 +291,6 @@ def _load(
         order = " ORDER BY src.rowid" if malformed_rows else ""  # the ASOF join does not keep file order
         loaded = copy_parquet_atomic(con, f"SELECT src.*, {meta} FROM {rows_from} {keep}{order}", raw_target)
     finally:
-        for temp in ("bad", "src", "row_shift", "malformed"):
+        for temp in ("bad", "src", "row_shift", "malformed") if malformed_rows else ("bad", "src"):
             con.execute(f"DROP TABLE IF EXISTS {temp}")
     return loaded, quarantined
