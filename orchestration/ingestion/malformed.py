@@ -1,7 +1,8 @@
 """Malformed CSV rows: rows that cannot be split into the header's columns go to quarantine one by one.
 
-DuckDB's CSV reader skips them (`ignore_errors`) and keeps each in a rejects table (`store_rejects`) with
-its record number and raw text. Its record number counts CSV records (header = 1, a blank line counts, a
+When a plain read of a file fails (readers.load_csv), it is read again: DuckDB's CSV reader skips those
+rows (`ignore_errors`) and keeps each in a rejects table (`store_rejects`) with its record number and raw
+text. Its record number counts CSV records (header = 1, a blank line counts, a
 quoted value spanning several lines counts once), which is not the line an editor shows when multi-line
 values (Shopify notes) come before. So on the rare file that has rejects, one pass of Python's csv reader
 (same dialect) maps record numbers to physical lines: a reason says `line N` with N the file's line
