@@ -49,22 +49,17 @@ def _groups(paths) -> set[frozenset[str]]:
     return {frozenset(v) for v in by_person.values()}
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    def make(name: str):
-        monkeypatch.setenv("OMNI_DATA_DIR", str(tmp_path / name))
-        for var in ("OMNI_LANDING_DIR", "OMNI_LAKE_DIR", "OMNI_WAREHOUSE_PATH", "OMNI_SERVING_PATH"):
-            monkeypatch.delenv(var, raising=False)
-        paths = get_paths()
-        prepare(paths)
-        return paths
-
-    return make
+def _warehouse(monkeypatch, folder):
+    """Point the process at `folder` (conftest's data_dir cleared the other path variables)."""
+    monkeypatch.setenv("OMNI_DATA_DIR", str(folder))
+    paths = get_paths()
+    prepare(paths)
+    return paths
 
 
 @pytest.mark.parametrize("corrected_user", [None, "split-u2"], ids=["login-removed", "other-user"])
-def test_daily_run_splits_a_person_whose_edge_vanished(data_dir, corrected_user):
-    daily = data_dir("daily")
+def test_daily_run_splits_a_person_whose_edge_vanished(data_dir, monkeypatch, corrected_user):
+    daily = _warehouse(monkeypatch, data_dir / "daily")
     _land(daily, rewritten=False)
     build_identity(daily)
     assert frozenset({"split-g", "split-u1", "u1@x.dk"}) in _groups(daily)
@@ -74,7 +69,7 @@ def test_daily_run_splits_a_person_whose_edge_vanished(data_dir, corrected_user)
     build_identity(daily, variables=WINDOW)
     daily_groups = _groups(daily)
 
-    full = data_dir("full")
+    full = _warehouse(monkeypatch, data_dir / "full")
     _land(full, rewritten=False)
     _land(full, rewritten=True, corrected_user=corrected_user)
     build_identity(full)

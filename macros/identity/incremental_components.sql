@@ -80,16 +80,16 @@ union
 select p.node_key from previous p join touched_components t on p.component_key = t.component_key
 {%- endmacro %}
 
-{#- int_identity_record_pairs: the newest loaded_at it holds in a daily run (its records (re)loaded after
-    that are re-read), none when it is built whole or holds nothing yet. -#}
-{% macro identity_record_pairs_watermark() -%}
+{#- The newest loaded_at the model holds in a daily run (its inputs loaded after that are re-read), none
+    when it is built whole or holds nothing yet. -#}
+{% macro held_loaded_at_watermark() -%}
     {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
     {{ return(run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0]) }}
 {%- endmacro %}
 
 {#- pre_hook of int_identity_record_pairs: drop the rows of the records it is about to re-read -#}
 {% macro identity_record_pairs_delete_reloaded() -%}
-    {%- set watermark = identity_record_pairs_watermark() -%}
+    {%- set watermark = held_loaded_at_watermark() -%}
     {%- if watermark is not none -%}
     delete from {{ this }}
     where exists (

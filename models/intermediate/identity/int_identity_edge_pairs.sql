@@ -21,10 +21,7 @@
     on_schema_change='fail',
 ) }}
 {%- set window = incremental_window_active() -%}
-{%- set watermark = none -%}
-{%- if window and execute -%}
-    {%- set watermark = run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0] -%}
-{%- endif %}
+{%- set watermark = held_loaded_at_watermark() %}
 
 with
 
@@ -49,23 +46,21 @@ loaded_records as (
     {%- endif %}
 ),
 
-loaded_observations as (
-    select o.source, o.record_id, o.node_key
+-- the identifiers on those records (one alone on a rewritten record can end a pair)
+touched_nodes as (
+    select distinct o.node_key
     from observations o
     inner join loaded_records r on o.source = r.source and o.record_id = r.record_id
 ),
 
-touched_nodes as (
-    select distinct node_key from loaded_observations
-),
-
 affected_pairs as (
-    select a.node_key as node_a, b.node_key as node_b
-    from loaded_observations a
-    inner join loaded_observations b
-        on a.source = b.source
-        and a.record_id = b.record_id
-        and a.node_key < b.node_key
+    -- the pairs of those records: int_identity_record_pairs paired them already (it re-reads every
+    -- record loaded since its own last run, so its rows written after this model's watermark hold them)
+    select node_a, node_b
+    from {{ ref('int_identity_record_pairs') }}
+    {%- if watermark is not none %}
+    where loaded_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+    {%- endif %}
     union
     -- pairs the reloaded records may no longer carry (one end still there)
     select node_a, node_b

@@ -15,7 +15,7 @@
     on_schema_change='fail',
     pre_hook="{{ identity_record_pairs_delete_reloaded() }}",
 ) }}
-{%- set watermark = identity_record_pairs_watermark() %}
+{%- set watermark = held_loaded_at_watermark() %}
 
 with
 

@@ -1,12 +1,6 @@
-{#- Incremental on daily runs (window set): reads only the lake files ingested since the newest version
-    it holds and keeps the version a rebuild keeps (staging_new_lake_rows_filter in
-    macros/identity/incremental_window.sql). A change of this SQL needs a full refresh. -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='order_id',
-    on_schema_change='fail',
 ) }}
 with
 

@@ -5,11 +5,8 @@
     rebuild's). Like every staging model, a change of this SQL needs a full refresh (on_schema_change
     fails the daily run on a changed column list). -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='event_id',
-    on_schema_change='fail',
 ) }}
 {%- set page_location = ga4_param('params', 'page_location') %}
 

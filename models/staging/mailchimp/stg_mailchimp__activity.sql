@@ -2,11 +2,8 @@
     the files ingested since the newest version it holds (staging_new_lake_rows_filter in
     macros/identity/incremental_window.sql). A change of this SQL needs a full refresh. -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='email_activity_id',
-    on_schema_change='fail',
 ) }}
 
 with

@@ -4,11 +4,8 @@
     macros/identity/incremental_window.sql; a file's status is told by its own rows, all of them new
     together). A change of this SQL needs a full refresh. -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='email',
-    on_schema_change='fail',
 ) }}
 {%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) -%}
 

@@ -4,11 +4,8 @@
     (delete+insert on order_id) unless the delivery held is from a later landing day. A change of this
     SQL needs a full refresh. -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='order_id',
-    on_schema_change='fail',
 ) }}
 
 with

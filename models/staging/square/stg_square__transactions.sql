@@ -3,11 +3,8 @@
     line re-delivered or added later changes its receipt as a rebuild would (delete+insert on
     transaction_id: a sale and its refund share it). A change of this SQL needs a full refresh. -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='transaction_id',
-    on_schema_change='fail',
 ) }}
 
 with
