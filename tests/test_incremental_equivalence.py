@@ -9,9 +9,10 @@ One demo landing folder; two warehouses:
           must re-stitch the earlier activities whose person the stopped run changed);
   full:   ingest every day, then one `dbt run --full-refresh` without vars.
 After the last day, GA4 re-exports an earlier day (within lookback_days) with a login it did not have
-before (a user_id on one device's events: a new identifier, new edges, re-attributed activities); the
-daily warehouse re-ingests that day and runs it again, as the landing sensor would, and the full
-warehouse only ever sees the final files.
+before (a user_id on one device's events: a new identifier, new edges, re-attributed activities) and
+without one event the first export had (a funnel step in the middle of a session: it must leave staging
+and the activity chain, and its session be re-cut); the daily warehouse re-ingests that day and runs
+it again, as the landing sensor would, and the full warehouse only ever sees the final files.
 Every relation of the public schemas (identity, customers, journeys, quality) is compared row by row
 (as multisets), after two normalisations that are part of the design rather than differences:
 
@@ -64,7 +65,13 @@ PERSON_DERIVED = {
 }
 # Relations that ARE the run history: one row per run (identity_quality) or per merge / split between
 # runs (identity_merges; a full refresh has no previous run, hence no merges).
-RUN_HISTORY = {("identity", "identity_quality"), ("identity", "identity_merges")}
+# The staging log of records that vanished from a re-delivered export is the history of daily runs too
+# (a full refresh never removes a record).
+RUN_HISTORY = {
+    ("identity", "identity_quality"),
+    ("identity", "identity_merges"),
+    ("staging", "stg_lake__removed_records"),
+}
 # The ingestion ledger is the history of deliveries: the daily lake saw the rewritten GA4 file twice (the
 # second row says it `replaced` the first), the full lake once. Compared: the latest ingestion of every
 # landed file, with `replaced` read as `loaded` and without the replaced file's hash.
@@ -119,16 +126,75 @@ def _ingest(data: Path, day: date) -> None:
         ingest_partition(table, day, paths, run_id=f"test-{day}")
 
 
-def _rewrite_ga4_day(landing: Path, day: date) -> str:
-    """GA4's late rewrite of `day`: one device that never logged in that day now carries a user_id."""
+# GA4 event names that become activities, funnel steps first (stg_ga4__events)
+GA4_ACTIVITY_EVENTS = ("add_to_cart", "view_item", "begin_checkout", "page_view", "screen_view")
+
+
+def _ga_session(event: dict) -> str | None:
+    for param in event.get("event_params") or []:
+        if param["key"] == "ga_session_id":
+            value = param["value"]
+            return value.get("int_value") or value.get("string_value")
+    return None
+
+
+def _droppable(events: list[dict], event: dict, device: str) -> bool:
+    """An anonymous activity event of another device, without identifiers that pair (no login, no
+    Mailchimp member in its URL), between two activity events of its GA session: its removal changes
+    a session and a funnel, not its device's first or last sighting nor any identity edge (the
+    identity side of a vanished record is out of this test's scope)."""
+    if event.get("user_id") or event["user_pseudo_id"] == device or "mc_eid" in json.dumps(event):
+        return False
+    neighbours = [
+        int(e["event_timestamp"])
+        for e in events
+        if e is not event
+        and e["user_pseudo_id"] == event["user_pseudo_id"]
+        and e["event_name"] in GA4_ACTIVITY_EVENTS
+        and _ga_session(e) == _ga_session(event)
+    ]
+    at = int(event["event_timestamp"])
+    return any(t < at for t in neighbours) and any(t > at for t in neighbours)
+
+
+def _rewrite_ga4_day(landing: Path, day: date) -> tuple[str, tuple[str, int, str]]:
+    """GA4's late rewrite of `day`: one device that never logged in that day now carries a user_id, and
+    one event of another device is gone. (device, (user_pseudo_id, event_timestamp, event_name) dropped)"""
     path = next((landing / "ga4_events" / day.isoformat()).glob("*.ndjson"))
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     device = next(e["user_pseudo_id"] for e in events if not e.get("user_id") and e.get("user_pseudo_id"))
+    dropped = next(
+        e for name in GA4_ACTIVITY_EVENTS for e in events if e["event_name"] == name and _droppable(events, e, device)
+    )
+    events.remove(dropped)
     for event in events:
         if event.get("user_pseudo_id") == device:
             event["user_id"] = f"late-login-{device}"
     path.write_text("".join(json.dumps(e) + "\n" for e in events))
-    return device
+    return device, (dropped["user_pseudo_id"], int(dropped["event_timestamp"]), dropped["event_name"])
+
+
+def _ga4_event_rows(data: Path, event: tuple[str, int, str]) -> dict[str, int]:
+    """Where the daily warehouse holds a GA4 event: {relation: rows} (staging, unioned, journeys)."""
+    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
+    try:
+        ids = [
+            r[0]
+            for r in con.execute(
+                "select event_id from staging.stg_ga4__events "
+                "where user_pseudo_id = ? and epoch_us(occurred_at) = ? and event_name = ?",
+                list(event),
+            ).fetchall()
+        ]
+        activity_ids = [f"ga4_events:{i}" for i in ids]
+        found = {"staging.stg_ga4__events": len(ids)}
+        for relation in ("intermediate.int_activities_unioned", "journeys.activities"):
+            found[relation] = con.execute(
+                f"select count(*) from {relation} where activity_id in (select unnest(?::varchar[]))", [activity_ids]
+            ).fetchall()[0][0]
+        return found
+    finally:
+        con.close()
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -424,11 +490,17 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         else:
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
     rewritten = days[-3]
-    device = _rewrite_ga4_day(landing, rewritten)
+    device, dropped = _rewrite_ga4_day(landing, rewritten)
+    before = _ga4_event_rows(daily, dropped)
+    assert set(before.values()) == {1}, before
     refunded = _rewrite_shopify_day(landing, days[1], order)
     _ingest(daily, days[1])
     _ingest(daily, rewritten)
     _dbt(daily, dbt_build_args(command="run"), target, window=(rewritten, rewritten))
+    # the event the re-export lacks is gone from staging and the activity chain (the comparison below
+    # then covers its session and funnel), not merely absent from the full refresh
+    after = _ga4_event_rows(daily, dropped)
+    assert set(after.values()) == {0}, after
     # the last daily run read only what int_activities_unioned wrote since the consumers' watermarks
     compiled = target / "compiled" / "omni_warehouse" / "models"
     assert "u.loaded_at > cast(" in (compiled / "marts" / "journeys" / "activities.sql").read_text()

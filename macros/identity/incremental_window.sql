@@ -81,8 +81,8 @@
 {#- `where` of the final select of such a model: a held version that ranks before the new one stays.
     `order_columns`: the model's latest_first order before the ingestion time, all descending with
     nulls last (the landing day; Zendesk and Delighted rank by updated_at first). A tie goes to the new
-    row, ingested later. -#}
-{% macro staging_keep_later_held_versions(relation, key, order_columns=['landing_date']) -%}
+    row, ingested later. `held_where`: which held rows may rank first (staging_held_rows_of_live_files). -#}
+{% macro staging_keep_later_held_versions(relation, key, order_columns=['landing_date'], held_where=none) -%}
     {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
     {%- set ranks_first = [] -%}
     {%- for column in order_columns -%}
@@ -99,6 +99,9 @@ where not exists (
     select 1 from {{ this }} held
     where held.{{ key }} = {{ relation }}.{{ key }}
         and ({{ ranks_first | join(' or ') }})
+        {%- if held_where %}
+        and {{ held_where }}
+        {%- endif %}
 )
     {%- endset -%}
     {{ return(filter) }}

@@ -15,26 +15,27 @@
 -- model consumed exactly what journeys.activities had consumed before this run (their records in
 -- int_incremental_watermarks), only those are compared with the rows held; otherwise (a run that
 -- failed or skipped this model, no record yet) every activity is compared.
+-- An activity gone from journeys.activities (its record vanished from a re-delivered export: logged in
+-- stg_lake__removed_records) is a change at its held time for its held person and scope; the first
+-- post-hook deletes its row (macros/journeys/removed_activities.sql).
 -- depends_on: {{ ref('int_incremental_watermarks') }}
 -- depends_on: {{ ref('int_activities_unioned') }}
 -- depends_on: {{ ref('int_identity_person_ids') }}
 -- depends_on: {{ ref('int_identifier_observations') }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='append_new_columns',
-    post_hook=["{{ record_consumed_watermark('int_activities_sessionized', 'insert') }}",
+    post_hook=["{{ delete_removed_sessionized_activities() }}",
+        "{{ record_consumed_watermark('int_activities_sessionized', 'insert') }}",
         "{{ record_consumed_watermark('int_activities_sessionized', 'delete') }}"],
 ) }}
 {%- set window = incremental_window_active() %}
-{%- set consumed = consumed_watermark('int_activities_sessionized', window) %}
-{%- set upstream = consumed_watermark('activities', window) %}
-{#- journeys.activities ran in this run, reading from where this model's last run stopped -#}
-{%- set follows = consumed and upstream and upstream.previous_watermark
-    and upstream.in_this_run
-    and upstream.previous_watermark == consumed.watermark %}
+{%- set inputs = sessionized_inputs(window) %}
+{%- set consumed, upstream, follows = inputs.consumed, inputs.upstream, inputs.follows %}
 
 with
 
@@ -52,6 +53,9 @@ restitched as (
     from {{ ref('activities') }} a
     left join reattributed r on a.source = r.source and a.record_id = r.record_id
     where {{ restitched_activities_condition('a') }}
+    union
+    -- removed: gone from journeys.activities (or re-read from an older file) since this model's last run
+    {{ removed_activity_ids(consumed.run_started_at) }}
 ),
 {%- endif %}
 
@@ -64,20 +68,22 @@ changed as (
         t.session_scope as old_scope,
         a.occurred_at as new_at,
         t.occurred_at as old_at
-    from {{ ref('activities') }} a
     {%- if follows %}
-    join restitched s on a.activity_id = s.activity_id
-    left join {{ this }} t on a.activity_id = t.activity_id
+    from restitched s
+    left join {{ ref('activities') }} a on s.activity_id = a.activity_id
+    left join {{ this }} t on s.activity_id = t.activity_id
+    where (a.activity_id is not null or t.activity_id is not null) and (a.activity_id is null
     {%- else %}
+    from {{ ref('activities') }} a
     full outer join {{ this }} t on a.activity_id = t.activity_id
+    where (a.activity_id is null
     {%- endif %}
-    where a.activity_id is null
         or t.activity_id is null
         {%- for column in ['person_id', 'is_known_person', 'occurred_at', 'activity', 'channel', 'device_id',
             'revenue', 'properties'] %}
         or a.{{ column }} is distinct from t.{{ column }}
         {%- endfor %}
-        or a.session_id is distinct from t.tool_session_id
+        or a.session_id is distinct from t.tool_session_id)
 ),
 
 -- the earliest change per person and scope (a moved activity counts where it was and where it is)

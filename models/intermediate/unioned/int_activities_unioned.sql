@@ -7,16 +7,21 @@
     with a new version is read whole). The small sources' rows read are compared with the rows held and
     only new or changed activities are written (a re-delivered, unchanged record is not); the two large
     ones (GA4, Mailchimp activity) are written as read. loaded_at is the run that wrote the row,
-    ingested_at the staging version's ingestion (a loyalty signup's: its newest version's). Like the
-    staging tables it reads, an activity that vanishes from its source (an event rewritten into a
-    technical one) keeps its row until a full refresh. -#}
+    ingested_at the staging version's ingestion (a loyalty signup's: its newest version's). A record the
+    event staging tables logged as vanished from a re-delivered export (stg_lake__removed_records) is
+    read again from staging and written whatever it was; the post-hook deletes the logged activities
+    this run did not write (gone, or now a technical GA4 event): macros/journeys/removed_activities.sql.
+    An event rewritten into a technical one in a file that still carries it keeps its row until a full
+    refresh. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='append_new_columns',
+    post_hook="{{ delete_unwritten_removed_activities() }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 {%- set string = dbt.type_string() -%}
 {%- set timestamp = dbt.type_timestamp() -%}
 {#- a previous state without loaded_at (written before this model was incremental) is rebuilt whole -#}
@@ -24,13 +29,20 @@
 {%- set watermarks = held_ingestion_watermarks(this, window) -%}
 {#- the big sources' rows ingested after the newest version held (all of them on a first run) -#}
 {%- set since = {} -%}
+{#- the event sources whose vanished records staging logs (their record column): read again -#}
+{%- set logged = {'ga4_events': 'event_id', 'mailchimp_activity': 'email_activity_id', 'canonical_events': 'event_id'} -%}
+{%- set removed_since = '(select max(loaded_at) from ' ~ this ~ ')' -%}
 {#- (a source without a watermark yet, e.g. held rows written before small sources carried
     ingested_at, is read whole) -#}
 {%- for source_name in ['ga4_events', 'mailchimp_activity', 'shopify_orders', 'mailchimp_audience', 'square_items',
     'loyalty_members', 'zendesk_tickets', 'delighted_responses', 'canonical_events', 'canonical_orders'] -%}
     {%- if window and source_name in watermarks -%}
-        {%- do since.update({source_name: 'and cast(ingested_at as ' ~ timestamp ~ ") > cast('"
-            ~ watermarks[source_name] ~ "' as " ~ timestamp ~ ')'}) -%}
+        {%- set newer = 'cast(ingested_at as ' ~ timestamp ~ ") > cast('"
+            ~ watermarks[source_name] ~ "' as " ~ timestamp ~ ')' -%}
+        {%- if source_name in logged -%}
+            {%- set newer = '(' ~ newer ~ ' or ' ~ removed_records_of(source_name, logged[source_name], removed_since) ~ ')' -%}
+        {%- endif -%}
+        {%- do since.update({source_name: 'and ' ~ newer}) -%}
     {%- endif -%}
 {%- endfor -%}
 {%- set compared = activity_content_columns() %}
@@ -351,6 +363,7 @@ small_sources_written as (
     {%- if window %}
     left join {{ this }} t on s.activity_id = t.activity_id
     where t.activity_id is null
+        or s.activity_id in ({{ removed_activity_ids(removed_since) }})
         {%- for column in compared %}
         or s.{{ column }} is distinct from t.{{ column }}
         {%- endfor %}

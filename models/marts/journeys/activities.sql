@@ -13,15 +13,20 @@
     are re-stitched (delete+insert on activity_id); every other
     row keeps the person it had, which is the person a full refresh would give it. Without a watermark
     (first daily run, rebuilt watermarks) the new or changed activities are found by comparing every
-    row of int_activities_unioned with the row held. -#}
+    row of int_activities_unioned with the row held. An activity whose record vanished from a
+    re-delivered export (logged in stg_lake__removed_records since this model's last run) and that
+    int_activities_unioned did not write again is deleted by the first post-hook; without a watermark
+    every held activity missing from int_activities_unioned is (macros/journeys/removed_activities.sql). -#}
 -- depends_on: {{ ref('int_incremental_watermarks') }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='fail',
-    post_hook=["{{ record_consumed_watermark('activities', 'insert') }}",
+    post_hook=["{{ delete_removed_journey_activities() }}",
+        "{{ record_consumed_watermark('activities', 'insert') }}",
         "{{ record_consumed_watermark('activities', 'delete') }}"],
 ) }}
 {%- set window = incremental_window_active() %}

@@ -1,13 +1,17 @@
+{#- The hooks and staging_lake_rows: a record missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     full_refresh=incremental_full_refresh(),
     unique_key='event_id',
+    pre_hook="{{ staging_log_vanished_records('canonical_events', 'event_id', normalize_id('event_id')) }}",
+    post_hook="{{ staging_delete_vanished_records('canonical_events', 'event_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 with
 
 source as (
 
-    select * from {{ source('lake', 'canonical_events') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows('canonical_events', 'event_id', normalize_id('event_id')) }}
 
 ),
 
@@ -37,6 +41,7 @@ renamed as (
         upper({{ normalize_id('currency') }}) as currency,
         {{ normalize_id('properties') }} as properties,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -44,4 +49,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'event_id') }}
+{{ staging_keep_later_held_versions('renamed', 'event_id', held_where=staging_held_rows_of_live_files('canonical_events')) }}

@@ -4,18 +4,22 @@
     (staging_new_lake_rows_filter in macros/identity/incremental_window.sql: why the version kept is a
     rebuild's). Like every staging model, a change of this SQL needs a full refresh (on_schema_change
     fails the daily run on a changed column list). -#}
+{#- The hooks and staging_lake_rows: a record missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     full_refresh=incremental_full_refresh(),
     unique_key='event_id',
+    pre_hook="{{ staging_log_vanished_records('ga4_events', 'event_id', hash_key(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id'])) }}",
+    post_hook="{{ staging_delete_vanished_records('ga4_events', 'event_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 {%- set page_location = ga4_param('params', 'page_location') %}
 
 with
 
 source as (
 
-    select * from {{ source('lake', 'ga4_events') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows('ga4_events', 'event_id', hash_key(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id'])) }}
 
 ),
 
@@ -95,6 +99,7 @@ renamed as (
         {{ json_text('geo', '$.country') }} as geo_country,
         stream_id,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from parsed
 
@@ -114,4 +119,4 @@ final as (
 )
 
 select * from final
-{{ staging_keep_later_held_versions('final', 'event_id') }}
+{{ staging_keep_later_held_versions('final', 'event_id', held_where=staging_held_rows_of_live_files('ga4_events')) }}

@@ -1,17 +1,21 @@
 {#- Campaign activity grows by the day: a table, incremental on daily runs (window set), reading only
     the files ingested since the newest version it holds (staging_new_lake_rows_filter in
     macros/identity/incremental_window.sql). A change of this SQL needs a full refresh. -#}
+{#- The hooks and staging_lake_rows: a record missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     full_refresh=incremental_full_refresh(),
     unique_key='email_activity_id',
+    pre_hook="{{ staging_log_vanished_records('mailchimp_activity', 'email_activity_id', hash_key(['action', 'campaign_id', 'member_id', 'timestamp', 'url'])) }}",
+    post_hook="{{ staging_delete_vanished_records('mailchimp_activity', 'email_activity_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 
 with
 
 source as (
 
-    select * from {{ source('lake', 'mailchimp_activity') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows('mailchimp_activity', 'email_activity_id', hash_key(['action', 'campaign_id', 'member_id', 'timestamp', 'url'])) }}
 
 ),
 
@@ -49,6 +53,7 @@ renamed as (
         lower({{ normalize_id('bounce_type') }}) as bounce_type,
         {{ normalize_id('ip') }} as ip,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -56,4 +61,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'email_activity_id') }}
+{{ staging_keep_later_held_versions('renamed', 'email_activity_id', held_where=staging_held_rows_of_live_files('mailchimp_activity')) }}
