@@ -10,9 +10,7 @@
     ingested_at the staging version's ingestion (a loyalty signup's: its newest version's). A record the
     event staging tables logged as vanished from a re-delivered export (stg_lake__removed_records) is
     read again from staging and written whatever it was; the post-hook deletes the logged activities
-    this run did not write (gone, or now a technical GA4 event): macros/journeys/removed_activities.sql.
-    An event rewritten into a technical one in a file that still carries it keeps its row until a full
-    refresh. -#}
+    this run did not write (gone, or re-read as a technical GA4 event): macros/journeys/removed_activities.sql. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
