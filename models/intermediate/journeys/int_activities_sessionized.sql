@@ -22,7 +22,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='append_new_columns',
     post_hook=["{{ record_consumed_watermark('int_activities_sessionized', 'insert') }}",

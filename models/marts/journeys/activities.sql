@@ -18,7 +18,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='fail',
     post_hook=["{{ record_consumed_watermark('activities', 'insert') }}",

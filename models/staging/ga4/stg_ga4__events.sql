@@ -5,7 +5,6 @@
     rebuild's). Like every staging model, a change of this SQL needs a full refresh (on_schema_change
     fails the daily run on a changed column list). -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='event_id',
 ) }}
 {%- set page_location = ga4_param('params', 'page_location') %}

@@ -2,7 +2,6 @@
     the files ingested since the newest version it holds (staging_new_lake_rows_filter in
     macros/identity/incremental_window.sql). A change of this SQL needs a full refresh. -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='email_activity_id',
 ) }}
 
