@@ -160,13 +160,15 @@ def test_metadata_columns_on_every_row(data_dir):
 @pytest.mark.parametrize(
     ("lines", "expected"),
     [
-        ('{"id":"r1","score":9,"created_at":1709287200}\n{"id":"r2","score":\n', "not readable as JSON lines"),
-        ('{"id":"r1","score":9,"created_at":1709287200}\n[1,2]\n', "JSON line 2 is a ARRAY, not an object"),
+        ('{"id":"r1","score":9,"created_at":1709287200}\n' + '{"id":"r2","score":\n' * 3, "not readable as JSON lines"),
+        ('{"id":"r1","score":9,"created_at":1709287200}\n' + '[1,2]\n' * 3,
+         "JSON line 2 is a ARRAY, not an object; 3 of 4 line(s) are malformed"),
         ('{"id":"r1","score":9}\n', "required column(s) created_at missing"),
     ],
 )
 def test_broken_json_lines_fail_whole(data_dir, lines, expected):
-    # One bad line of two is over MAX_MALFORMED_SHARE: the file is rejected, not quarantined line by line.
+    # Three bad lines of four: over MAX_MALFORMED_SHARE and MIN_MALFORMED_LINES_TO_REJECT, the file is
+    # rejected, not quarantined line by line.
     paths = get_paths()
     folder = paths.landing / "delighted_responses" / DAY.isoformat()
     folder.mkdir(parents=True)
@@ -338,6 +340,22 @@ def test_file_evidently_not_the_format_is_rejected_whole(data_dir, rows, expecte
     assert "Fix: re-export the complete file" in row["error"]
     assert not [p for k in ("raw", "quarantine") for p in (paths.lake / k).glob("loyalty_members/ingest_date=2*/*")]
     assert (paths.landing / "loyalty_members" / DAY.isoformat() / "members.csv").exists()
+
+
+@pytest.mark.parametrize("bad_lines", [1, 2])
+def test_small_file_keeps_its_good_rows(data_dir, bad_lines):
+    # 1 or 2 bad lines of 5 are 20 to 40%, but under MIN_MALFORMED_LINES_TO_REJECT: quarantined one by one
+    paths = get_paths()
+    rows = [_member(i) + (",x" if i <= bad_lines else "") for i in range(1, 6)]
+    _land_text(paths, "loyalty_members", "members.csv", LOYALTY_HEADER + "\n" + "\n".join(rows) + "\n")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert (row["status"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 5 - bad_lines, bad_lines)
+    assert [r["_raw_line"] for r in _read(paths, "quarantine", "loyalty_members")] == rows[:bad_lines]
+    # ... and JSON lines the same way
+    lines = ["[1,2]"] * bad_lines + [_response(i) for i in range(bad_lines, 5)]
+    _land_text(paths, "delighted_responses", "r.jsonl", "\n".join(lines) + "\n")
+    (row,) = ingest_partition("delighted_responses", DAY, paths)
+    assert (row["status"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 5 - bad_lines, bad_lines)
 
 
 def test_malformed_share_at_the_limit_still_loads(data_dir):

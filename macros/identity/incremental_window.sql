@@ -16,8 +16,10 @@
 {%- endmacro %}
 
 {% macro incremental_window_active() -%}
-    {#- min_date first, then `this`: unit tests have no `this`, and is_incremental() needs it. -#}
-    {{ return(incremental_min_date() is not none and this is not none and is_incremental()) }}
+    {#- `this` before is_incremental(): unit tests have no `this`, and is_incremental() needs it. The
+        window's variable is read last, at run time only: reading it while dbt parses the model would
+        make dbt re-parse the model whenever the window moves (every daily run). -#}
+    {{ return(execute and this is not none and is_incremental() and incremental_min_date() is not none) }}
 {%- endmacro %}
 
 {#- First timestamp reprocessed: min_date minus lookback_days, as a SQL timestamp literal. -#}
@@ -36,12 +38,7 @@
     {{ return(false) }}
 {%- endmacro %}
 
-{#- config(full_refresh=...) of every incremental model: a run without min_date (a plain `dbt build`)
-    rebuilds the model from scratch, like --full-refresh, so nothing stale survives it; with min_date
-    the --full-refresh flag decides (none = dbt's default). -#}
-{% macro incremental_full_refresh() -%}
-    {{ return(true if incremental_min_date() is none else none) }}
-{%- endmacro %}
+
 
 {#- Data tests of incremental models that stamp every row with loaded_at (the run that wrote it) can be
     limited to the rows the latest run wrote: `config: {where: "__loaded_in_latest_run__"}` becomes

@@ -10,10 +10,12 @@ values (Shopify notes) come before. So on the rare file that has rejects, one pa
 broken row, the reason says `CSV record N` instead of guessing a line.
 
 A file is rejected whole instead (FileRejected, kept in landing) when it is evidently not the format:
-- a quote opened on some line is never closed and swallows the rest of the file (more than its own line);
-- more than MAX_MALFORMED_SHARE of its data lines are in malformed rows.
+- a quote opened on some line is never closed before the file ends (it swallows the rest of the file, or
+  the file was cut off in the middle of a row);
+- more than MAX_MALFORMED_SHARE of its data lines are in malformed rows, and at least
+  MIN_MALFORMED_LINES_TO_REJECT lines (a small file with one or two bad lines keeps its good rows).
 
-JSON lines: a line that is not valid JSON or not an object is a malformed row (same share rule).
+JSON lines: a line that is not valid JSON or not an object is a malformed row (same rule).
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ from orchestration.ingestion.errors import FileRejected
 # useful than a quarantine full of rows. Counted in physical lines, so one unclosed quote that swallows
 # thousands of lines weighs as thousands.
 MAX_MALFORMED_SHARE = 0.10
+# ... but a share says little about a small file: one bad line of a 5-row export is 20%. Fewer malformed
+# lines than this never reject a file (they are quarantined one by one; nothing is lost either way).
+MIN_MALFORMED_LINES_TO_REJECT = 3
+
+
+def taken_for_another_format(malformed_lines: int, data_lines: int) -> bool:
+    """Whether a file with that many malformed data lines is rejected whole rather than row by row."""
+    return malformed_lines >= MIN_MALFORMED_LINES_TO_REJECT and malformed_lines > MAX_MALFORMED_SHARE * data_lines
 MAX_LINE_BYTES = 16 << 20  # read_csv max_line_size; Python's csv field limit is raised to match
 REJECTS_TABLE = "csv_rejects"
 REJECTS_SCAN = "csv_reject_scans"
@@ -164,16 +174,22 @@ def collect(con: duckdb.DuckDBPyConnection, path: Path, header_fields: int, sour
     total = _locate(path, rejects)
     fix = "re-export the complete file from the source tool and land it again"
     last = rejects[-1]
-    if last.error_type == "UNQUOTED VALUE" and last.lines > 1 and last.line and last.line + last.lines - 1 >= total:
+    if last.error_type == "UNQUOTED VALUE" and last.line and last.line + last.lines - 1 >= total:
+        # still inside a quote when the file ends: cut off in transfer, or a quote that ate the rest
+        swallowed = (
+            f"so the remaining {last.lines} lines of the file read as one value"
+            if last.lines > 1
+            else "before the file ends (a file cut off mid-row?)"
+        )
         raise FileRejected(
             source_file,
             f"not readable as CSV at line {last.line}: unterminated quote: the quote opened there is never "
-            f"closed, so the remaining {last.lines} lines of the file read as one value",
+            f"closed, {swallowed}",
             fix + f" (or close the quote on line {last.line})",
         )
     data_lines = max(total - 1, sum(r.lines for r in rejects), 1)
     bad_lines = sum(r.lines for r in rejects)
-    if bad_lines > MAX_MALFORMED_SHARE * data_lines:
+    if taken_for_another_format(bad_lines, data_lines):
         first = rejects[0]
         raise FileRejected(
             source_file,
@@ -206,7 +222,7 @@ def _json_problem(text: bytes) -> str | None:
 def split_json_lines(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path, source_file: str) -> tuple[Path, int]:
     """Rare path, for a JSON-lines file DuckDB could not read as objects: one Python pass writes its object
     lines to a copy in `scratch` and the others to temp table `malformed`. Returns (copy, malformed lines),
-    or raises FileRejected when more than MAX_MALFORMED_SHARE of its lines are malformed."""
+    or raises FileRejected when taken_for_another_format."""
     copy = scratch / (path.name + ".objects")
     rows: list[tuple[int, str, str]] = []  # (data row, raw text, reason)
     data_row = 0
@@ -230,7 +246,7 @@ def split_json_lines(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path, 
     if not rows:
         copy.unlink()
         return path, 0
-    if len(rows) > MAX_MALFORMED_SHARE * data_row:
+    if taken_for_another_format(len(rows), data_row):
         line_no, problem = first
         raise FileRejected(
             source_file,

@@ -17,7 +17,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key='node_key',
     on_schema_change='append_new_columns',
     post_hook=["{{ identity_cc_drop_work_tables(this) }}", "{{ identity_components_drop_touched(this) }}"],

@@ -16,7 +16,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key=['node_a', 'node_b'],
     on_schema_change='fail',
 ) }}

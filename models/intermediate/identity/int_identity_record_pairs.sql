@@ -11,7 +11,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    full_refresh=incremental_full_refresh(),
     on_schema_change='fail',
     pre_hook="{{ identity_record_pairs_delete_reloaded() }}",
 ) }}

@@ -26,7 +26,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='append_new_columns',
     post_hook=["{{ delete_removed_sessionized_activities() }}",

@@ -6,7 +6,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    full_refresh=incremental_full_refresh(),
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_persons_to_recompute('int_funnel_attempts', funnel_config_relations()) }}",
     post_hook=["{{ record_consumed_watermark('int_funnel_attempts', 'insert', ref('int_activities_sessionized'),

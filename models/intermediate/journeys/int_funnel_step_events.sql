@@ -9,7 +9,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    full_refresh=incremental_full_refresh(),
     on_schema_change='fail',
     pre_hook="{{ delete_persons_to_recompute('int_funnel_step_events', funnel_config_relations()) }}",
     post_hook=["{{ record_consumed_watermark('int_funnel_step_events', 'insert', ref('int_activities_sessionized'),

@@ -14,7 +14,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='append_new_columns',
     post_hook="{{ delete_unwritten_removed_activities() }}",

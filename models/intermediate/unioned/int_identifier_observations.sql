@@ -13,7 +13,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key=['source', 'record_id'],
     on_schema_change='append_new_columns',
 ) }}

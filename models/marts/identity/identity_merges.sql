@@ -5,7 +5,7 @@
     The causing edge: for a merge the newest trusted edge joining the two; for a split the newest edge
     the previous run trusted (int_identity_trusted_edges) whose ends were both the old person's and now
     belong to the split-off part and to another person. -#}
-{{ config(materialized='incremental', unique_key='merge_id', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='merge_id', on_schema_change='fail', meta={'keep_history': true}) }}
 
 with ids as (
     select * from {{ ref('int_identity_person_ids') }}

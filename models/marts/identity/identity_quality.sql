@@ -3,7 +3,7 @@
 -- every column here is named.)
 {#- One row per run (append-only): size of the graph, what the guardrails held back, how the
     components converged, and how much activity is attributed to a known person. -#}
-{{ config(materialized='incremental', unique_key='run_id', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='run_id', on_schema_change='fail', meta={'keep_history': true}) }}
 
 with ids as (
     select * from {{ ref('int_identity_person_ids') }}

@@ -22,7 +22,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key='activity_id',
     on_schema_change='fail',
     post_hook=["{{ delete_removed_journey_activities() }}",

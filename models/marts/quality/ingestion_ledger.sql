@@ -5,7 +5,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    full_refresh=incremental_full_refresh(),
     unique_key='ledger_row_id',
     on_schema_change='fail',
 ) }}

@@ -1,7 +1,6 @@
 {#- The hooks and staging_lake_rows: a record missing from a re-delivered file is removed (or re-read
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='event_id',
     pre_hook="{{ staging_log_vanished_records('canonical_events', 'event_id', normalize_id('event_id')) }}",
     post_hook="{{ staging_delete_vanished_records('canonical_events', 'event_id') }}",

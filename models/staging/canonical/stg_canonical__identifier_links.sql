@@ -1,5 +1,4 @@
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='link_id',
 ) }}
 {%- set identifier_columns = ['email', 'phone', 'customer_id', 'loyalty_id', 'ga_client_id', 'app_instance_id',

@@ -3,7 +3,6 @@
     orders' lines held, so an order re-delivered without lines keeps none either. A change of this SQL needs a full
     refresh. -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='order_id',
     pre_hook="{{ staging_delete_rewritten_records(ref('stg_canonical__orders'), 'order_id') }}",
 ) }}

@@ -1,5 +1,4 @@
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='response_id',
 ) }}
 with

@@ -7,7 +7,6 @@
 {#- The hooks and staging_lake_rows: a record missing from a re-delivered file is removed (or re-read
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='event_id',
     pre_hook="{{ staging_log_vanished_records('ga4_events', 'event_id', hash_key(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id'])) }}",
     post_hook="{{ staging_delete_vanished_records('ga4_events', 'event_id') }}",

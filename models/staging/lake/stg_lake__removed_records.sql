@@ -9,7 +9,6 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    full_refresh=incremental_full_refresh(),
 ) }}
 
 select

@@ -4,7 +4,6 @@
     each record with a new version is rewritten whole (delete+insert on loyalty_id, the held versions
     re-ranked with the new ones). A change of this SQL needs a full refresh. -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='loyalty_id',
 ) }}
 

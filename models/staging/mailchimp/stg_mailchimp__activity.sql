@@ -4,7 +4,6 @@
 {#- The hooks and staging_lake_rows: a record missing from a re-delivered file is removed (or re-read
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='email_activity_id',
     pre_hook="{{ staging_log_vanished_records('mailchimp_activity', 'email_activity_id', hash_key(['action', 'campaign_id', 'member_id', 'timestamp', 'url'])) }}",
     post_hook="{{ staging_delete_vanished_records('mailchimp_activity', 'email_activity_id') }}",

@@ -4,7 +4,6 @@
     macros/identity/incremental_window.sql; a file's status is told by its own rows, all of them new
     together). A change of this SQL needs a full refresh. -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='email',
 ) }}
 {%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) -%}

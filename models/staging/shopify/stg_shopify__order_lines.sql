@@ -4,7 +4,6 @@
     (delete+insert on order_id) unless the delivery held is from a later landing day. A change of this
     SQL needs a full refresh. -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='order_id',
 ) }}
 

@@ -3,7 +3,6 @@
     line re-delivered or added later changes its receipt as a rebuild would (delete+insert on
     transaction_id: a sale and its refund share it). A change of this SQL needs a full refresh. -#}
 {{ config(
-    full_refresh=incremental_full_refresh(),
     unique_key='transaction_id',
 ) }}
 
