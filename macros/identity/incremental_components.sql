@@ -120,7 +120,8 @@ select p.node_key from previous p join touched_components t on p.component_key =
     {%- set watermark = held_loaded_at_watermark(['loaded_at', 'retracted_at']) -%}
     {%- if watermark is not none -%}
     {%- if not relation_has_column(this, 'retracted_at') -%}
-        {%- do alter_relation_add_remove_columns(this, [api.Column.create('retracted_at', dbt.type_timestamp())]) -%}
+        {%- do alter_relation_add_remove_columns(this.incorporate(type='table'),
+            [api.Column.create('retracted_at', dbt.type_timestamp())]) -%}
     {%- endif -%}
     update {{ this }}
     set retracted_at = {{ identity_run_started_at() }}
