@@ -6,20 +6,21 @@
     recomputed. Touched: the previous component of every new identifier, of every identifier whose
     trust (guardrail exclusion) changed, and of both ends of every trusted edge that crosses two
     previous components or reaches a new identifier, and of both ends of every pair that became a
-    tombstone since this model's last run (a source record rewritten without one of the pair's
-    identifiers: the lost edge may split a person). The touched identifiers are closed under trusted
-    edges, so the rounds over their edges alone give exactly their components; every other identifier
-    keeps its component (delete+insert on node_key). A record rewritten without BOTH identifiers of a
-    pair, or a record that vanishes from its source, leaves no tombstone: run with --full-refresh after
-    such corrections. convergence_rounds and computed_at are the rounds and the run that last computed
-    the row. -#}
+    tombstone since this model's last run (a source record rewritten without the pair: the lost edge may
+    split a person), and of every identifier no record carries any more (its row is deleted). The
+    touched identifiers are closed under trusted edges, so the rounds over their edges alone give
+    exactly their components; every other identifier keeps its component (delete+insert on node_key).
+    A record that vanishes from its source (a landed file deleted) leaves no tombstone: run with
+    --full-refresh after such corrections. convergence_rounds and computed_at are the rounds and the
+    run that last computed the row. -#}
 -- depends_on: {{ ref('int_identity_edge_pairs') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='node_key',
     on_schema_change='append_new_columns',
-    post_hook=["{{ identity_cc_drop_work_tables(this) }}", "{{ identity_components_drop_touched(this) }}"],
+    post_hook=["{{ identity_components_delete_gone(this) }}", "{{ identity_cc_drop_work_tables(this) }}",
+               "{{ identity_components_drop_touched(this) }}"],
 ) }}
 
 {%- set incremental_run = incremental_window_active() and relation_has_column(this, 'is_trusted') -%}

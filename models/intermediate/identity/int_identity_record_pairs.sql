@@ -5,16 +5,19 @@
     is on thousands of records, so that was most of the history every day).
 
     Incremental (daily runs, var min_date set): the records int_identifier_observations (re)loaded after
-    this model's newest loaded_at are replaced whole: the pre-hook deletes their rows, then their pairs
-    are appended, so a rewritten record that no longer carries a pair loses its row. Other records keep
-    theirs. -#}
+    this model's last run are replaced whole: the pre-hook retracts their live rows (retracted_at = this
+    run), then their current pairs are appended. A retracted row is no contribution any more, but it
+    tells int_identity_edge_pairs which pairs lost a record, also when the rewritten record carries
+    neither identifier of the pair or none at all (its observation row without identifier says it was
+    reloaded). Retracted rows are purged once int_identity_edge_pairs has run after their retraction.
+    Other records keep their rows. Live rows have a null retracted_at. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ identity_record_pairs_delete_reloaded() }}",
+    pre_hook=["{{ identity_record_pairs_purge_retracted() }}", "{{ identity_record_pairs_retract_reloaded() }}"],
 ) }}
-{%- set watermark = held_loaded_at_watermark() %}
+{%- set watermark = held_loaded_at_watermark(['loaded_at', 'retracted_at']) %}
 
 with
 
@@ -47,7 +50,8 @@ select
     a.node_key as node_a,
     b.node_key as node_b,
     least(a.observed_at, b.observed_at) as observed_at,
-    {{ identity_run_started_at() }} as loaded_at
+    {{ identity_run_started_at() }} as loaded_at,
+    cast(null as {{ dbt.type_timestamp() }}) as retracted_at
 from observations as a
 inner join observations as b
     on a.source = b.source

@@ -8,8 +8,10 @@
     loyalty member's or CRM customer's versions) is re-read whole when one of them is. A Square
     receipt's ingested_at is its newest item line's.
     loaded_at is the run that wrote the row: downstream incremental models (int_identity_edge_pairs)
-    re-read the records loaded after their own last run. A record rewritten WITHOUT any identifier keeps
-    its old rows until a full refresh. -#}
+    re-read the records loaded after their own last run. A record a daily run re-reads without any
+    identifier is written as one row with a null identifier_type and identifier_value: it replaces the
+    record's old rows and tells those models the record was reloaded (they drop its pairs). A full
+    refresh writes no such row (nothing downstream holds pairs of it yet). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -106,6 +108,19 @@ observations as (
     where value_{{ loop.index }} is not null
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+    {%- if window %}
+    union all
+    -- a re-read record without any identifier (see the model's description)
+    select
+        '{{ source_name }}' as source,
+        record_id,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as identifier_value,
+        observed_at,
+        ingested_at
+    from {{ model }}_records
+    where {% for _ in pairs %}value_{{ loop.index }} is null{{ ' and ' if not loop.last }}{% endfor %}
+    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -136,3 +151,13 @@ select
     ingested_at,
     {{ identity_run_started_at() }} as loaded_at
 from deduplicated
+{%- if window %}
+-- a record with several rows (versions) keeps the null row only when none of them has an identifier
+where identifier_value is not null
+    or not exists (
+        select 1 from deduplicated d
+        where d.source = deduplicated.source
+            and d.record_id = deduplicated.record_id
+            and d.identifier_value is not null
+    )
+{%- endif %}
