@@ -169,3 +169,35 @@ def test_daily_run_splits_a_person_whose_edge_vanished(data_dir, monkeypatch, na
     splits = query(daily, "select edge_id, cause from identity.identity_merges where event_type = 'split'")
     expected = [(_sha256(f"{r.lost_edge[0]}|{r.lost_edge[1]}"), "trusted edge no longer observed") for r in rewrites]
     assert sorted(splits) == sorted(expected), splits
+
+
+def test_daily_run_splits_a_person_whose_login_event_vanished(data_dir, monkeypatch):
+    # The events export of day 1 is re-delivered (same day and name: it replaces the first delivery)
+    # without the login that joined device and user; a page view of the device stays in it. Staging
+    # logs the vanished event (stg_lake__removed_records) and int_identifier_observations must drop
+    # its identifiers, so the person splits as in a full refresh.
+    login = _login("vanish-ev")("vanish-g", "vanish-u")
+    visit = {"event_id": "vanish-visit", "occurred_at": AT, "activity": "page_view", "channel": "web",
+             "anonymous_id": "vanish-g"}  # fmt: skip
+
+    def land(paths, redelivered: bool) -> None:
+        write_rows(paths, LINKS, [link(AT, email="vanish-u@x.dk", site_user_id="vanish-u")], DAY1, "crm.csv")
+        write_rows(paths, EVENTS, [visit] if redelivered else [visit, login], DAY1, "events.csv")
+
+    daily = _warehouse(monkeypatch, data_dir / "daily")
+    land(daily, redelivered=False)
+    build_identity(daily)
+    assert frozenset({"vanish-g", "vanish-u", "vanish-u@x.dk"}) in _groups(daily)
+    land(daily, redelivered=True)
+    build_identity(daily, variables=WINDOW)
+    logged = query(daily, "select source, record_id from staging.stg_lake__removed_records")
+
+    full = _warehouse(monkeypatch, data_dir / "full")
+    land(full, redelivered=True)
+    build_identity(full)
+
+    assert logged == [("canonical_events", "vanish-ev")]
+    assert {frozenset({"vanish-g"}), frozenset({"vanish-u", "vanish-u@x.dk"})} <= _groups(full)
+    assert _groups(daily) == _groups(full)
+    splits = query(daily, "select edge_id, cause from identity.identity_merges where event_type = 'split'")
+    assert splits == [(_sha256("ga_client_id:vanish-g|site_user_id:vanish-u"), "trusted edge no longer observed")]

@@ -11,13 +11,16 @@
     re-read the records loaded after their own last run. A record a daily run re-reads without any
     identifier is written as one row with a null identifier_type and identifier_value: it replaces the
     record's old rows and tells those models the record was reloaded (they drop its pairs). A full
-    refresh writes no such row (nothing downstream holds pairs of it yet). -#}
+    refresh writes no such row (nothing downstream holds pairs of it yet). A record that vanished from a
+    re-delivered export (logged in stg_lake__removed_records since this table's last run) is re-read
+    too: from the older file staging took it from, or, gone from staging, as such a null row. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['source', 'record_id'],
     on_schema_change='append_new_columns',
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 {%- set link_types = ['email', 'phone', 'customer_id', 'loyalty_id', 'ga_client_id', 'app_instance_id',
     'site_user_id', 'pos_customer_id', 'esp_member_id', 'service_requester_id'] -%}
 {%- set link_pairs = [] -%}
@@ -59,6 +62,14 @@
 {#- a previous state without loaded_at (written before this model was incremental) is re-read whole -#}
 {%- set window = incremental_window_active() and relation_has_column(this, 'loaded_at') -%}
 {%- set watermarks = held_ingestion_watermarks(this, window) %}
+{#- sources with records removed from staging since this table's last run (usually none) -#}
+{%- set removed_since = held_loaded_at_watermark() if window else none -%}
+{%- set removed_sources = [] -%}
+{%- if removed_since is not none -%}
+    {%- set removed_filter = "removed_at > cast('" ~ removed_since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set removed_sources = run_query('select distinct source from ' ~ removed_records_relation()
+        ~ ' where ' ~ removed_filter).columns[0].values() | list -%}
+{%- endif %}
 
 with
 
@@ -70,6 +81,12 @@ with
         > cast('{{ watermarks[source_name] }}' as {{ dbt.type_timestamp() }})
     {%- else %}
     or true
+    {%- endif %}
+    {%- if source_name in removed_sources %}
+    or cast({{ record_id }} as {{ dbt.type_string() }}) in (
+        select record_id from {{ removed_records_relation() }}
+        where source = '{{ source_name }}' and {{ removed_filter }}
+    )
     {%- endif %}
 {%- endif %}{%- endset -%}
 {{ model }}_records as (
@@ -123,6 +140,25 @@ observations as (
     {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+    {%- if removed_sources %}
+    union all
+    -- records gone from staging (vanished from a re-delivered export): the null row replaces theirs
+    select
+        held.source,
+        held.record_id,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as identifier_value,
+        min(held.observed_at) as observed_at,
+        max(held.ingested_at) as ingested_at
+    from {{ this }} held
+    inner join {{ removed_records_relation() }} removed
+        on held.source = removed.source and held.record_id = removed.record_id
+    where removed.{{ removed_filter }}
+        {%- for model, source_name, record_id, observed_at, pairs in records if source_name in removed_sources %}
+        and not (held.source = '{{ source_name }}' and held.record_id in (select record_id from {{ model }}_records))
+        {%- endfor %}
+    group by held.source, held.record_id
+    {%- endif %}
 
 ),
 
