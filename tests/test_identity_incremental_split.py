@@ -79,9 +79,11 @@ def _order_rewrite(order_id: str, customer: str, loyalty: str, corrected: tuple)
 
 
 CASES = {
-    # session 6: one identifier of the pair removed or replaced
-    "login-removed": [_login_rewrite("split-ev", "split-g", "split-u1", ("split-g", None))],
-    "other-user": [_login_rewrite("split-ev", "split-g", "split-u1", ("split-g", "split-u2"))],
+    # one identifier of the pair removed, or replaced by another user (one warehouse for both)
+    "login-removed-or-other-user": [
+        _login_rewrite("split-ev", "split-g", "split-u1", ("split-g", None)),
+        _login_rewrite("split-ev-o", "split-go", "split-uo", ("split-go", "split-uo2")),
+    ],
     # both identifiers replaced by others, or removed (the record keeps no identifier at all), for a
     # login event and for an order; one warehouse for the four (disjoint persons) keeps the test short
     "both-replaced-or-removed": [
