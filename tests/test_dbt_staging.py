@@ -450,6 +450,8 @@ def test_sources_cover_the_registry():
     assert {t["name"] for t in lake["tables"]} == set(TABLES)
     for t in lake["tables"]:
         assert t["config"]["meta"]["dagster"]["asset_key"] == ["raw", t["name"]]
+        # staging's vanished-record hooks read ingestion's "same file" rule from the source meta
+        assert t["config"]["meta"].get("replace_by", "day_and_name") == TABLES[t["name"]].replace_by, t["name"]
     ops = next(s for s in doc["sources"] if s["name"] == "lake_ops")
     assert {t["name"] for t in ops["tables"]} == {"ingestion_ledger", "quarantine"}
 
