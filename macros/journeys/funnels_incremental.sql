@@ -1,0 +1,122 @@
+{#- Daily (incremental) runs of the drop-off alerts' counting chain:
+
+      int_funnel_attempts --(persons re-cut)--> int_funnel_step_occurrences --(changed days)-->
+      int_funnel_transition_days --> journeys.dropoff_alerts (statistics over days x series rows)
+
+    int_funnel_step_occurrences recomputes the persons int_activities_sessionized re-cut since its
+    watermark, like int_funnel_attempts, but most of a recomputed person's occurrences come out as they
+    were (a person active today has a year of unchanged history). So it appends the recomputed rows,
+    and its post-hooks compare them with the rows they replace: only the (funnel, local day) pairs
+    where a row appeared or disappeared are logged in int_funnel_changed_days, and the replaced rows
+    are deleted. int_funnel_transition_days recounts the logged days since its own watermark. -#}
+
+{#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery, which hooks cannot write -#}
+{% macro funnel_plain_relation(relation) -%}
+    {{ return(api.Relation.create(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+{%- endmacro %}
+
+{#- What an occurrence row is computed with besides its person's data: the funnel configuration and the
+    vars that decide its local day and its conversion. A change recomputes every person. -#}
+{% macro funnel_occurrences_fingerprint() -%}
+    {{ return(relations_fingerprint(funnel_config_relations())
+        ~ ' reporting_timezone=' ~ journeys_reporting_timezone()
+        ~ ' alert_transition_hours=' ~ (var('alert_transition_hours', 24) | int)) }}
+{%- endmacro %}
+
+{#- persons_recompute_since with the fingerprint above: none outside a daily run, 'all', or the
+    watermark after which int_activities_sessionized's rows name the persons to recompute -#}
+{% macro funnel_occurrences_recompute_since() -%}
+    {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
+    {%- set consumed = consumed_watermark('int_funnel_step_occurrences', true) -%}
+    {%- if not consumed or consumed.input_fingerprint != funnel_occurrences_fingerprint() -%}
+        {{ return('all') }}
+    {%- endif -%}
+    {{ return(consumed.watermark) }}
+{%- endmacro %}
+
+{#- The columns that make an occurrence row (everything but loaded_at). -#}
+{% macro funnel_occurrence_columns() -%}
+    {{ return(['funnel_name', 'person_id', 'unit_id', 'from_step_index', 'channel', 'period_date',
+        'converted_any_channel', 'converted_same_channel']) }}
+{%- endmacro %}
+
+{#- The held rows this run replaces: written by an earlier run, of a recomputed person or of a person
+    without activity any more (merged into another). -#}
+{% macro funnel_replaced_occurrences_condition(since) -%}
+    loaded_at < {{ identity_run_started_at() }}
+    {%- if since is none %}
+    and 1 = 0
+    {%- elif since != 'all' %}
+    and (
+        person_id in ({{ recomputed_persons(since) }})
+        or person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook 1 of int_funnel_step_occurrences: log the (funnel, local day) pairs whose rows changed,
+    i.e. rows appended in this run that were not held before, and replaced rows that did not come back.
+    A rebuild logs every day it holds. -#}
+{% macro log_changed_funnel_days() -%}
+    {%- set since = funnel_occurrences_recompute_since() -%}
+    {%- set columns = funnel_occurrence_columns() | join(', ') -%}
+    insert into {{ funnel_plain_relation(ref('int_funnel_changed_days')) }} (funnel_name, period_date, loaded_at)
+    select distinct funnel_name, period_date, {{ identity_run_started_at() }}
+    from (
+        select * from (
+            select {{ columns }} from {{ this }} where loaded_at = {{ identity_run_started_at() }}
+            except
+            select {{ columns }} from {{ this }} where {{ funnel_replaced_occurrences_condition(since) }}
+        ) as appeared
+        union all
+        select * from (
+            select {{ columns }} from {{ this }} where {{ funnel_replaced_occurrences_condition(since) }}
+            except
+            select {{ columns }} from {{ this }} where loaded_at = {{ identity_run_started_at() }}
+        ) as disappeared
+    ) as changed
+{%- endmacro %}
+
+{#- post-hook 2 of int_funnel_step_occurrences: drop the replaced rows (their successors are appended) -#}
+{% macro delete_replaced_funnel_occurrences() -%}
+    {%- set since = funnel_occurrences_recompute_since() -%}
+    {%- if since is not none -%}
+    delete from {{ this }} where {{ funnel_replaced_occurrences_condition(since) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- int_funnel_transition_days: none outside a daily run, 'all' without a watermark, else the newest
+    loaded_at of int_funnel_changed_days it has recounted -#}
+{% macro funnel_transition_days_since() -%}
+    {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
+    {%- set consumed = consumed_watermark('int_funnel_transition_days', true) -%}
+    {{ return(consumed.watermark if consumed else 'all') }}
+{%- endmacro %}
+
+{#- the (funnel, local day) pairs to recount: every one logged after `since` -#}
+{% macro funnel_days_to_recount(since) -%}
+    select distinct funnel_name, period_date
+    from {{ ref('int_funnel_changed_days') }}
+    where loaded_at > {{ since }}
+{%- endmacro %}
+
+{#- pre-hook of int_funnel_transition_days (its recounted days are appended after it) -#}
+{% macro delete_funnel_days_to_recount() -%}
+    {%- set since = funnel_transition_days_since() -%}
+    {%- if since == 'all' -%}
+    delete from {{ this }}
+    {%- elif since is not none -%}
+    delete from {{ this }} as t
+    where exists (
+        select 1 from ({{ funnel_days_to_recount(since) }}) as c
+        where c.funnel_name = t.funnel_name and c.period_date = t.period_date
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook of int_funnel_transition_days, after its watermark is recorded: the log keeps only its newest
+    batch (every older row has been recounted; the newest keeps the watermark's value readable) -#}
+{% macro prune_funnel_changed_days() -%}
+    {%- set log = funnel_plain_relation(ref('int_funnel_changed_days')) -%}
+    delete from {{ log }} where loaded_at < (select max(loaded_at) from {{ log }})
+{%- endmacro %}
