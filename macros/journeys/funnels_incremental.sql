@@ -23,15 +23,19 @@
         ~ ' alert_transition_hours=' ~ (var('alert_transition_hours', 24) | int)) }}
 {%- endmacro %}
 
-{#- persons_recompute_since with the fingerprint above: none outside a daily run, 'all', or the
-    watermark after which int_activities_sessionized's rows name the persons to recompute -#}
-{% macro funnel_occurrences_recompute_since() -%}
+{#- persons_recompute_since (macros/identity/incremental_window.sql) for a per-person model computed with
+    settings besides its persons' data (`fingerprint`, a string recorded with its watermark): none outside a
+    daily run, 'all' without a watermark or when the settings differ from those it last consumed, else
+    the watermark after which int_activities_sessionized's rows name the persons to recompute -#}
+{% macro journeys_persons_recompute_since(consumer, fingerprint) -%}
     {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
-    {%- set consumed = consumed_watermark('int_funnel_step_occurrences', true) -%}
-    {%- if not consumed or consumed.input_fingerprint != funnel_occurrences_fingerprint() -%}
-        {{ return('all') }}
-    {%- endif -%}
+    {%- set consumed = consumed_watermark(consumer, true) -%}
+    {%- if not consumed or consumed.input_fingerprint != fingerprint -%}{{ return('all') }}{%- endif -%}
     {{ return(consumed.watermark) }}
+{%- endmacro %}
+
+{% macro funnel_occurrences_recompute_since() -%}
+    {{ return(journeys_persons_recompute_since('int_funnel_step_occurrences', funnel_occurrences_fingerprint())) }}
 {%- endmacro %}
 
 {#- The columns that make an occurrence row (everything but loaded_at). -#}
@@ -119,4 +123,22 @@
 {% macro prune_funnel_changed_days() -%}
     {%- set log = funnel_plain_relation(ref('int_funnel_changed_days')) -%}
     delete from {{ log }} where loaded_at < (select max(loaded_at) from {{ log }})
+{%- endmacro %}
+
+{#- int_purchase_paths: the setting a path is computed with -#}
+{% macro purchase_paths_fingerprint() -%}
+    {{ return('path_lookback_days=' ~ (var('path_lookback_days', 30) | int)) }}
+{%- endmacro %}
+
+{#- pre-hook of int_purchase_paths (delete_persons_to_recompute with the fingerprint above): the rows of
+    the persons recomputed and of persons without activity any more, every row when all are recomputed -#}
+{% macro delete_purchase_paths_to_recompute() -%}
+    {%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint()) -%}
+    {%- if since == 'all' -%}
+    delete from {{ this }}
+    {%- elif since is not none -%}
+    delete from {{ this }}
+    where person_id in ({{ recomputed_persons(since) }})
+        or person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
+    {%- endif -%}
 {%- endmacro %}

@@ -15,7 +15,10 @@
     - Occurrences, not best attempts: every step-i event some (non-voided) attempt reached counts, so a
       unit that fails on the incident day and buys a week later still counts as a failure on that day.
       A unit counts once per day and channel: converted when any of its step-i events that day reached
-      step i + 1 within var alert_transition_hours (24) and inside the attempt's window.
+      step i + 1 within var alert_transition_hours (24) and inside the attempt's window. Counted per day
+      by int_funnel_step_occurrences and int_funnel_transition_days, which daily runs update for the
+      days that changed; this model reads those counts (a few rows per series and day) and recomputes
+      the statistics below over all of them.
     - Closed days only: the day's local end (next local midnight, in UTC) + the shorter of the wait and
       the funnel window <= as-of.
     - Baseline: the var alert_baseline_days (28) days before, same transition and channel, without the
