@@ -1,11 +1,12 @@
 {#- Daily (incremental) runs of the drop-off alerts' counting chain:
 
-      int_funnel_attempts --(persons re-cut)--> int_funnel_step_occurrences --(changed days)-->
+      int_funnel_attempts --(persons re-cut, from their change)--> int_funnel_step_occurrences --(changed days)-->
       int_funnel_transition_days --> journeys.dropoff_alerts (statistics over days x series rows)
 
     int_funnel_step_occurrences recomputes the persons int_activities_sessionized re-cut since its
-    watermark, like int_funnel_attempts, but most of a recomputed person's occurrences come out as they
-    were (a person active today has a year of unchanged history). So it appends the recomputed rows,
+    watermark, like int_funnel_attempts, but only their rows from a funnel window before their first
+    change (funnel_occurrences_recompute_from), and even those mostly come out as they were. So it
+    appends the recomputed rows,
     and its post-hooks compare them with the rows they replace: only the (funnel, local day) pairs
     where a row appeared or disappeared are logged in int_funnel_changed_days, and the replaced rows
     are deleted. int_funnel_transition_days recounts the logged days since its own watermark. -#}
@@ -44,16 +45,50 @@
         'converted_any_channel', 'converted_same_channel']) }}
 {%- endmacro %}
 
-{#- The held rows this run replaces: written by an earlier run, of a recomputed person or of a person
-    without activity any more (merged into another). -#}
-{% macro funnel_replaced_occurrences_condition(since) -%}
-    loaded_at < {{ identity_run_started_at() }}
+{#- Where a recomputed person's rows may have changed: per person and funnel, the local days from
+    recompute_from_date on. int_activities_sessionized re-cuts a person from before its first change
+    (gained, lost, changed or re-attributed activity: the start of the session it may extend, or the
+    whole history), so changed_from, the earliest activity it re-cut since `since`, bounds every change.
+    An attempt whose window ended before it has the same events, links, interruptions and exclusions as
+    before, and every step event of a day before recompute_from_date (the local day of changed_from
+    minus the funnel window) belongs only to such attempts: those rows are what a rebuild computes. -#}
+{% macro funnel_occurrences_recompute_from(since) -%}
+    {%- set tz_sql = "'" ~ journeys_reporting_timezone() ~ "'" -%}
+    {%- set entered_from = dbt.dateadd('second', '-1 * d.window_seconds', 'c.changed_from') -%}
+    select
+        c.person_id,
+        d.funnel_name,
+        {{ entered_from }} as entered_from,
+        cast({{ utc_to_local_timestamp(entered_from, tz_sql) }} as date) as recompute_from_date
+    from (
+        select
+            person_id,
+            min(occurred_at) as changed_from
+        from {{ ref('int_activities_sessionized') }}
+        where loaded_at > {{ since }}
+        group by person_id
+    ) as c
+    cross join {{ ref('int_funnel_definitions') }} as d
+    where d.funnel_order <> 'unordered'
+{%- endmacro %}
+
+{#- The held rows this run replaces (`alias` is int_funnel_step_occurrences): written by an earlier run, of
+    a recomputed person from its recompute_from_date on, or of a person without activity any more
+    (merged into another). -#}
+{% macro funnel_replaced_occurrences_condition(since, alias) -%}
+    {{ alias }}.loaded_at < {{ identity_run_started_at() }}
     {%- if since is none %}
     and 1 = 0
     {%- elif since != 'all' %}
     and (
-        person_id in ({{ recomputed_persons(since) }})
-        or person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
+        exists (
+            select 1 from ({{ funnel_occurrences_recompute_from(since) }}) as r
+            where
+                r.person_id = {{ alias }}.person_id
+                and r.funnel_name = {{ alias }}.funnel_name
+                and {{ alias }}.period_date >= r.recompute_from_date
+        )
+        or {{ alias }}.person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
     )
     {%- endif -%}
 {%- endmacro %}
@@ -70,11 +105,11 @@
         select * from (
             select {{ columns }} from {{ this }} where loaded_at = {{ identity_run_started_at() }}
             except
-            select {{ columns }} from {{ this }} where {{ funnel_replaced_occurrences_condition(since) }}
+            select {{ columns }} from {{ this }} as o where {{ funnel_replaced_occurrences_condition(since, 'o') }}
         ) as appeared
         union all
         select * from (
-            select {{ columns }} from {{ this }} where {{ funnel_replaced_occurrences_condition(since) }}
+            select {{ columns }} from {{ this }} as o where {{ funnel_replaced_occurrences_condition(since, 'o') }}
             except
             select {{ columns }} from {{ this }} where loaded_at = {{ identity_run_started_at() }}
         ) as disappeared
@@ -85,7 +120,7 @@
 {% macro delete_replaced_funnel_occurrences() -%}
     {%- set since = funnel_occurrences_recompute_since() -%}
     {%- if since is not none -%}
-    delete from {{ this }} where {{ funnel_replaced_occurrences_condition(since) }}
+    delete from {{ this }} as o where {{ funnel_replaced_occurrences_condition(since, 'o') }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -5,10 +5,12 @@
     inside the attempt's window; converted_same_channel: the same, with step i + 1 in the step-i event's
     own channel.
     Incremental (daily runs), per person, like int_funnel_attempts: the persons int_activities_sessionized
-    re-cut since this model's watermark (every person after a change of the funnel configuration,
-    reporting_timezone or alert_transition_hours). The recomputed rows are appended; the post-hooks log the
-    (funnel, day) pairs whose rows changed in int_funnel_changed_days, so that int_funnel_transition_days
-    recounts those days only, then delete the rows replaced (macros/journeys/funnels_incremental.sql). -#}
+    re-cut since this model's watermark, each from a funnel window before the earliest activity re-cut
+    (funnel_occurrences_recompute_from: older rows cannot have changed); every person, whole, after a
+    change of the funnel configuration, reporting_timezone or alert_transition_hours. The recomputed rows
+    are appended; the post-hooks log the (funnel, day) pairs whose rows changed in
+    int_funnel_changed_days, so that int_funnel_transition_days recounts those days only, then delete
+    the rows replaced (macros/journeys/funnels_incremental.sql). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -30,8 +32,17 @@
 {%- set max_steps = funnel_max_steps() %}
 {%- set wait_hours = var('alert_transition_hours', 24) | int %}
 {%- set tz_sql = "'" ~ journeys_reporting_timezone() ~ "'" %}
+{#- a daily run recomputes each re-cut person's rows from its recompute_from_date on -#}
+{%- set from_change = since is not none and since != 'all' %}
 
-with definitions as (
+with
+{%- if from_change %}
+recompute as (
+    {{ funnel_occurrences_recompute_from(since) }}
+),
+{%- endif %}
+
+definitions as (
     select
         funnel_name,
         step_count
@@ -72,6 +83,15 @@ attempt_links as (
         end as to_rank
     from {{ ref('int_funnel_attempts') }} as a
     inner join definitions as d on a.funnel_name = d.funnel_name
+    {%- if from_change %}
+    -- a superset: a step event of a local day from recompute_from_date on is at most a day (and a
+    -- time zone) before that day's start
+    inner join recompute as r
+        on
+            a.person_id = r.person_id
+            and a.funnel_name = r.funnel_name
+            and a.window_ends_at >= {{ dbt.dateadd('day', -2, 'r.entered_from') }}
+    {%- endif %}
     inner join step_names as s
         on
             a.funnel_name = s.funnel_name
@@ -127,14 +147,21 @@ local_days as (
 
 -- a unit counts once per day and channel: converted if any of its step-i events that day converted
 select
-    funnel_name,
-    person_id,
-    unit_id,
-    from_step_index,
-    channel,
-    period_date,
-    max(converted_any_channel) as converted_any_channel,
-    max(converted_same_channel) as converted_same_channel,
+    o.funnel_name,
+    o.person_id,
+    o.unit_id,
+    o.from_step_index,
+    o.channel,
+    o.period_date,
+    max(o.converted_any_channel) as converted_any_channel,
+    max(o.converted_same_channel) as converted_same_channel,
     {{ identity_run_started_at() }} as loaded_at
-from local_days
-group by funnel_name, person_id, unit_id, from_step_index, channel, period_date
+from local_days as o
+{%- if from_change %}
+inner join recompute as r
+    on
+        o.person_id = r.person_id
+        and o.funnel_name = r.funnel_name
+        and o.period_date >= r.recompute_from_date
+{%- endif %}
+group by o.funnel_name, o.person_id, o.unit_id, o.from_step_index, o.channel, o.period_date
