@@ -45,11 +45,22 @@
         'converted_any_channel', 'converted_same_channel']) }}
 {%- endmacro %}
 
+{#- Per person int_activities_sessionized re-cut after `since`, the earliest activity it re-cut: it re-cuts a
+    person from before its first change (a gained, lost, changed or re-attributed activity: from the start
+    of the session the change may extend, or the whole history), so nothing of the person before
+    changed_from has changed. -#}
+{% macro journeys_changed_from(since) -%}
+    select
+        person_id,
+        min(occurred_at) as changed_from
+    from {{ ref('int_activities_sessionized') }}
+    where loaded_at > {{ since }}
+    group by person_id
+{%- endmacro %}
+
 {#- Where a recomputed person's rows may have changed: per person and funnel, the local days from
-    recompute_from_date on. int_activities_sessionized re-cuts a person from before its first change
-    (gained, lost, changed or re-attributed activity: the start of the session it may extend, or the
-    whole history), so changed_from, the earliest activity it re-cut since `since`, bounds every change.
-    An attempt whose window ended before it has the same events, links, interruptions and exclusions as
+    recompute_from_date on. changed_from (journeys_changed_from) bounds every change of the person. An
+    attempt whose window ended before it has the same events, links, interruptions and exclusions as
     before, and every step event of a day before recompute_from_date (the local day of changed_from
     minus the funnel window) belongs only to such attempts: those rows are what a rebuild computes. -#}
 {% macro funnel_occurrences_recompute_from(since) -%}
@@ -60,14 +71,7 @@
         d.funnel_name,
         {{ entered_from }} as entered_from,
         cast({{ utc_to_local_timestamp(entered_from, tz_sql) }} as date) as recompute_from_date
-    from (
-        select
-            person_id,
-            min(occurred_at) as changed_from
-        from {{ ref('int_activities_sessionized') }}
-        where loaded_at > {{ since }}
-        group by person_id
-    ) as c
+    from ({{ journeys_changed_from(since) }}) as c
     cross join {{ ref('int_funnel_definitions') }} as d
     where d.funnel_order <> 'unordered'
 {%- endmacro %}
@@ -165,15 +169,20 @@
     {{ return('path_lookback_days=' ~ (var('path_lookback_days', 30) | int)) }}
 {%- endmacro %}
 
-{#- pre-hook of int_purchase_paths (delete_persons_to_recompute with the fingerprint above): the rows of
-    the persons recomputed and of persons without activity any more, every row when all are recomputed -#}
+{#- pre-hook of int_purchase_paths: the rows of the purchases recomputed (a re-cut person's purchases
+    from its changed_from on: an earlier purchase's sessions, previous purchase and content are
+    unchanged) and of persons without activity any more, every row when all are recomputed -#}
 {% macro delete_purchase_paths_to_recompute() -%}
     {%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint()) -%}
     {%- if since == 'all' -%}
     delete from {{ this }}
     {%- elif since is not none -%}
-    delete from {{ this }}
-    where person_id in ({{ recomputed_persons(since) }})
-        or person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
+    delete from {{ this }} as o
+    where
+        exists (
+            select 1 from ({{ journeys_changed_from(since) }}) as c
+            where c.person_id = o.person_id and o.purchased_at >= c.changed_from
+        )
+        or o.person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
     {%- endif -%}
 {%- endmacro %}

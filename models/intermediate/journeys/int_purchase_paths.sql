@@ -3,9 +3,11 @@
     before it, up to and including the purchase's own session, in order, with repeats of one channel in a
     row collapsed ("web > email > store"). journeys.purchase_paths counts the paths.
     Incremental (daily runs), per person like journeys.sessions: a purchase's path depends only on its
-    person's sessions and purchases, so only the persons int_activities_sessionized re-cut since this
-    model's watermark are recomputed (every person after a change of path_lookback_days); the pre-hook
-    deletes their rows and those of persons left without activity, the recomputed rows are appended. -#}
+    person's sessions and purchases, so only the purchases of the persons int_activities_sessionized
+    re-cut since this model's watermark are recomputed, from the earliest activity re-cut on
+    (journeys_changed_from: an earlier purchase's sessions and previous purchase have not changed);
+    every purchase after a change of path_lookback_days. The pre-hook deletes those rows and those of
+    persons left without activity, the recomputed rows are appended. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -18,18 +20,32 @@
 ) }}
 -- depends_on: {{ ref('int_incremental_watermarks') }}
 {%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint()) %}
+{%- set lookback_days = var('path_lookback_days', 30) | int %}
+{%- set from_change = since is not none and since != 'all' %}
 
-with sessions as (
+with
+{%- if from_change %}
+changed as (
+    {{ journeys_changed_from(since) }}
+),
+{%- endif %}
+
+sessions as (
     select
-        session_id,
-        person_id,
-        channel,
-        started_at
-    from {{ ref('sessions') }}
-    where true {{ persons_recompute_filter(since) }}
+        s.session_id,
+        s.person_id,
+        s.channel,
+        s.started_at
+    from {{ ref('sessions') }} as s
+    {%- if from_change %}
+    inner join changed as c
+        on
+            s.person_id = c.person_id
+            and s.started_at >= {{ dbt.dateadd('day', -1 * lookback_days, 'c.changed_from') }}
+    {%- endif %}
 ),
 
-purchases as (
+all_purchases as (
     select
         activity_id as purchase_id,
         person_id,
@@ -41,10 +57,19 @@ purchases as (
     where activity in ('purchase', 'store_purchase') {{ persons_recompute_filter(since) }}
 ),
 
+purchases as (
+    select p.*
+    from all_purchases as p
+    {%- if from_change %}
+    inner join changed as c on p.person_id = c.person_id and p.purchased_at >= c.changed_from
+    {%- endif %}
+),
+
 touches as (
     select
         p.purchase_id,
         p.person_id,
+        p.purchased_at,
         p.revenue,
         s.channel,
         s.started_at,
@@ -54,7 +79,7 @@ touches as (
         on
             p.person_id = s.person_id
             and p.purchased_at >= s.started_at
-            and s.started_at >= {{ dbt.dateadd('day', -1 * (var('path_lookback_days', 30) | int), 'p.purchased_at') }}
+            and s.started_at >= {{ dbt.dateadd('day', -1 * lookback_days, 'p.purchased_at') }}
             and (
                 p.previous_purchase_at is null or p.previous_purchase_at < s.started_at
                 or p.purchase_session_id = s.session_id
@@ -71,6 +96,7 @@ collapsed as (
 select
     purchase_id,
     max(person_id) as person_id,
+    max(purchased_at) as purchased_at,
     max(revenue) as revenue,
     {{ dbt.listagg('channel', "' > '", 'order by started_at, session_id') }} as channel_path,
     count(*) as path_length,
