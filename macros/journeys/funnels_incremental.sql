@@ -25,18 +25,19 @@
 {%- endmacro %}
 
 {#- persons_recompute_since (macros/identity/incremental_window.sql) for a per-person model computed with
-    settings besides its persons' data (`fingerprint`, a string recorded with its watermark): none outside a
-    daily run, 'all' without a watermark or when the settings differ from those it last consumed, else
-    the watermark after which int_activities_sessionized's rows name the persons to recompute -#}
+    settings besides its persons' data (`fingerprint`: the macro that renders them as the string recorded
+    with its watermark, called only in a daily run): none outside a daily run, 'all' without a watermark
+    or when the settings differ from those it last consumed, else the watermark after which
+    int_activities_sessionized's rows name the persons to recompute -#}
 {% macro journeys_persons_recompute_since(consumer, fingerprint) -%}
     {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
     {%- set consumed = consumed_watermark(consumer, true) -%}
-    {%- if not consumed or consumed.input_fingerprint != fingerprint -%}{{ return('all') }}{%- endif -%}
+    {%- if not consumed or consumed.input_fingerprint != fingerprint() -%}{{ return('all') }}{%- endif -%}
     {{ return(consumed.watermark) }}
 {%- endmacro %}
 
 {% macro funnel_occurrences_recompute_since() -%}
-    {{ return(journeys_persons_recompute_since('int_funnel_step_occurrences', funnel_occurrences_fingerprint())) }}
+    {{ return(journeys_persons_recompute_since('int_funnel_step_occurrences', funnel_occurrences_fingerprint)) }}
 {%- endmacro %}
 
 {#- The columns that make an occurrence row (everything but loaded_at). -#}
@@ -173,7 +174,7 @@
     from its changed_from on: an earlier purchase's sessions, previous purchase and content are
     unchanged) and of persons without activity any more, every row when all are recomputed -#}
 {% macro delete_purchase_paths_to_recompute() -%}
-    {%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint()) -%}
+    {%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint) -%}
     {%- if since == 'all' -%}
     delete from {{ this }}
     {%- elif since is not none -%}

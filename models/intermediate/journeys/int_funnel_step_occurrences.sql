@@ -35,14 +35,7 @@
 {#- a daily run recomputes each re-cut person's rows from its recompute_from_date on -#}
 {%- set from_change = since is not none and since != 'all' %}
 
-with
-{%- if from_change %}
-recompute as (
-    {{ funnel_occurrences_recompute_from(since) }}
-),
-{%- endif %}
-
-definitions as (
+with definitions as (
     select
         funnel_name,
         step_count
@@ -56,6 +49,13 @@ step_names as (
         step_index
     from {{ ref('int_funnel_step_matchers') }}
 ),
+
+{%- if from_change %}
+
+recompute as (
+    {{ funnel_occurrences_recompute_from(since) }}
+),
+{%- endif %}
 
 events as (
     select distinct
