@@ -59,13 +59,21 @@ recompute as (
 
 events as (
     select distinct
-        funnel_name,
-        unit_id,
-        event_rank,
-        occurred_at,
-        channel
-    from {{ ref('int_funnel_step_events') }}
-    where true {{ persons_recompute_filter(since) }}
+        e.funnel_name,
+        e.unit_id,
+        e.event_rank,
+        e.occurred_at,
+        e.channel
+    from {{ ref('int_funnel_step_events') }} as e
+    {%- if from_change %}
+    -- the step-i events of the days recomputed and the later events that fill step i + 1
+    inner join recompute as r
+        on
+            e.person_id = r.person_id
+            and e.funnel_name = r.funnel_name
+            and e.occurred_at >= {{ dbt.dateadd('day', -2, 'r.entered_from') }}
+    {%- endif %}
+    where true {{ persons_recompute_filter(since, 'e.person_id') }}
 ),
 
 -- every attempt's step-i event (i < step_count) and the event that filled step i + 1, if any
