@@ -31,6 +31,7 @@ CONFIG = [
 INTERMEDIATE = [
     "int_activities_sessionized", "int_channel_transitions", "int_journeys_person_attributes",
     "int_funnel_step_events", "int_funnel_attempts", "int_funnel_units", "int_funnel_unit_steps",
+    "int_funnel_changed_days", "int_funnel_step_occurrences", "int_funnel_transition_days", "int_purchase_paths",
 ]  # fmt: skip
 MARTS = [
     "sessions", "channel_transitions", "purchase_paths", "funnel_progress", "funnel_steps", "funnel_dropoffs",

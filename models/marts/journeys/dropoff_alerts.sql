@@ -15,7 +15,10 @@
     - Occurrences, not best attempts: every step-i event some (non-voided) attempt reached counts, so a
       unit that fails on the incident day and buys a week later still counts as a failure on that day.
       A unit counts once per day and channel: converted when any of its step-i events that day reached
-      step i + 1 within var alert_transition_hours (24) and inside the attempt's window.
+      step i + 1 within var alert_transition_hours (24) and inside the attempt's window. Counted per day
+      by int_funnel_step_occurrences and int_funnel_transition_days, which daily runs update for the
+      days that changed; this model reads those counts (a few rows per series and day) and recomputes
+      the statistics below over all of them.
     - Closed days only: the day's local end (next local midnight, in UTC) + the shorter of the wait and
       the funnel window <= as-of.
     - Baseline: the var alert_baseline_days (28) days before, same transition and channel, without the
@@ -73,144 +76,28 @@ step_names as (
     from {{ ref('int_funnel_step_matchers') }}
 ),
 
-events as (
-    select distinct
-        funnel_name,
-        unit_id,
-        event_rank,
-        occurred_at,
-        channel
-    from {{ ref('int_funnel_step_events') }}
-),
-
--- every attempt's step-i event (i < step_count) and the event that filled step i + 1, if any
-attempt_links as (
+-- the daily counts (int_funnel_transition_days, kept up to date day by day), closed days only: every
+-- unit reaching step i that local day has had its full wait by the as-of time (UTC). A channel's row
+-- counts its own conversion (alert_channel_conversion), '(all)' any channel's
+daily as (
     select
-        a.funnel_name,
-        a.unit_id,
-        s.step_index as from_step_index,
-        case s.step_index
-            {%- for k in range(1, max_steps) %} when {{ k }} then a.step_{{ k }}_rank{% endfor %}
-        end as from_rank,
-        case s.step_index
-            {%- for k in range(1, max_steps) %} when {{ k }} then a.step_{{ k + 1 }}_rank{% endfor %}
-        end as to_rank
-    from {{ ref('int_funnel_attempts') }} as a
-    inner join definitions as d on a.funnel_name = d.funnel_name
-    inner join step_names as s
-        on
-            a.funnel_name = s.funnel_name
-            and s.step_index < d.step_count
-),
-
--- one row per step-i event: attempts that share it agree on the next event, but only those whose
--- window still covers it carry it, so any attempt counts. converted: step i + 1 in any channel;
--- converted_in_channel: in the step-i event's own channel
-occurrences as (
-    select
-        l.funnel_name,
-        l.unit_id,
-        l.from_step_index,
-        f.occurred_at as reached_at,
-        f.channel,
-        max(
-            case
-                when t.occurred_at <= {{ dbt.dateadd('hour', wait_hours, 'f.occurred_at') }} then 1 else 0
-            end
-        ) as converted,
-        max(
-            case
-                when
-                    t.occurred_at <= {{ dbt.dateadd('hour', wait_hours, 'f.occurred_at') }}
-                    and t.channel = f.channel
-                    then 1
-                else 0
-            end
-        ) as converted_in_channel
-    from attempt_links as l
-    inner join events as f
-        on
-            l.funnel_name = f.funnel_name
-            and l.unit_id = f.unit_id
-            and l.from_rank = f.event_rank
-    left join events as t
-        on
-            l.funnel_name = t.funnel_name
-            and l.unit_id = t.unit_id
-            and l.to_rank = t.event_rank
-    group by l.funnel_name, l.unit_id, l.from_step_index, f.occurred_at, f.channel
-),
-
--- the shop's local business day step i was reached
-local_days as (
-    select
-        funnel_name,
-        unit_id,
-        from_step_index,
-        channel,
-        converted,
-        converted_in_channel,
-        cast({{ utc_to_local_timestamp('reached_at', tz_sql) }} as date) as period_date
-    from occurrences
-),
-
-closed as (
-    select
-        o.funnel_name,
-        o.unit_id,
-        o.from_step_index,
-        o.channel,
-        o.converted,
-        o.converted_in_channel,
-        o.period_date
-    from local_days as o
-    inner join definitions as d on o.funnel_name = d.funnel_name
+        c.funnel_name,
+        c.from_step_index,
+        c.channel,
+        c.period_date,
+        {{ dbt.datediff("cast('1970-01-01' as date)", 'c.period_date', 'day') }} as day_number,
+        c.units,
+        c.converted_{{ channel_conversion }} as converted
+    from {{ ref('int_funnel_transition_days') }} as c
+    inner join definitions as d on c.funnel_name = d.funnel_name
     where
-        -- every unit reaching step i that local day has had its full wait by the as-of time (UTC)
         {{ dbt.dateadd(
             'second',
             'least(d.window_seconds, ' ~ wait_hours ~ ' * 3600)',
             local_to_utc_timestamp(
-                dbt.dateadd('day', 1, 'cast(o.period_date as ' ~ dbt.type_timestamp() ~ ')'), tz_sql
+                dbt.dateadd('day', 1, 'cast(c.period_date as ' ~ dbt.type_timestamp() ~ ')'), tz_sql
             )
         ) }} <= {{ journeys_as_of() }}
-),
-
--- a unit counts once per day (and channel): converted if any of its step-i events that day converted;
--- a channel's row counts its own conversion (alert_channel_conversion), '(all)' any channel's
-unit_days as (
-    select
-        funnel_name,
-        from_step_index,
-        channel,
-        period_date,
-        unit_id,
-        max({{ 'converted_in_channel' if channel_conversion == 'same_channel' else 'converted' }}) as converted
-    from closed
-    group by funnel_name, from_step_index, channel, period_date, unit_id
-    union all
-    select
-        funnel_name,
-        from_step_index,
-        '(all)' as channel,
-        period_date,
-        unit_id,
-        max(converted) as converted
-    from closed
-    group by funnel_name, from_step_index, period_date, unit_id
-),
-
-daily as (
-    select
-        funnel_name,
-        from_step_index,
-        channel,
-        period_date,
-        {{ dbt.datediff("cast('1970-01-01' as date)", 'period_date', 'day') }} as day_number,
-        count(*) as units,
-        sum(converted) as converted
-    from unit_days
-    group by funnel_name, from_step_index, channel, period_date
 ),
 
 -- log C(units, k) for k = 0 .. converted (exact test's terms), only for days small enough to sum

@@ -1,0 +1,189 @@
+{#- Daily (incremental) runs of the drop-off alerts' counting chain:
+
+      int_funnel_attempts --(persons re-cut, from their change)--> int_funnel_step_occurrences --(changed days)-->
+      int_funnel_transition_days --> journeys.dropoff_alerts (statistics over days x series rows)
+
+    int_funnel_step_occurrences recomputes the persons int_activities_sessionized re-cut since its
+    watermark, like int_funnel_attempts, but only their rows from a funnel window before their first
+    change (funnel_occurrences_recompute_from), and even those mostly come out as they were. So it
+    appends the recomputed rows,
+    and its post-hooks compare them with the rows they replace: only the (funnel, local day) pairs
+    where a row appeared or disappeared are logged in int_funnel_changed_days, and the replaced rows
+    are deleted. int_funnel_transition_days recounts the logged days since its own watermark. -#}
+
+{#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery, which hooks cannot write -#}
+{% macro funnel_plain_relation(relation) -%}
+    {{ return(api.Relation.create(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+{%- endmacro %}
+
+{#- What an occurrence row is computed with besides its person's data: the funnel configuration and the
+    vars that decide its local day and its conversion. A change recomputes every person. -#}
+{% macro funnel_occurrences_fingerprint() -%}
+    {{ return(relations_fingerprint(funnel_config_relations())
+        ~ ' reporting_timezone=' ~ journeys_reporting_timezone()
+        ~ ' alert_transition_hours=' ~ (var('alert_transition_hours', 24) | int)) }}
+{%- endmacro %}
+
+{#- persons_recompute_since (macros/identity/incremental_window.sql) for a per-person model computed with
+    settings besides its persons' data (`fingerprint`: the macro that renders them as the string recorded
+    with its watermark, called only in a daily run): none outside a daily run, 'all' without a watermark
+    or when the settings differ from those it last consumed, else the watermark after which
+    int_activities_sessionized's rows name the persons to recompute -#}
+{% macro journeys_persons_recompute_since(consumer, fingerprint) -%}
+    {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
+    {%- set consumed = consumed_watermark(consumer, true) -%}
+    {%- if not consumed or consumed.input_fingerprint != fingerprint() -%}{{ return('all') }}{%- endif -%}
+    {{ return(consumed.watermark) }}
+{%- endmacro %}
+
+{% macro funnel_occurrences_recompute_since() -%}
+    {{ return(journeys_persons_recompute_since('int_funnel_step_occurrences', funnel_occurrences_fingerprint)) }}
+{%- endmacro %}
+
+{#- The columns that make an occurrence row (everything but loaded_at). -#}
+{% macro funnel_occurrence_columns() -%}
+    {{ return(['funnel_name', 'person_id', 'unit_id', 'from_step_index', 'channel', 'period_date',
+        'converted_any_channel', 'converted_same_channel']) }}
+{%- endmacro %}
+
+{#- Per person int_activities_sessionized re-cut after `since`, the earliest activity it re-cut: it re-cuts a
+    person from before its first change (a gained, lost, changed or re-attributed activity: from the start
+    of the session the change may extend, or the whole history), so nothing of the person before
+    changed_from has changed. -#}
+{% macro journeys_changed_from(since) -%}
+    select
+        person_id,
+        min(occurred_at) as changed_from
+    from {{ ref('int_activities_sessionized') }}
+    where loaded_at > {{ since }}
+    group by person_id
+{%- endmacro %}
+
+{#- Where a recomputed person's rows may have changed: per person and funnel, the local days from
+    recompute_from_date on. changed_from (journeys_changed_from) bounds every change of the person. An
+    attempt whose window ended before it has the same events, links, interruptions and exclusions as
+    before, and every step event of a day before recompute_from_date (the local day of changed_from
+    minus the funnel window) belongs only to such attempts: those rows are what a rebuild computes. -#}
+{% macro funnel_occurrences_recompute_from(since) -%}
+    {%- set tz_sql = "'" ~ journeys_reporting_timezone() ~ "'" -%}
+    {%- set entered_from = dbt.dateadd('second', '-1 * d.window_seconds', 'c.changed_from') -%}
+    select
+        c.person_id,
+        d.funnel_name,
+        {{ entered_from }} as entered_from,
+        cast({{ utc_to_local_timestamp(entered_from, tz_sql) }} as date) as recompute_from_date
+    from ({{ journeys_changed_from(since) }}) as c
+    cross join {{ ref('int_funnel_definitions') }} as d
+    where d.funnel_order <> 'unordered'
+{%- endmacro %}
+
+{#- The held rows this run replaces (`alias` is int_funnel_step_occurrences): written by an earlier run, of
+    a recomputed person from its recompute_from_date on, or of a person without activity any more
+    (merged into another). -#}
+{% macro funnel_replaced_occurrences_condition(since, alias) -%}
+    {{ alias }}.loaded_at < {{ identity_run_started_at() }}
+    {%- if since is none %}
+    and 1 = 0
+    {%- elif since != 'all' %}
+    and (
+        exists (
+            select 1 from ({{ funnel_occurrences_recompute_from(since) }}) as r
+            where
+                r.person_id = {{ alias }}.person_id
+                and r.funnel_name = {{ alias }}.funnel_name
+                and {{ alias }}.period_date >= r.recompute_from_date
+        )
+        or {{ alias }}.person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook 1 of int_funnel_step_occurrences: log the (funnel, local day) pairs whose rows changed,
+    i.e. rows appended in this run that were not held before, and replaced rows that did not come back.
+    A rebuild logs every day it holds. -#}
+{% macro log_changed_funnel_days() -%}
+    {%- set since = funnel_occurrences_recompute_since() -%}
+    {%- set columns = funnel_occurrence_columns() | join(', ') -%}
+    insert into {{ funnel_plain_relation(ref('int_funnel_changed_days')) }} (funnel_name, period_date, loaded_at)
+    select distinct funnel_name, period_date, {{ identity_run_started_at() }}
+    from (
+        select * from (
+            select {{ columns }} from {{ this }} where loaded_at = {{ identity_run_started_at() }}
+            except
+            select {{ columns }} from {{ this }} as o where {{ funnel_replaced_occurrences_condition(since, 'o') }}
+        ) as appeared
+        union all
+        select * from (
+            select {{ columns }} from {{ this }} as o where {{ funnel_replaced_occurrences_condition(since, 'o') }}
+            except
+            select {{ columns }} from {{ this }} where loaded_at = {{ identity_run_started_at() }}
+        ) as disappeared
+    ) as changed
+{%- endmacro %}
+
+{#- post-hook 2 of int_funnel_step_occurrences: drop the replaced rows (their successors are appended) -#}
+{% macro delete_replaced_funnel_occurrences() -%}
+    {%- set since = funnel_occurrences_recompute_since() -%}
+    {%- if since is not none -%}
+    delete from {{ this }} as o where {{ funnel_replaced_occurrences_condition(since, 'o') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- int_funnel_transition_days: none outside a daily run, 'all' without a watermark, else the newest
+    loaded_at of int_funnel_changed_days it has recounted -#}
+{% macro funnel_transition_days_since() -%}
+    {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
+    {%- set consumed = consumed_watermark('int_funnel_transition_days', true) -%}
+    {{ return(consumed.watermark if consumed else 'all') }}
+{%- endmacro %}
+
+{#- the (funnel, local day) pairs to recount: every one logged after `since` -#}
+{% macro funnel_days_to_recount(since) -%}
+    select distinct funnel_name, period_date
+    from {{ ref('int_funnel_changed_days') }}
+    where loaded_at > {{ since }}
+{%- endmacro %}
+
+{#- pre-hook of int_funnel_transition_days (its recounted days are appended after it) -#}
+{% macro delete_funnel_days_to_recount() -%}
+    {%- set since = funnel_transition_days_since() -%}
+    {%- if since == 'all' -%}
+    delete from {{ this }}
+    {%- elif since is not none -%}
+    delete from {{ this }} as t
+    where exists (
+        select 1 from ({{ funnel_days_to_recount(since) }}) as c
+        where c.funnel_name = t.funnel_name and c.period_date = t.period_date
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook of int_funnel_transition_days, after its watermark is recorded: the log keeps only its newest
+    batch (every older row has been recounted; the newest keeps the watermark's value readable) -#}
+{% macro prune_funnel_changed_days() -%}
+    {%- set log = funnel_plain_relation(ref('int_funnel_changed_days')) -%}
+    delete from {{ log }} where loaded_at < (select max(loaded_at) from {{ log }})
+{%- endmacro %}
+
+{#- int_purchase_paths: the setting a path is computed with -#}
+{% macro purchase_paths_fingerprint() -%}
+    {{ return('path_lookback_days=' ~ (var('path_lookback_days', 30) | int)) }}
+{%- endmacro %}
+
+{#- pre-hook of int_purchase_paths: the rows of the purchases recomputed (a re-cut person's purchases
+    from its changed_from on: an earlier purchase's sessions, previous purchase and content are
+    unchanged) and of persons without activity any more, every row when all are recomputed -#}
+{% macro delete_purchase_paths_to_recompute() -%}
+    {%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint) -%}
+    {%- if since == 'all' -%}
+    delete from {{ this }}
+    {%- elif since is not none -%}
+    delete from {{ this }} as o
+    where
+        exists (
+            select 1 from ({{ journeys_changed_from(since) }}) as c
+            where c.person_id = o.person_id and o.purchased_at >= c.changed_from
+        )
+        or o.person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
+    {%- endif -%}
+{%- endmacro %}
