@@ -7,7 +7,6 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    full_refresh=incremental_full_refresh(),
 ) }}
 
 select

@@ -14,7 +14,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    full_refresh=incremental_full_refresh(),
     on_schema_change='fail',
     post_hook=["{{ log_changed_funnel_days() }}",
         "{{ delete_replaced_funnel_occurrences() }}",

@@ -11,7 +11,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    full_refresh=incremental_full_refresh(),
     on_schema_change='fail',
     pre_hook="{{ delete_funnel_days_to_recount() }}",
     post_hook=["{{ record_consumed_watermark('int_funnel_transition_days', 'insert', ref('int_funnel_changed_days')) }}",

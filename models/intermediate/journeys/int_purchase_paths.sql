@@ -11,7 +11,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    full_refresh=incremental_full_refresh(),
     on_schema_change='fail',
     pre_hook="{{ delete_purchase_paths_to_recompute() }}",
     post_hook=["{{ record_consumed_watermark('int_purchase_paths', 'insert', ref('int_activities_sessionized'),
