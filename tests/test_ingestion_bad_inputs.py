@@ -161,8 +161,10 @@ def test_metadata_columns_on_every_row(data_dir):
     ("lines", "expected"),
     [
         ('{"id":"r1","score":9,"created_at":1709287200}\n' + '{"id":"r2","score":\n' * 3, "not readable as JSON lines"),
-        ('{"id":"r1","score":9,"created_at":1709287200}\n' + '[1,2]\n' * 3,
-         "JSON line 2 is a ARRAY, not an object; 3 of 4 line(s) are malformed"),
+        (
+            '{"id":"r1","score":9,"created_at":1709287200}\n' + "[1,2]\n" * 3,
+            "JSON line 2 is a ARRAY, not an object; 3 of 4 line(s) are malformed",
+        ),
         ('{"id":"r1","score":9}\n', "required column(s) created_at missing"),
     ],
 )

@@ -43,6 +43,8 @@ MIN_MALFORMED_LINES_TO_REJECT = 3
 def taken_for_another_format(malformed_lines: int, data_lines: int) -> bool:
     """Whether a file with that many malformed data lines is rejected whole rather than row by row."""
     return malformed_lines >= MIN_MALFORMED_LINES_TO_REJECT and malformed_lines > MAX_MALFORMED_SHARE * data_lines
+
+
 MAX_LINE_BYTES = 16 << 20  # read_csv max_line_size; Python's csv field limit is raised to match
 REJECTS_TABLE = "csv_rejects"
 REJECTS_SCAN = "csv_reject_scans"
