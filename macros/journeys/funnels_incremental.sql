@@ -46,14 +46,16 @@
         'converted_any_channel', 'converted_same_channel']) }}
 {%- endmacro %}
 
-{#- Per person int_activities_sessionized re-cut after `since`, the earliest activity it re-cut: it re-cuts a
-    person from before its first change (a gained, lost, changed or re-attributed activity: from the start
-    of the session the change may extend, or the whole history), so nothing of the person before
-    changed_from has changed. -#}
+{#- Per person int_activities_sessionized re-cut after `since`, its earliest change: the earliest activity
+    it re-cut (it re-cuts a person from before its first change: from the start of the session the change
+    may extend, or the whole history), or earlier, the held time of an activity the person lost (moved to
+    another person, removed, or moved in time), which no re-cut row of the person shows
+    (person_changed_from). Nothing of the person before changed_from has changed. -#}
 {% macro journeys_changed_from(since) -%}
     select
         person_id,
-        min(occurred_at) as changed_from
+        -- person_changed_from: a lost activity's held time can be before every row re-cut for the person
+        min(least(occurred_at, coalesce(person_changed_from, occurred_at))) as changed_from
     from {{ ref('int_activities_sessionized') }}
     where loaded_at > {{ since }}
     group by person_id

@@ -116,6 +116,14 @@ cut_points as (
 affected_persons as (
     select distinct person_id from changed_scopes
 ),
+
+-- each changed person's earliest change, a lost activity's held time included: the rows written for
+-- a person may all be later than what it lost (see person_changed_from below)
+person_changes as (
+    select person_id, min(changed_from) as person_changed_from
+    from changed_scopes
+    group by person_id
+),
 {%- endif %}
 
 activities as (
@@ -219,5 +227,13 @@ select
     ])) }} as session_id,
     session_started_at,
     -- the run that (re)cut the person's sessions: journeys.sessions recomputes those persons
-    {{ identity_run_started_at() }} as loaded_at
+    {{ identity_run_started_at() }} as loaded_at,
+    -- in a daily run, the person's earliest change (an activity gained, lost, changed or moved), which
+    -- may be before every row written for it: per-person models downstream that recompute only from a
+    -- person's change on start there (journeys_changed_from); null in a rebuild
+    {%- if window %}
+    (select c.person_changed_from from person_changes c where c.person_id = with_start.person_id)
+    {%- else %}
+    cast(null as {{ dbt.type_timestamp() }})
+    {%- endif %} as person_changed_from
 from with_start
