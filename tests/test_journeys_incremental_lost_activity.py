@@ -54,8 +54,8 @@ def _build(paths, variables: str | None = None) -> None:
 def _counts(paths) -> list[tuple]:
     return query(
         paths,
-        "select funnel_name, from_step_index, channel, period_date, units, converted_any_channel, converted_same_channel "
-        "from intermediate.int_funnel_transition_days order by all",
+        "select funnel_name, from_step_index, channel, period_date, units, converted_any_channel, "
+        "converted_same_channel from intermediate.int_funnel_transition_days order by all",
     )
 
 
