@@ -7,6 +7,9 @@ leave P for a person of their own. P keeps only August, so every row int_activit
 re-cuts for P is from August; the June visit P held in int_funnel_step_occurrences (and the June
 session a purchase path could pass through) must still go, as a full refresh of the final files
 decides. Compared without person ids: the per-day funnel counts and the purchase paths.
+The day the login is corrected, the funnel models are left out of the run (a failure, or a run that
+did not select them); the next day P browses again in August, so that run re-cuts P from August only:
+the funnel models must still know that P lost June.
 """
 
 from __future__ import annotations
@@ -47,8 +50,13 @@ def _land(paths, corrected: bool) -> None:
         write_rows(paths, EVENTS, [login], DAY1, "login.csv")
 
 
-def _build(paths, variables: str | None = None) -> None:
-    run_dbt(paths, "run", "--select", *MODELS, variables=variables)
+def _land_more(paths) -> None:
+    more = _event("lost-aug-more", "2025-08-01T10:20:00Z", "page_view", "lost-g2", "lost-u")
+    write_rows(paths, EVENTS, [more], DAY2, "events-more.csv")
+
+
+def _build(paths, variables: str | None = None, *exclude: str) -> None:
+    run_dbt(paths, "run", "--select", *MODELS, *(["--exclude", *exclude] if exclude else []), variables=variables)
 
 
 def _counts(paths) -> list[tuple]:
@@ -77,11 +85,14 @@ def test_daily_run_drops_the_funnel_rows_of_a_lost_activity(data_dir, monkeypatc
     _land(daily, corrected=False)
     _build(daily)
     _land(daily, corrected=True)
+    _build(daily, WINDOW, "int_funnel_step_occurrences+", "int_purchase_paths+")
+    _land_more(daily)
     _build(daily, variables=WINDOW)
 
     full = _warehouse(monkeypatch, data_dir / "full")
     _land(full, corrected=False)
     _land(full, corrected=True)
+    _land_more(full)
     _build(full)
 
     june_visits = [r for r in _counts(full) if str(r[3]) == "2025-06-01" and r[1] == 1]

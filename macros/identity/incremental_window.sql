@@ -4,7 +4,9 @@
     dbt re-parse the whole project, a changed env var only the files that read it (the incremental
     models). Incremental models then reprocess what changed since the window's start minus var
     lookback_days (GA4 rewrites a day's export up to 3 days later). Without a window (a plain
-    `dbt build`) or with --full-refresh, every incremental model rebuilds from scratch. -#}
+    `dbt build`) every incremental model rebuilds from scratch, except the two that hold the history
+    of runs (meta keep_history: identity_quality, identity_merges); with --full-refresh every one does
+    (macros/should_full_refresh.sql). -#}
 
 {#- The window's first landing day (ISO string), or none without a window. -#}
 {% macro incremental_min_date() -%}

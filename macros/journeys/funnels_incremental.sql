@@ -52,10 +52,24 @@
     another person, removed, or moved in time), which no re-cut row of the person shows
     (person_changed_from). Nothing of the person before changed_from has changed. -#}
 {% macro journeys_changed_from(since) -%}
+    {#- person_changed_from is kept on the rows of the run that wrote them only: a later run that
+        re-cuts the person again overwrites it. So it bounds the changes only when the consumer read
+        int_activities_sessionized's previous run (since >= its previous_run_started_at); a consumer
+        that missed a run (failed or not selected) recomputes the listed persons whole. -#}
+    {%- set sessionized = consumed_watermark('int_activities_sessionized', true) -%}
+    {%- set previous = sessionized.previous_run_started_at if sessionized else none -%}
     select
         person_id,
-        -- person_changed_from: a lost activity's held time can be before every row re-cut for the person
-        min(least(occurred_at, coalesce(person_changed_from, occurred_at))) as changed_from
+        {%- if previous is none %}
+        cast('1900-01-01' as {{ dbt.type_timestamp() }}) as changed_from
+        {%- else %}
+        case
+            when {{ since }} >= {{ previous }}
+                -- a lost activity's held time can be before every row re-cut for the person
+                then min(least(occurred_at, coalesce(person_changed_from, occurred_at)))
+            else cast('1900-01-01' as {{ dbt.type_timestamp() }})
+        end as changed_from
+        {%- endif %}
     from {{ ref('int_activities_sessionized') }}
     where loaded_at > {{ since }}
     group by person_id
