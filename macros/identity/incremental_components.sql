@@ -15,13 +15,9 @@
     still exist, so the rows of those no record carries any more are deleted here -#}
 {% macro identity_components_delete_gone(base_relation) -%}
     {%- if incremental_window_active() -%}
-    {#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery -#}
-    {%- set nodes = ref('int_identity_nodes') -%}
     delete from {{ base_relation }}
     where not exists (
-        select 1
-        from {{ api.Relation.create(database=nodes.database, schema=nodes.schema, identifier=nodes.identifier) }} n
-        where n.node_key = {{ base_relation }}.node_key
+        select 1 from {{ plain_relation(ref('int_identity_nodes')) }} n where n.node_key = {{ base_relation }}.node_key
     )
     {%- endif -%}
 {%- endmacro %}

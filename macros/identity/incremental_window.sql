@@ -192,6 +192,12 @@ where held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }})
     {{ return('schema_stub.parquet') }}
 {%- endmacro %}
 
+{#- A ref as the plain relation, for hooks that write or delete: under `dbt run --empty` a ref renders
+    as an empty subquery, which cannot be written and makes every held row look gone from it. -#}
+{% macro plain_relation(relation) -%}
+    {{ return(api.Relation.create(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+{%- endmacro %}
+
 {#- Consumers of an incremental model that read only the rows it wrote since they last consumed it
     (its loaded_at: int_activities_unioned, int_activities_sessionized): their record in
     int_incremental_watermarks as {watermark, previous_watermark, run_started_at,
@@ -227,9 +233,7 @@ where held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }})
     previous_watermark (downstream consumers check they read what it read). Two statements, one per
     hook: not every engine runs a batch. -#}
 {% macro record_consumed_watermark(consumer, step, upstream=none, fingerprint=none) -%}
-    {#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery -#}
-    {%- set held = ref('int_incremental_watermarks') -%}
-    {%- set watermarks = api.Relation.create(database=held.database, schema=held.schema, identifier=held.identifier) -%}
+    {%- set watermarks = plain_relation(ref('int_incremental_watermarks')) -%}
     {%- set upstream = upstream if upstream is not none else ref('int_activities_unioned') -%}
     {%- if step == 'insert' -%}
     insert into {{ watermarks }}
@@ -324,14 +328,20 @@ r.record_id is not null
 {%- endmacro %}
 
 {#- Outside a daily run: none (the model is built whole). In one: the watermark (SQL timestamp literal)
-    after which int_activities_sessionized's rows say which persons to recompute, or 'all'. Without
-    `config_relations` the model depends on no configuration. -#}
-{% macro persons_recompute_since(consumer, config_relations=none) -%}
+    after which int_activities_sessionized's rows say which persons to recompute, or 'all' (no watermark,
+    or the configuration differs from the one last consumed). Without `config_relations` or
+    `fingerprint` the model depends on no configuration. -#}
+{% macro persons_recompute_since(consumer, config_relations=none, fingerprint=none) -%}
     {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
     {%- set consumed = consumed_watermark(consumer, true) -%}
     {%- if not consumed -%}{{ return('all') }}{%- endif -%}
     {%- if config_relations is not none
         and consumed.input_fingerprint != relations_fingerprint(config_relations) -%}
+        {{ return('all') }}
+    {%- endif -%}
+    {#- `fingerprint`: a macro rendering the settings besides the persons' data, as recorded with the
+        watermark (called only in a daily run) -#}
+    {%- if fingerprint is not none and consumed.input_fingerprint != fingerprint() -%}
         {{ return('all') }}
     {%- endif -%}
     {{ return(consumed.watermark) }}

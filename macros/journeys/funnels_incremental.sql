@@ -11,11 +11,6 @@
     where a row appeared or disappeared are logged in int_funnel_changed_days, and the replaced rows
     are deleted. int_funnel_transition_days recounts the logged days since its own watermark. -#}
 
-{#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery, which hooks cannot write -#}
-{% macro funnel_plain_relation(relation) -%}
-    {{ return(api.Relation.create(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
-{%- endmacro %}
-
 {#- What an occurrence row is computed with besides its person's data: the funnel configuration and the
     vars that decide its local day and its conversion. A change recomputes every person. -#}
 {% macro funnel_occurrences_fingerprint() -%}
@@ -24,20 +19,8 @@
         ~ ' alert_transition_hours=' ~ (var('alert_transition_hours', 24) | int)) }}
 {%- endmacro %}
 
-{#- persons_recompute_since (macros/identity/incremental_window.sql) for a per-person model computed with
-    settings besides its persons' data (`fingerprint`: the macro that renders them as the string recorded
-    with its watermark, called only in a daily run): none outside a daily run, 'all' without a watermark
-    or when the settings differ from those it last consumed, else the watermark after which
-    int_activities_sessionized's rows name the persons to recompute -#}
-{% macro journeys_persons_recompute_since(consumer, fingerprint) -%}
-    {%- if not incremental_window_active() -%}{{ return(none) }}{%- endif -%}
-    {%- set consumed = consumed_watermark(consumer, true) -%}
-    {%- if not consumed or consumed.input_fingerprint != fingerprint() -%}{{ return('all') }}{%- endif -%}
-    {{ return(consumed.watermark) }}
-{%- endmacro %}
-
 {% macro funnel_occurrences_recompute_since() -%}
-    {{ return(journeys_persons_recompute_since('int_funnel_step_occurrences', funnel_occurrences_fingerprint)) }}
+    {{ return(persons_recompute_since('int_funnel_step_occurrences', fingerprint=funnel_occurrences_fingerprint)) }}
 {%- endmacro %}
 
 {#- The columns that make an occurrence row (everything but loaded_at). -#}
@@ -120,7 +103,7 @@
 {% macro log_changed_funnel_days() -%}
     {%- set since = funnel_occurrences_recompute_since() -%}
     {%- set columns = funnel_occurrence_columns() | join(', ') -%}
-    insert into {{ funnel_plain_relation(ref('int_funnel_changed_days')) }} (funnel_name, period_date, loaded_at)
+    insert into {{ plain_relation(ref('int_funnel_changed_days')) }} (funnel_name, period_date, loaded_at)
     select distinct funnel_name, period_date, {{ identity_run_started_at() }}
     from (
         select * from (
@@ -177,7 +160,7 @@
 {#- post-hook of int_funnel_transition_days, after its watermark is recorded: the log keeps only its newest
     batch (every older row has been recounted; the newest keeps the watermark's value readable) -#}
 {% macro prune_funnel_changed_days() -%}
-    {%- set log = funnel_plain_relation(ref('int_funnel_changed_days')) -%}
+    {%- set log = plain_relation(ref('int_funnel_changed_days')) -%}
     delete from {{ log }} where loaded_at < (select max(loaded_at) from {{ log }})
 {%- endmacro %}
 
@@ -190,7 +173,7 @@
     from its changed_from on: an earlier purchase's sessions, previous purchase and content are
     unchanged) and of persons without activity any more, every row when all are recomputed -#}
 {% macro delete_purchase_paths_to_recompute() -%}
-    {%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint) -%}
+    {%- set since = persons_recompute_since('int_purchase_paths', fingerprint=purchase_paths_fingerprint) -%}
     {%- if since == 'all' -%}
     delete from {{ this }}
     {%- elif since is not none -%}

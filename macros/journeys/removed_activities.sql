@@ -41,9 +41,7 @@
     `parent` (only its rows loaded after `written_since`, when given: the rows written again); without
     it, every row of the consumer not in `parent`. -#}
 {% macro delete_removed_activities(parent, removed_since=none, written_since=none) -%}
-    {#- the plain relation: under `dbt run --empty` a ref renders as an empty subquery, and every held row
-        would look gone from it -#}
-    {%- set parent = api.Relation.create(database=parent.database, schema=parent.schema, identifier=parent.identifier) -%}
+    {%- set parent = plain_relation(parent) -%}
     delete from {{ this }}
     where activity_id in (
         {%- if removed_since is none %}

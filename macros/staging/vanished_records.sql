@@ -140,8 +140,7 @@
         and source_file in (select source_file {{ logged }})
 {%- endmacro %}
 
-{#- the log, as a plain relation (under `dbt run --empty` a ref renders as an empty subquery) -#}
+{#- the log, as a plain relation (plain_relation) -#}
 {% macro removed_records_relation() -%}
-    {%- set log = ref('stg_lake__removed_records') -%}
-    {{ return(api.Relation.create(database=log.database, schema=log.schema, identifier=log.identifier)) }}
+    {{ return(plain_relation(ref('stg_lake__removed_records'))) }}
 {%- endmacro %}

@@ -18,7 +18,7 @@
         "{{ record_consumed_watermark('int_purchase_paths', 'delete') }}"],
 ) }}
 -- depends_on: {{ ref('int_incremental_watermarks') }}
-{%- set since = journeys_persons_recompute_since('int_purchase_paths', purchase_paths_fingerprint) %}
+{%- set since = persons_recompute_since('int_purchase_paths', fingerprint=purchase_paths_fingerprint) %}
 {%- set lookback_days = var('path_lookback_days', 30) | int %}
 {%- set from_change = since is not none and since != 'all' %}
 

@@ -66,9 +66,9 @@
 {%- set removed_since = held_loaded_at_watermark() if window else none -%}
 {%- set removed_sources = [] -%}
 {%- if removed_since is not none -%}
-    {%- set removed_filter = "removed_at > cast('" ~ removed_since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set removed_since_sql = "cast('" ~ removed_since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
     {%- set removed_sources = run_query('select distinct source from ' ~ removed_records_relation()
-        ~ ' where ' ~ removed_filter).columns[0].values() | list -%}
+        ~ ' where removed_at > ' ~ removed_since_sql).columns[0].values() | list -%}
 {%- endif %}
 
 with
@@ -83,10 +83,7 @@ with
     or true
     {%- endif %}
     {%- if source_name in removed_sources %}
-    or cast({{ record_id }} as {{ dbt.type_string() }}) in (
-        select record_id from {{ removed_records_relation() }}
-        where source = '{{ source_name }}' and {{ removed_filter }}
-    )
+    or {{ removed_records_of(source_name, 'cast(' ~ record_id ~ ' as ' ~ dbt.type_string() ~ ')', removed_since_sql) }}
     {%- endif %}
 {%- endif %}{%- endset -%}
 {{ model }}_records as (
@@ -153,7 +150,7 @@ observations as (
     from {{ this }} held
     inner join {{ removed_records_relation() }} removed
         on held.source = removed.source and held.record_id = removed.record_id
-    where removed.{{ removed_filter }}
+    where removed.removed_at > {{ removed_since_sql }}
         {%- for model, source_name, record_id, observed_at, pairs in records if source_name in removed_sources %}
         and not (held.source = '{{ source_name }}' and held.record_id in (select record_id from {{ model }}_records))
         {%- endfor %}
