@@ -197,14 +197,74 @@ def _ga4_event_rows(data: Path, event: tuple[str, int, str]) -> dict[str, int]:
         con.close()
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8") as f:
+def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dict[str, int]:
+    """Rows left of the records day 1's late re-delivery dropped (only the non-empty counts), in staging,
+    journeys.activities and int_identifier_observations (an identifier row: a gone record keeps a null
+    one, its pairs retracted), and the state of the records that fall back to an older file's version."""
+    receipt = seeded["square_sale"]
+    staged = (
+        ("stg_shopify__orders", "order_id", order),
+        ("stg_shopify__order_lines", "order_id", order),
+        ("stg_square__items", "transaction_id", receipt),
+        ("stg_square__transactions", "receipt_id", receipt),
+        ("stg_zendesk__tickets", "ticket_id", seeded["ticket"]),
+        ("stg_loyalty__members", "loyalty_id", seeded["member"]),
+    )
+    checks = {
+        table: (f"select count(*) from staging.{table} where {column} = ?", record) for table, column, record in staged
+    }
+    for source, record in (
+        ("shopify_orders", order),
+        ("square_items", receipt),
+        ("zendesk_tickets", seeded["ticket"]),
+        ("loyalty_members", seeded["member"]),
+    ):
+        checks[f"activities {source}"] = (
+            "select count(*) from journeys.activities where activity_id = concat(?, ':', ?)",
+            source,
+            record,
+        )
+        checks[f"observations {source}"] = (
+            "select count(*) from intermediate.int_identifier_observations "
+            "where source = ? and record_id = ? and identifier_value is not null",
+            source,
+            record,
+        )
+    # the copied Square line and the member's later version fall back to the day-0 file's version
+    checks["square copy not from day 0"] = (
+        "select count(*) from staging.stg_square__items where transaction_id = ? and landing_date <> ?",
+        seeded["square_copied"],
+        START,
+    )
+    checks["member versions not [day 0 current]"] = (
+        "select count(*) from staging.stg_loyalty__members where loyalty_id = ? "
+        "and (landing_date <> ? or not is_current)",
+        seeded["changed_member"],
+        START,
+    )
+    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
+    try:
+        counts = {name: con.execute(sql, list(params)).fetchall()[0][0] for name, (sql, *params) in checks.items()}
+        kept = con.execute(
+            "select count(*) from staging.stg_square__items where transaction_id = ?", [seeded["square_copied"]]
+        ).fetchall()[0][0]
+        versions = con.execute(
+            "select count(*) from staging.stg_loyalty__members where loyalty_id = ?", [seeded["changed_member"]]
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert kept == 1 and versions == 1, (kept, versions)
+    return {name: n for name, n in counts.items() if n}
+
+
+def _read_csv(path: Path, encoding: str = "utf-8") -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding=encoding) as f:
         reader = csv.DictReader(f)
         return list(reader.fieldnames or []), list(reader)
 
 
-def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]], encoding: str = "utf-8") -> None:
+    with path.open("w", newline="", encoding=encoding) as f:
         writer = csv.DictWriter(f, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
@@ -240,21 +300,85 @@ def _update_loyalty_member(landing: Path, first_day: date, later_day: date) -> t
     return member["member_id"].strip(), member["email"].strip().lower(), changed["email"].lower()
 
 
-def _rewrite_shopify_day(landing: Path, day: date, superseded_order: str) -> str:
+def _rewrite_shopify_day(landing: Path, day: date, superseded_order: str) -> tuple[str, str]:
     """`day`'s Shopify export delivered again, late: another order now refunded (the late file replaces
-    it) and `superseded_order`, re-exported on a later day since, voided (the later day's version stays,
-    as in a rebuild: latest landing day first). Returns the refunded order."""
+    it), `superseded_order`, re-exported on a later day since, voided (the later day's version stays,
+    as in a rebuild: latest landing day first), and an order with an e-mail that only this file carried
+    left out (it vanishes: from staging, the activities and identity). (refunded order, dropped order)"""
     path = _export(landing, "shopify_orders", day)
     header, rows = _read_csv(path)
-    refunded = next(r["Name"] for r in rows if r["Name"].strip() != superseded_order)
+    others = [r["Name"] for r in rows if r["Name"].strip() != superseded_order and r["Financial Status"].strip()]
+    dropped = next(r["Name"] for r in rows if r["Name"] in others and r["Email"].strip())
+    refunded = next(name for name in others if name != dropped)
     for row in rows:
         if row["Financial Status"].strip():
             if row["Name"] == refunded:
                 row["Financial Status"] = "refunded"
             elif row["Name"].strip() == superseded_order:
                 row["Financial Status"] = "voided"
-    _write_csv(path, header, rows)
-    return refunded.strip()
+    _write_csv(path, header, [r for r in rows if r["Name"] != dropped])
+    carried = [p for p in (landing / "shopify_orders").glob("*/*.csv") if p != path and dropped in p.read_text()]
+    assert not carried, f"{dropped} is carried by another export too: {carried}"
+    return refunded.strip(), dropped.strip()
+
+
+SQUARE_ENCODING = TABLES["square_items"].encoding
+
+
+def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_member: str) -> dict[str, str]:
+    """Records that `day`'s first exports carry and its late re-delivery (_drop_seeded_records) leaves
+    out: a Square sale of its own and a copy of a `first_day` line (the copy then falls back to its
+    `first_day` version), a Zendesk ticket, a new loyalty member and a later version of another
+    `first_day` member (the member falls back to its first version: is_current moves back). The demo's
+    small day has few rows of these sources, hence added ones."""
+    seeded = {}
+    header, first = _read_csv(_export(landing, "square_items", first_day), SQUARE_ENCODING)
+    target = _export(landing, "square_items", day)
+    _, rows = _read_csv(target, SQUARE_ENCODING)
+    sale = dict(first[0], **{"Transaction ID": "VANISHED" + first[0]["Transaction ID"][8:]})
+    _write_csv(target, header, [*rows, dict(first[0]), sale], SQUARE_ENCODING)
+    seeded["square_copied"] = first[0]["Transaction ID"].strip()
+    seeded["square_sale"] = sale["Transaction ID"]
+    tickets = sorted((landing / "zendesk_tickets").glob("*/*.csv"))
+    header, rows = next((h, r) for h, r in map(_read_csv, tickets) if r)
+    ticket = dict(
+        rows[0],
+        Id="49001",
+        **{f"{column} at": f"{day.isoformat()} 10:05:00 +0200" for column in ("Created", "Updated", "Solved")},
+    )
+    target = _export(landing, "zendesk_tickets", day)
+    _write_csv(target, header, [*_read_csv(target)[1], ticket])
+    seeded["ticket"] = ticket["Id"]
+    header, members = _read_csv(_export(landing, "loyalty_members", first_day))
+    joined = dict(
+        members[1],
+        member_id="7999999001",
+        email="vanished.member@example.com",
+        updated_at=f"{day.isoformat()}T08:00:00+02:00",
+        joined_at=f"{day.isoformat()}T08:00:00+02:00",
+    )
+    changed = next(m for m in members if m["email"].strip() and m["member_id"].strip() != skip_member)
+    version = dict(changed, updated_at=f"{day.isoformat()}T08:30:00+02:00", tier="Gold")
+    target = _export(landing, "loyalty_members", day)
+    _write_csv(target, header, [*_read_csv(target)[1], joined, version])
+    seeded["member"] = joined["member_id"]
+    seeded["changed_member"] = changed["member_id"].strip()
+    return seeded
+
+
+def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> None:
+    """`day`'s Square, Zendesk and loyalty exports delivered again without the seeded records."""
+    target = _export(landing, "square_items", day)
+    header, rows = _read_csv(target, SQUARE_ENCODING)
+    kept = [r for r in rows if r["Transaction ID"].strip() not in (seeded["square_copied"], seeded["square_sale"])]
+    _write_csv(target, header, kept, SQUARE_ENCODING)
+    target = _export(landing, "zendesk_tickets", day)
+    header, rows = _read_csv(target)
+    _write_csv(target, header, [r for r in rows if r["Id"] != seeded["ticket"]])
+    target = _export(landing, "loyalty_members", day)
+    header, rows = _read_csv(target)
+    vanished = (seeded["member"], seeded["changed_member"])
+    _write_csv(target, header, [r for r in rows if r["member_id"].strip() not in vanished])
 
 
 def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
@@ -451,6 +575,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     # re-exported on day 3 with one more line, and a loyalty member of day 0 changes e-mail on day 3
     order, order_lines = _redeliver_shopify_order(landing, days[1], days[3])
     member, old_email, new_email = _update_loyalty_member(landing, days[0], days[3])
+    # ... and day 1's first exports carry records its late re-delivery leaves out (_drop_seeded_records)
+    seeded = _seed_vanishing_records(landing, days[0], days[1], member)
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
     _dbt(daily, ["parse", "--quiet"], target)
@@ -493,7 +619,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     device, dropped = _rewrite_ga4_day(landing, rewritten)
     before = _ga4_event_rows(daily, dropped)
     assert set(before.values()) == {1}, before
-    refunded = _rewrite_shopify_day(landing, days[1], order)
+    refunded, dropped_order = _rewrite_shopify_day(landing, days[1], order)
+    _drop_seeded_records(landing, days[1], seeded)
     _ingest(daily, days[1])
     _ingest(daily, rewritten)
     _dbt(daily, dbt_build_args(command="run"), target, window=(rewritten, rewritten))
@@ -501,6 +628,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     # then covers its session and funnel), not merely absent from the full refresh
     after = _ga4_event_rows(daily, dropped)
     assert set(after.values()) == {0}, after
+    # ... and so are the records day 1's late re-delivery left out, of every other source
+    assert _vanished_record_rows(daily, dropped_order, seeded) == {}
     # the last daily run read only what int_activities_unioned wrote since the consumers' watermarks
     compiled = target / "compiled" / "omni_warehouse" / "models"
     assert "u.loaded_at > cast(" in (compiled / "marts" / "journeys" / "activities.sql").read_text()

@@ -110,8 +110,10 @@ where not exists (
     whose rows depend on each other (is_current): a daily run rewrites every version of each record it
     read a new version of (delete+insert on `record_key`). The versions held of those records, except
     those replaced by a new one, as a `union all` branch to `new_relation` (whose columns are the
-    table's, in order, without `except_columns`). Empty outside a daily run. -#}
-{% macro staging_held_versions_of_new_records(new_relation, record_key, version_key, except_columns=[]) -%}
+    table's, in order, without `except_columns`). Empty outside a daily run. `vanished`: a
+    staging_vanished spec (macros/staging/vanished_records.sql); the records with a version that
+    vanished from a re-delivered export in this run are rewritten too, without those versions. -#}
+{% macro staging_held_versions_of_new_records(new_relation, record_key, version_key, except_columns=[], vanished=none) -%}
     {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
     {%- set columns = [] -%}
     {%- for column in adapter.get_columns_in_relation(this) if column.name | lower not in except_columns -%}
@@ -121,8 +123,15 @@ where not exists (
 union all
 select {{ columns | join(', ') }}
 from {{ this }} held
-where held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }})
+where (held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }})
+        {%- if vanished and vanished.any %}
+        or held.{{ record_key }} in ({{ staging_logged_this_run(vanished.source_name, 'record_id') }})
+        {%- endif %})
     and held.{{ version_key }} not in (select {{ version_key }} from {{ new_relation }})
+    {%- if vanished and vanished.any %}
+    and not (held.{{ version_key }} in ({{ staging_logged_this_run(vanished.source_name, 'model_key') }})
+        and held.source_file in ({{ staging_logged_this_run(vanished.source_name, 'source_file') }}))
+    {%- endif %}
     {%- endset -%}
     {{ return(branch) }}
 {%- endmacro %}

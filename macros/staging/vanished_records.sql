@@ -44,20 +44,60 @@
 
 {#- The held source_file paths whose lake file a file read in this daily run replaced (a list; empty
     outside a daily run, on the first load, or when the held table predates source_file: the daily
-    run then fails on its changed columns and asks for the full refresh a staging change needs). -#}
+    run then fails on its changed columns and asks for the full refresh a staging change needs).
+    Which files replaced another is the ingestion ledger's word (status `replaced`), not the lake's:
+    a re-delivery that lost every row has no lake row to tell it. -#}
 {% macro staging_replaced_files(source_name) -%}
     {%- if not (execute and incremental_window_active() and relation_has_column(this, 'source_file')) -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set new_rows = staging_new_lake_rows_filter() -%}
-    {%- if not new_rows -%}{{ return([]) }}{%- endif -%}
+    {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
+        .columns[0].values()[0] -%}
+    {%- if watermark is none -%}{{ return([]) }}{%- endif -%}
+    {%- set replacing = staging_replacing_files(source_name,
+        "cast('" ~ watermark ~ "' as " ~ lake_ingested_at_type() ~ ")") -%}
+    {%- if replacing | length == 0 -%}{{ return([]) }}{%- endif -%}
     {%- set query -%}
         select distinct source_file from {{ this }}
         where {{ lake_file_replace_key(source_name, 'source_file') }} in (
-            select distinct {{ lake_file_replace_key(source_name, '_source_file') }}
-            from {{ source('lake', source_name) }}
-            {{ new_rows }}
-        )
+            {%- for file in replacing -%}
+            {{ lake_file_replace_key(source_name, "'" ~ (file | replace("'", "''")) ~ "'") }}
+            {{- ", " if not loop.last }}
+            {%- endfor -%})
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- The landed files of a lake table that replaced an earlier delivery (ledger status `replaced`) and
+    were ingested after `watermark` (a SQL timestamp), as a list. -#}
+{% macro staging_replacing_files(source_name, watermark) -%}
+    {{ return(adapter.dispatch('staging_replacing_files', 'omni_warehouse')(source_name, watermark)) }}
+{%- endmacro %}
+
+{#- Engines without a file listing in SQL: the table's ledger rows, read whole -#}
+{% macro default__staging_replacing_files(source_name, watermark) -%}
+    {%- set query -%}
+        select distinct source_file from {{ source('lake_ops', 'ingestion_ledger') }}
+        where table_name = '{{ source_name }}' and status = 'replaced' and ingested_at > {{ watermark }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- DuckDB: list the table's ledger folder and read only the files written after the watermark (a
+    ledger file is named <file_sha256>-<time_ns>.parquet, written after the ingestion time it records:
+    orchestration/ingestion/ledger.py), so the usual day reads one listing and a few one-row files. -#}
+{% macro duckdb__staging_replacing_files(source_name, watermark) -%}
+    {%- set found = modules.re.search("read_parquet\\('([^']+)/\\*/\\*/\\*\\.parquet'",
+        source('lake_ops', 'ingestion_ledger') | string) -%}
+    {%- if not found -%}{{ return(default__staging_replacing_files(source_name, watermark)) }}{%- endif -%}
+    {%- set listed = run_query("select file from glob('" ~ found.group(1) ~ "/" ~ source_name ~ "/*/*.parquet') "
+        ~ "where try_cast(regexp_extract(file, '-([0-9]+)\\.parquet$', 1) as hugeint) > epoch_ns(" ~ watermark ~ ")")
+        .columns[0].values() | list -%}
+    {%- if listed | length == 0 -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        select distinct source_file
+        from read_parquet([{{ sql_string_list(listed) }}], union_by_name=true, hive_partitioning=true)
+        where status = 'replaced' and ingested_at > {{ watermark }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
@@ -68,79 +108,132 @@
     {{ return(quoted | join(', ')) }}
 {%- endmacro %}
 
-{#- The held records of `replaced` files that no replacing file carries: (record_id, source_file).
-    `lake_key`: the model's record key as SQL over the lake columns. -#}
-{% macro staging_vanished_records_sql(source_name, key, lake_key, replaced) -%}
-    select held.{{ key }} as record_id, held.source_file
+{#- A model's vanished-records spec, computed once per compilation (the replaced files cost one scan of
+    the held source_file column): {source_name, key, lake_key, record_id, replaced, any}.
+    `key`: the model's row key (what the post-hook deletes); `lake_key`: the same as SQL over the lake
+    columns; `record_id`: SQL over the held row's columns giving the source record it belongs to, as the
+    activity chain and int_identifier_observations know it (default: the key; a Square item line logs
+    its receipt, a loyalty member version its member). `any`: whether a record vanished (so the model
+    reads older files and its held versions of them). -#}
+{% macro staging_vanished(source_name, key, lake_key, record_id=none) -%}
+    {%- set spec = {'source_name': source_name, 'key': key, 'lake_key': lake_key,
+        'record_id': record_id or key, 'replaced': staging_replaced_files(source_name), 'any': false} -%}
+    {%- if spec.replaced | length > 0 -%}
+        {%- set count = run_query('select count(*) from (' ~ staging_vanished_records_sql(spec) ~ ') v')
+            .columns[0].values()[0] -%}
+        {%- do spec.update({'any': count > 0}) -%}
+    {%- endif -%}
+    {{ return(spec) }}
+{%- endmacro %}
+
+{#- The held rows of `replaced` files whose key no replacing file carries: (record_id, model_key,
+    source_file). -#}
+{% macro staging_vanished_records_sql(spec) -%}
+    {%- set source_name = spec.source_name -%}
+    select distinct {{ spec.record_id }} as record_id, held.{{ spec.key }} as model_key, held.source_file
     from {{ this }} held
-    where held.source_file in ({{ sql_string_list(replaced) }})
-        and held.{{ key }} not in (
-            select {{ lake_key }}
+    where held.source_file in ({{ sql_string_list(spec.replaced) }})
+        and held.{{ spec.key }} not in (
+            select {{ spec.lake_key }}
             from {{ source('lake', source_name) }}
             {{ staging_new_lake_rows_filter() }}
                 and {{ lake_file_replace_key(source_name, '_source_file') }} in (
-                    {%- for file in replaced -%}
+                    {%- for file in spec.replaced -%}
                     {{ lake_file_replace_key(source_name, "'" ~ (file | replace("'", "''")) ~ "'") }}
                     {{- ", " if not loop.last }}
                     {%- endfor -%})
-                and {{ lake_key }} is not null
+                and {{ spec.lake_key }} is not null
         )
 {%- endmacro %}
 
-{#- pre_hook: log the vanished records (step 1 above) -#}
-{% macro staging_log_vanished_records(source_name, key, lake_key) -%}
-    {%- set replaced = staging_replaced_files(source_name) -%}
-    {%- if replaced | length == 0 -%}{{ return('') }}{%- endif -%}
-    insert into {{ removed_records_relation() }} (source, record_id, source_file, removed_at)
-    select '{{ source_name }}', record_id, source_file, {{ identity_run_started_at() }}
-    from ({{ staging_vanished_records_sql(source_name, key, lake_key, replaced) }}) vanished
+{#- pre_hook: log the vanished records (step 1 above). Its arguments are the model's staging_vanished
+    ones (a hook is rendered apart from the model: it asks for the replaced files once more). -#}
+{% macro staging_log_vanished_records(source_name, key, lake_key, record_id=none) -%}
+    {%- set spec = {'source_name': source_name, 'key': key, 'lake_key': lake_key,
+        'record_id': record_id or key, 'replaced': staging_replaced_files(source_name)} -%}
+    {%- if spec.replaced | length == 0 -%}{{ return('') }}{%- endif -%}
+    insert into {{ removed_records_relation() }} (source, record_id, model_key, source_file, removed_at)
+    select '{{ source_name }}', record_id, model_key, source_file, {{ identity_run_started_at() }}
+    from ({{ staging_vanished_records_sql(spec) }}) vanished
 {%- endmacro %}
 
-{#- The model's lake rows (step 2 above): those ingested since the newest version held, and every
-    version in the older live files of the records this run's pre-hook logged (when any vanished:
-    whether any did is asked at compile time, before the pre-hook runs, so the usual day reads no
-    older file). -#}
-{% macro staging_lake_rows(source_name, key, lake_key) -%}
-    {%- set lake = source('lake', source_name) -%}
-    select * from {{ lake }}
-    {{ staging_new_lake_rows_filter() }}
-    {%- set replaced = staging_replaced_files(source_name) -%}
-    {%- if replaced | length > 0 -%}
-        {%- set vanished = run_query('select count(*) from ('
-            ~ staging_vanished_records_sql(source_name, key, lake_key, replaced) ~ ') v').columns[0].values()[0] -%}
-        {%- if vanished > 0 %}
-    union all
-    select * from {{ lake }}
-    where not ({{ staging_new_lake_rows_filter() | replace('where ', '', 1) }})
-        and {{ lake_key }} in (
-            select record_id from {{ removed_records_relation() }}
-            where source = '{{ source_name }}' and removed_at = {{ identity_run_started_at() }}
-        )
-        {%- endif -%}
+{#- the log rows this run's pre-hooks wrote for a source (`column` of them), as a select -#}
+{% macro staging_logged_this_run(source_name, column) -%}
+    select {{ column }} from {{ removed_records_relation() }}
+    where source = '{{ source_name }}' and removed_at = {{ identity_run_started_at() }}
+{%- endmacro %}
+
+{#- `where` on the model's lake rows (step 2 above): those ingested since the newest version held, and
+    every version in the older live files of the keys this run's pre-hook logged (only when any vanished:
+    the usual day reads no older file). `whole_files`: every row of those files (a model whose row
+    depends on its file's other rows: stg_mailchimp__members). -#}
+{% macro staging_lake_rows_filter(spec, whole_files=false) -%}
+    {%- set new_rows = staging_new_lake_rows_filter() -%}
+    {%- if not (new_rows and spec.any) -%}{{ return(new_rows) }}{%- endif -%}
+    {%- set logged = spec.lake_key ~ ' in (' ~ staging_logged_this_run(spec.source_name, 'model_key') ~ ')' -%}
+    {%- if whole_files -%}
+        {%- set logged = '_file_sha256 in (select _file_sha256 from ' ~ source('lake', spec.source_name)
+            ~ ' where ' ~ logged ~ ')' -%}
     {%- endif -%}
+    {{ return(new_rows ~ ' or ' ~ logged) }}
+{%- endmacro %}
+
+{#- the model's lake rows, as a select (staging_lake_rows_filter) -#}
+{% macro staging_lake_rows(spec) -%}
+    select * from {{ source('lake', spec.source_name) }}
+    {{ staging_lake_rows_filter(spec) }}
 {%- endmacro %}
 
 {#- order_columns of staging_keep_later_held_versions' `held_where`: a held row of a replaced file
     never outranks a new version (its file is gone from the lake) -#}
-{% macro staging_held_rows_of_live_files(source_name) -%}
-    {%- set replaced = staging_replaced_files(source_name) -%}
-    {%- if replaced | length == 0 -%}{{ return(none) }}{%- endif -%}
-    {{ return('held.source_file not in (' ~ sql_string_list(replaced) ~ ')') }}
+{% macro staging_held_rows_of_live_files(spec) -%}
+    {%- if spec.replaced | length == 0 -%}{{ return(none) }}{%- endif -%}
+    {{ return('held.source_file not in (' ~ sql_string_list(spec.replaced) ~ ')') }}
 {%- endmacro %}
 
-{#- post_hook: delete the logged records still held from the replaced file (step 3 above) -#}
+{#- post_hook: delete the logged rows still held from the replaced file (step 3 above): a record
+    re-read from an older file has that file's row now, one carried by the replacing file its row. -#}
 {% macro staging_delete_vanished_records(source_name, key) -%}
     {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
-    {%- set logged -%}
-        from {{ removed_records_relation() }}
-        where source = '{{ source_name }}' and removed_at = {{ identity_run_started_at() }}
-    {%- endset -%}
     delete from {{ this }}
-    where {{ key }} in (select record_id {{ logged }})
-        and source_file in (select source_file {{ logged }})
+    where {{ key }} in ({{ staging_logged_this_run(source_name, 'model_key') }})
+        and source_file in ({{ staging_logged_this_run(source_name, 'source_file') }})
 {%- endmacro %}
 
 {#- the log, as a plain relation (plain_relation) -#}
 {% macro removed_records_relation() -%}
     {{ return(plain_relation(ref('stg_lake__removed_records'))) }}
+{%- endmacro %}
+
+{#- A Square receipt's id over stg_square__items columns (`prefix`: a table alias and dot): a refund
+    reuses its sale's Transaction ID. stg_square__transactions' key, and the record its item lines log. -#}
+{% macro square_receipt_id(prefix='') -%}
+    case
+        when {{ prefix }}event_type = 'refund' then concat({{ prefix }}transaction_id, ':refund')
+        else {{ prefix }}transaction_id
+    end
+{%- endmacro %}
+
+{#- Derived staging tables (one record of `parent` gives rows keyed on `key`, delete+insert): the
+    records of `source_name` logged in this run are re-derived (the model reads them besides its new
+    rows); this post-hook deletes those whose `key` no `parent` row carries any more (delete+insert only
+    replaces the keys it writes: a receipt whose every item line vanished). Asks the log at compile time
+    (an empty log: nothing runs). -#}
+{% macro staging_delete_records_left_empty(source_name, record_column, parent, key) -%}
+    {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
+    {%- set logged = run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id') ~ ') l')
+        .columns[0].values()[0] -%}
+    {%- if logged == 0 -%}{{ return('') }}{%- endif -%}
+    delete from {{ this }}
+    where {{ record_column }} in ({{ staging_logged_this_run(source_name, 'record_id') }})
+        and {{ key }} not in (select {{ key }} from {{ plain_relation(parent) }} where {{ key }} is not null)
+{%- endmacro %}
+
+{#- pre_hook of a derived staging table (delete+insert on `key`, the record id of `source_name`): the
+    rows of the records logged in this run, which the model derives again from its parent (none when
+    the record is gone). -#}
+{% macro staging_delete_logged_records(source_name, key) -%}
+    {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
+    delete from {{ this }}
+    where {{ key }} in ({{ staging_logged_this_run(source_name, 'record_id') }})
 {%- endmacro %}

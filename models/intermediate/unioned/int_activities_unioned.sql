@@ -8,9 +8,10 @@
     only new or changed activities are written (a re-delivered, unchanged record is not); the two large
     ones (GA4, Mailchimp activity) are written as read. loaded_at is the run that wrote the row,
     ingested_at the staging version's ingestion (a loyalty signup's: its newest version's). A record the
-    event staging tables logged as vanished from a re-delivered export (stg_lake__removed_records) is
-    read again from staging and written whatever it was; the post-hook deletes the logged activities
-    this run did not write (gone, or re-read as a technical GA4 event): macros/journeys/removed_activities.sql. -#}
+    staging tables logged as vanished from a re-delivered export (stg_lake__removed_records; a receipt
+    or loyalty member whose item line or version vanished too) is read again from staging and written
+    whatever it was; the post-hook deletes the logged activities this run did not write (gone, or
+    re-read as a technical GA4 event): macros/journeys/removed_activities.sql. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -26,9 +27,16 @@
 {%- set watermarks = held_ingestion_watermarks(this, window) -%}
 {#- the big sources' rows ingested after the newest version held (all of them on a first run) -#}
 {%- set since = {} -%}
-{#- the event sources whose vanished records staging logs (their record column): read again -#}
-{%- set logged = {'ga4_events': 'event_id', 'mailchimp_activity': 'email_activity_id', 'canonical_events': 'event_id'} -%}
+{#- each source's record column: the records staging logged as vanished (or changed by a vanished row:
+    a receipt that lost an item line, a member that lost a version) are read again -#}
+{%- set logged = {'ga4_events': 'event_id', 'mailchimp_activity': 'email_activity_id', 'shopify_orders': 'order_id',
+    'mailchimp_audience': 'email', 'square_items': 'receipt_id', 'loyalty_members': 'loyalty_id',
+    'zendesk_tickets': 'ticket_id', 'delighted_responses': 'response_id', 'canonical_events': 'event_id',
+    'canonical_orders': 'order_id'} -%}
 {%- set removed_since = '(select max(loaded_at) from ' ~ this ~ ')' -%}
+{#- the sources with records logged since this table's last run (usually none: the day's SQL is unchanged) -#}
+{%- set removed_sources = run_query('select distinct source from ' ~ removed_records_relation()
+    ~ ' where removed_at > ' ~ removed_since).columns[0].values() | list if window else [] -%}
 {#- (a source without a watermark yet, e.g. held rows written before small sources carried
     ingested_at, is read whole) -#}
 {%- for source_name in ['ga4_events', 'mailchimp_activity', 'shopify_orders', 'mailchimp_audience', 'square_items',
@@ -36,7 +44,7 @@
     {%- if window and source_name in watermarks -%}
         {%- set newer = 'cast(ingested_at as ' ~ timestamp ~ ") > cast('"
             ~ watermarks[source_name] ~ "' as " ~ timestamp ~ ')' -%}
-        {%- if source_name in logged -%}
+        {%- if source_name in removed_sources -%}
             {%- set newer = '(' ~ newer ~ ' or ' ~ removed_records_of(source_name, logged[source_name], removed_since) ~ ')' -%}
         {%- endif -%}
         {%- do since.update({source_name: 'and ' ~ newer}) -%}

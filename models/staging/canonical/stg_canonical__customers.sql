@@ -3,16 +3,22 @@
     macros/identity/incremental_window.sql); is_current depends on every version of the record, so
     each record with a new version is rewritten whole (delete+insert on customer_id, the held versions
     re-ranked with the new ones). A change of this SQL needs a full refresh. -#}
+{#- The hooks and the lake rows read: a customer version missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='customer_id',
+    pre_hook="{{ staging_log_vanished_records('canonical_customers', 'customer_version_id', hash_key(['trim(customer_id)', 'trim(updated_at)']), 'held.customer_id') }}",
+    post_hook="{{ staging_delete_vanished_records('canonical_customers', 'customer_version_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('canonical_customers', 'customer_version_id', hash_key(['trim(customer_id)', 'trim(updated_at)']), 'held.customer_id') %}
 
 with
 
 source as (
 
     select * from {{ source('lake', 'canonical_customers') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows_filter(vanished) }}
 
 ),
 
@@ -45,6 +51,7 @@ renamed as (
         {{ parse_bool('consent_push') }} as consent_push,
         {{ parse_bool('consent_profiling') }} as consent_profiling,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -54,7 +61,7 @@ renamed as (
 new_versions as (
 
     select * from renamed
-    {{ staging_keep_later_held_versions('renamed', 'customer_version_id') }}
+    {{ staging_keep_later_held_versions('renamed', 'customer_version_id', held_where=staging_held_rows_of_live_files(vanished)) }}
 
 ),
 
@@ -62,7 +69,7 @@ versions as (
 
     -- with the held versions of the same records: is_current ranks them all
     select * from new_versions
-    {{ staging_held_versions_of_new_records('new_versions', 'customer_id', 'customer_version_id', ['is_current']) }}
+    {{ staging_held_versions_of_new_records('new_versions', 'customer_id', 'customer_version_id', ['is_current'], vanished) }}
 
 ),
 

@@ -6,11 +6,12 @@
     post_hook="{{ staging_delete_vanished_records('canonical_events', 'event_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('canonical_events', 'event_id', normalize_id('event_id')) %}
 with
 
 source as (
 
-    {{ staging_lake_rows('canonical_events', 'event_id', normalize_id('event_id')) }}
+    {{ staging_lake_rows(vanished) }}
 
 ),
 
@@ -48,4 +49,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'event_id', held_where=staging_held_rows_of_live_files('canonical_events')) }}
+{{ staging_keep_later_held_versions('renamed', 'event_id', held_where=staging_held_rows_of_live_files(vanished)) }}

@@ -2,17 +2,26 @@
     this table's newest ingested_at (delete+insert on order_id); the pre-hook first deletes those
     orders' lines held, so an order re-delivered without lines keeps none either. A change of this SQL needs a full
     refresh. -#}
+{#- The orders whose record vanished from a re-delivered export in this run (removed from
+    stg_canonical__orders, or re-read from an older file: macros/staging/vanished_records.sql) are
+    exploded again too, their lines held deleted first. -#}
 {{ config(
     unique_key='order_id',
-    pre_hook="{{ staging_delete_rewritten_records(ref('stg_canonical__orders'), 'order_id') }}",
+    pre_hook=["{{ staging_delete_rewritten_records(ref('stg_canonical__orders'), 'order_id') }}",
+        "{{ staging_delete_logged_records('canonical_orders', 'order_id') }}"],
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 
 with
 
 orders as (
 
+    {%- set new_orders = staging_new_lake_rows_filter('ingested_at') %}
     select * from {{ ref('stg_canonical__orders') }}
-    {{ staging_new_lake_rows_filter('ingested_at') }}
+    {{ new_orders }}
+    {%- if new_orders %}
+        or order_id in ({{ staging_logged_this_run('canonical_orders', 'record_id') }})
+    {%- endif %}
 
 ),
 

@@ -1,12 +1,18 @@
+{#- The hooks and the lake rows read: a order missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='order_id',
+    pre_hook="{{ staging_log_vanished_records('canonical_orders', 'order_id', normalize_id('order_id')) }}",
+    post_hook="{{ staging_delete_vanished_records('canonical_orders', 'order_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('canonical_orders', 'order_id', normalize_id('order_id')) %}
 with
 
 source as (
 
     select * from {{ source('lake', 'canonical_orders') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows_filter(vanished) }}
 
 ),
 
@@ -36,6 +42,7 @@ renamed as (
         lower({{ normalize_id('status') }}) as status,
         {{ normalize_id('lines') }} as lines_json,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -43,4 +50,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'order_id') }}
+{{ staging_keep_later_held_versions('renamed', 'order_id', held_where=staging_held_rows_of_live_files(vanished)) }}

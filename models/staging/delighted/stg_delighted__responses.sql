@@ -1,12 +1,18 @@
+{#- The hooks and the lake rows read: a response missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='response_id',
+    pre_hook="{{ staging_log_vanished_records('delighted_responses', 'response_id', normalize_id('id')) }}",
+    post_hook="{{ staging_delete_vanished_records('delighted_responses', 'response_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('delighted_responses', 'response_id', normalize_id('id')) %}
 with
 
 source as (
 
     select * from {{ source('lake', 'delighted_responses') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows_filter(vanished) }}
 
 ),
 
@@ -43,6 +49,7 @@ renamed as (
         {{ normalize_id('permalink') }} as permalink,
         person_properties,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -50,4 +57,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'response_id', ['updated_at', 'landing_date']) }}
+{{ staging_keep_later_held_versions('renamed', 'response_id', ['updated_at', 'landing_date'], held_where=staging_held_rows_of_live_files(vanished)) }}

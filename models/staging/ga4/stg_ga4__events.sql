@@ -12,13 +12,14 @@
     post_hook="{{ staging_delete_vanished_records('ga4_events', 'event_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('ga4_events', 'event_id', hash_key(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id'])) %}
 {%- set page_location = ga4_param('params', 'page_location') %}
 
 with
 
 source as (
 
-    {{ staging_lake_rows('ga4_events', 'event_id', hash_key(['user_pseudo_id', 'event_timestamp', 'event_name', 'event_bundle_sequence_id'])) }}
+    {{ staging_lake_rows(vanished) }}
 
 ),
 
@@ -118,4 +119,4 @@ final as (
 )
 
 select * from final
-{{ staging_keep_later_held_versions('final', 'event_id', held_where=staging_held_rows_of_live_files('ga4_events')) }}
+{{ staging_keep_later_held_versions('final', 'event_id', held_where=staging_held_rows_of_live_files(vanished)) }}

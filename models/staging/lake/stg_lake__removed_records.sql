@@ -14,6 +14,7 @@
 select
     cast(null as {{ dbt.type_string() }}) as source,
     cast(null as {{ dbt.type_string() }}) as record_id,
+    cast(null as {{ dbt.type_string() }}) as model_key,
     cast(null as {{ dbt.type_string() }}) as source_file,
     cast(null as {{ dbt.type_timestamp() }}) as removed_at
 where 1 = 0

@@ -3,16 +3,22 @@
     macros/identity/incremental_window.sql); is_current depends on every version of the record, so
     each record with a new version is rewritten whole (delete+insert on loyalty_id, the held versions
     re-ranked with the new ones). A change of this SQL needs a full refresh. -#}
+{#- The hooks and the lake rows read: a member version missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='loyalty_id',
+    pre_hook="{{ staging_log_vanished_records('loyalty_members', 'member_version_id', hash_key(['trim(member_id)', 'trim(updated_at)']), 'held.loyalty_id') }}",
+    post_hook="{{ staging_delete_vanished_records('loyalty_members', 'member_version_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('loyalty_members', 'member_version_id', hash_key(['trim(member_id)', 'trim(updated_at)']), 'held.loyalty_id') %}
 
 with
 
 source as (
 
     select * from {{ source('lake', 'loyalty_members') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows_filter(vanished) }}
 
 ),
 
@@ -49,6 +55,7 @@ renamed as (
         {{ parse_bool('consent_push') }} as consent_push,
         {{ parse_bool('consent_profiling') }} as consent_profiling,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -58,7 +65,7 @@ renamed as (
 new_versions as (
 
     select * from renamed
-    {{ staging_keep_later_held_versions('renamed', 'member_version_id') }}
+    {{ staging_keep_later_held_versions('renamed', 'member_version_id', held_where=staging_held_rows_of_live_files(vanished)) }}
 
 ),
 
@@ -66,7 +73,7 @@ versions as (
 
     -- with the held versions of the same records: is_current ranks them all
     select * from new_versions
-    {{ staging_held_versions_of_new_records('new_versions', 'loyalty_id', 'member_version_id', ['is_current']) }}
+    {{ staging_held_versions_of_new_records('new_versions', 'loyalty_id', 'member_version_id', ['is_current'], vanished) }}
 
 ),
 

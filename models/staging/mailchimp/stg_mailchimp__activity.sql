@@ -9,12 +9,13 @@
     post_hook="{{ staging_delete_vanished_records('mailchimp_activity', 'email_activity_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('mailchimp_activity', 'email_activity_id', hash_key(['action', 'campaign_id', 'member_id', 'timestamp', 'url'])) %}
 
 with
 
 source as (
 
-    {{ staging_lake_rows('mailchimp_activity', 'email_activity_id', hash_key(['action', 'campaign_id', 'member_id', 'timestamp', 'url'])) }}
+    {{ staging_lake_rows(vanished) }}
 
 ),
 
@@ -60,4 +61,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'email_activity_id', held_where=staging_held_rows_of_live_files('mailchimp_activity')) }}
+{{ staging_keep_later_held_versions('renamed', 'email_activity_id', held_where=staging_held_rows_of_live_files(vanished)) }}

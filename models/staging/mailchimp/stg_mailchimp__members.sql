@@ -3,10 +3,16 @@
     keeps the version a rebuild keeps (staging_new_lake_rows_filter in
     macros/identity/incremental_window.sql; a file's status is told by its own rows, all of them new
     together). A change of this SQL needs a full refresh. -#}
+{#- The hooks and the lake rows read: a member missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='email',
+    pre_hook="{{ staging_log_vanished_records('mailchimp_audience', 'email', normalize_email('email_address')) }}",
+    post_hook="{{ staging_delete_vanished_records('mailchimp_audience', 'email') }}",
 ) }}
-{%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) -%}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('mailchimp_audience', 'email', normalize_email('email_address')) %}
+{%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) %}
 
 with
 
@@ -20,7 +26,8 @@ source as (
         {{ optional_column(columns, 'clean_time') }} as optional_clean_time,
         {{ optional_column(columns, 'clean_campaign_id') }} as optional_clean_campaign_id
     from {{ source('lake', 'mailchimp_audience') }}
-    {{ staging_new_lake_rows_filter() }}
+    -- an older file carrying a vanished member is read whole: its status is told by all its rows
+    {{ staging_lake_rows_filter(vanished, whole_files=true) }}
 
 ),
 
@@ -92,6 +99,7 @@ renamed as (
         {{ normalize_id('region') }} as region,
         {{ normalize_id('tags') }} as tags,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -99,4 +107,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'email', ['landing_date', 'last_changed_at']) }}
+{{ staging_keep_later_held_versions('renamed', 'email', ['landing_date', 'last_changed_at'], held_where=staging_held_rows_of_live_files(vanished)) }}

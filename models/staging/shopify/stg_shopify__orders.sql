@@ -3,15 +3,22 @@
     order is taken whole from one delivery, so a new delivery replaces every field and line count of the order
     (delete+insert on order_id) unless the delivery held is from a later landing day. A change of this
     SQL needs a full refresh. -#}
+{#- The hooks and the lake rows read: an order missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql; the order and its lines
+    are logged by both models, each deleting its own rows). -#}
 {{ config(
     unique_key='order_id',
+    pre_hook="{{ staging_log_vanished_records('shopify_orders', 'order_id', normalize_id('name')) }}",
+    post_hook="{{ staging_delete_vanished_records('shopify_orders', 'order_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('shopify_orders', 'order_id', normalize_id('name')) %}
 
 with
 
 source as (
 
-    {{ shopify_current_rows(staging_new_lake_rows_filter()) }}
+    {{ shopify_current_rows(staging_lake_rows_filter(vanished)) }}
 
 ),
 
@@ -90,6 +97,7 @@ renamed as (
         line_counts.line_count,
         line_counts.item_quantity,
         first_rows._landing_date as landing_date,
+        first_rows._source_file as source_file,
         first_rows._ingested_at as ingested_at
     from first_rows
     inner join line_counts
@@ -98,4 +106,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'order_id') }}
+{{ staging_keep_later_held_versions('renamed', 'order_id', held_where=staging_held_rows_of_live_files(vanished)) }}

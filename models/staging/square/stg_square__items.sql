@@ -1,12 +1,22 @@
+{#- Incremental on daily runs (window set): reads only the lake files ingested since the newest
+    version it holds (staging_new_lake_rows_filter in macros/identity/incremental_window.sql). The hooks
+    and the lake rows read: an item line missing from a re-delivered file is removed (or re-read from
+    an older file) as in a rebuild, and its receipt logged (stg_square__transactions recomputes it;
+    macros/staging/vanished_records.sql). A change of this SQL needs a full refresh. -#}
 {{ config(
     unique_key='item_line_id',
+    pre_hook="{{ staging_log_vanished_records('square_items', 'item_line_id', hash_key(['transaction_id', 'payment_id', 'sku', 'item', 'price_point_name', 'event_type']),
+        square_receipt_id('held.')) }}",
+    post_hook="{{ staging_delete_vanished_records('square_items', 'item_line_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('square_items', 'item_line_id', hash_key(['transaction_id', 'payment_id', 'sku', 'item', 'price_point_name', 'event_type']), square_receipt_id('held.')) %}
+
 with
 
 source as (
 
-    select * from {{ source('lake', 'square_items') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows(vanished) }}
 
 ),
 
@@ -79,10 +89,11 @@ renamed as (
         end as card_fingerprint,
         {{ normalize_id('channel') }} as sales_channel,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from zoned
 
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'item_line_id') }}
+{{ staging_keep_later_held_versions('renamed', 'item_line_id', held_where=staging_held_rows_of_live_files(vanished)) }}

@@ -1,10 +1,14 @@
 {#- Incremental on daily runs (window set): recomputes the receipts of every transaction with an item
     line stg_square__items wrote since this table's newest ingested_at (the newest of its lines'), so a
     line re-delivered or added later changes its receipt as a rebuild would (delete+insert on
-    transaction_id: a sale and its refund share it). A change of this SQL needs a full refresh. -#}
+    transaction_id: a sale and its refund share it), and of every receipt whose item line vanished
+    from a re-delivered export in this run (logged by stg_square__items: macros/staging/vanished_records.sql;
+    a receipt left without lines is deleted with its transaction's other rows). A change of this SQL needs a full refresh. -#}
 {{ config(
     unique_key='transaction_id',
+    post_hook="{{ staging_delete_records_left_empty('square_items', 'receipt_id', ref('stg_square__items'), 'transaction_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
 
 with
 
@@ -20,6 +24,10 @@ changed_transactions as (
     -- a receipt sums its item lines: every receipt of a transaction with a line written since is recomputed
     select distinct transaction_id from items
     {{ staging_new_lake_rows_filter('ingested_at') }}
+    union
+    -- the transactions of receipts whose item line vanished (removed, or re-read from an older file)
+    select transaction_id from {{ this }}
+    where receipt_id in ({{ staging_logged_this_run('square_items', 'record_id') }})
 
 ),
 {%- endif %}
@@ -28,10 +36,7 @@ receipts as (
 
     -- one receipt per transaction and event type: a refund reuses the sale's Transaction ID
     select
-        case
-            when event_type = 'refund' then concat(transaction_id, ':refund')
-            else transaction_id
-        end as receipt_id,
+        {{ square_receipt_id() }} as receipt_id,
         transaction_id,
         coalesce(event_type, 'payment') as event_type,
         min(occurred_at) as occurred_at,

@@ -1,12 +1,18 @@
+{#- The hooks and the lake rows read: a ticket missing from a re-delivered file is removed (or re-read
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='ticket_id',
+    pre_hook="{{ staging_log_vanished_records('zendesk_tickets', 'ticket_id', normalize_id('id')) }}",
+    post_hook="{{ staging_delete_vanished_records('zendesk_tickets', 'ticket_id') }}",
 ) }}
+-- depends_on: {{ ref('stg_lake__removed_records') }}
+{%- set vanished = staging_vanished('zendesk_tickets', 'ticket_id', normalize_id('id')) %}
 with
 
 source as (
 
     select * from {{ source('lake', 'zendesk_tickets') }}
-    {{ staging_new_lake_rows_filter() }}
+    {{ staging_lake_rows_filter(vanished) }}
 
 ),
 
@@ -46,6 +52,7 @@ renamed as (
         lower({{ normalize_id('ticket_type') }}) as ticket_type,
         lower({{ normalize_id('satisfaction_score') }}) as satisfaction_score,
         _landing_date as landing_date,
+        _source_file as source_file,
         _ingested_at as ingested_at
     from latest
     where version_rank = 1
@@ -53,4 +60,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'ticket_id', ['updated_at', 'landing_date']) }}
+{{ staging_keep_later_held_versions('renamed', 'ticket_id', ['updated_at', 'landing_date'], held_where=staging_held_rows_of_live_files(vanished)) }}
