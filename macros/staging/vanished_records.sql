@@ -1,27 +1,30 @@
-{#- Records that vanish from a re-delivered export (event sources: stg_ga4__events,
-    stg_mailchimp__activity, stg_canonical__events).
+{#- Records that vanish from a re-delivered export (every lake-sourced staging model).
 
     Ingestion replaces a landed file whole: a changed re-delivery of the same file (Table.replace_by in
     orchestration/sources.py: same landing day and name, or for GA4 the same name on any day) deletes the
     earlier lake file and writes the new one (ledger status `replaced`). A rebuild then no longer sees a
     record the earlier version had and the new one lacks; the key delete+insert of a daily run never
-    touches it. So an event staging table keeps each row's `source_file`, and a daily run that reads a
-    replacing file:
-      1. pre-hook (staging_log_vanished_records): logs in stg_lake__removed_records every held record whose
-         row came from a replaced file and that no replacing file carries (a record still carried is
-         simply replaced by its new version, which ranks first);
-      2. the model reads, besides the new lake rows, every older live version of those logged records
-         (staging_lake_rows: another, older file may still carry the record; its version is then the
+    touches it. So a lake-sourced staging table keeps each row's `source_file`, and a daily run in which
+    the ledger says a file ingested since the table's newest version replaced one it holds rows from:
+      1. pre-hook (staging_log_vanished_records): logs in stg_lake__removed_records every held row that
+         came from a replaced file and whose key no replacing file carries (a row still carried is
+         simply replaced by its new version, which ranks first), with the record it belongs to;
+      2. the model reads, besides the new lake rows, every older live version of those logged keys
+         (staging_lake_rows_filter: another, older file may still carry the row; its version is then the
          one a rebuild keeps), and a held row of a replaced file never outranks a new one
-         (staging_held_rows_of_live_files);
-      3. post-hook (staging_delete_vanished_records): the logged records whose row still comes from the
-         replaced file (no other version anywhere) are deleted.
-    A record that moved to a newer file keeps its row when the older file is re-delivered: its held row
-    came from the newer file, not from the replaced one.
+         (staging_held_rows_of_live_files); a member or customer that lost a version is written again
+         from its other versions (staging_held_versions_of_new_records);
+      3. post-hook (staging_delete_vanished_records): the logged rows that still come from the replaced
+         file (no other version anywhere) are deleted.
+    A row that moved to a newer file keeps its row when the older file is re-delivered: its held row
+    came from the newer file, not from the replaced one. Tables derived from a logged one in the same
+    run (stg_square__transactions, stg_canonical__order_lines) re-derive the logged records.
     The log tells the activity chain (int_activities_unioned, journeys.activities,
-    int_activities_sessionized) which records to re-read or remove; its rows are never deleted (a full
-    refresh empties it). Nothing of this runs outside a daily run, nor when no read file replaces a file
-    the table holds rows from (the usual day: two small queries at compile time). -#}
+    int_activities_sessionized) and int_identifier_observations which records to re-read or remove; its
+    rows are never deleted (a full refresh empties it). Nothing of this runs outside a daily run, nor
+    when no file read replaced one the table holds rows from (the usual day: at compile time, the
+    newest version held and a listing of the table's ledger folder, twice: the model and its pre-hook
+    are rendered apart). -#}
 
 {#- What identifies "the same file, changed", as SQL over a source_file path (<table>/<day>/<name>):
     the path, or the name alone for a lake table whose source meta says `replace_by: name`. -#}
