@@ -23,8 +23,8 @@
     int_activities_sessionized) and int_identifier_observations which records to re-read or remove; its
     rows are never deleted (a full refresh empties it). Nothing of this runs outside a daily run, nor
     when no file read replaced one the table holds rows from (the usual day: at compile time, the
-    newest version held and a listing of the table's ledger folder, twice: the model and its pre-hook
-    are rendered apart). -#}
+    newest version held, a listing of the table's ledger folder and one scan of the held source_file
+    column, twice: the model and its pre-hook are rendered apart). -#}
 
 {#- What identifies "the same file, changed", as SQL over a source_file path (<table>/<day>/<name>):
     the path, or the name alone for a lake table whose source meta says `replace_by: name`. -#}
@@ -48,8 +48,8 @@
 {#- The held source_file paths whose lake file a file read in this daily run replaced (a list; empty
     outside a daily run, on the first load, or when the held table predates source_file: the daily
     run then fails on its changed columns and asks for the full refresh a staging change needs).
-    Which files replaced another is the ingestion ledger's word (status `replaced`), not the lake's:
-    a re-delivery that lost every row has no lake row to tell it. -#}
+    A replacing file is told by its lake rows (the same file key as a held row's) or by the ingestion
+    ledger (status `replaced`): a re-delivery that lost every row has no lake row to tell it. -#}
 {% macro staging_replaced_files(source_name) -%}
     {%- if not (execute and incremental_window_active() and relation_has_column(this, 'source_file')) -%}
         {{ return([]) }}
@@ -57,16 +57,19 @@
     {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
         .columns[0].values()[0] -%}
     {%- if watermark is none -%}{{ return([]) }}{%- endif -%}
-    {%- set replacing = staging_replacing_files(source_name,
-        "cast('" ~ watermark ~ "' as " ~ lake_ingested_at_type() ~ ")") -%}
-    {%- if replacing | length == 0 -%}{{ return([]) }}{%- endif -%}
+    {%- set watermark = "cast('" ~ watermark ~ "' as " ~ lake_ingested_at_type() ~ ")" -%}
+    {%- set in_ledger = staging_replacing_files(source_name, watermark) -%}
     {%- set query -%}
         select distinct source_file from {{ this }}
         where {{ lake_file_replace_key(source_name, 'source_file') }} in (
-            {%- for file in replacing -%}
-            {{ lake_file_replace_key(source_name, "'" ~ (file | replace("'", "''")) ~ "'") }}
-            {{- ", " if not loop.last }}
-            {%- endfor -%})
+            select {{ lake_file_replace_key(source_name, '_source_file') }}
+            from {{ source('lake', source_name) }}
+            where _ingested_at > {{ watermark }}
+            {%- for file in in_ledger %}
+            union all
+            select {{ lake_file_replace_key(source_name, "'" ~ (file | replace("'", "''")) ~ "'") }}
+            {%- endfor %}
+        )
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
