@@ -169,6 +169,14 @@
     where source = '{{ source_name }}' and removed_at = {{ identity_run_started_at() }}
 {%- endmacro %}
 
+{#- Whether this run's pre-hooks logged a row of the source (a query on the small log at render time:
+    the hooks that read it run only then) -#}
+{% macro staging_logged_any(source_name) -%}
+    {%- if not (execute and incremental_window_active()) -%}{{ return(false) }}{%- endif -%}
+    {{ return(run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id') ~ ') l')
+        .columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 {#- `where` on the model's lake rows (step 2 above): those ingested since the newest version held, and
     every version in the older live files of the keys this run's pre-hook logged (only when any vanished:
     the usual day reads no older file). `whole_files`: every row of those files (a model whose row
@@ -200,7 +208,7 @@
 {#- post_hook: delete the logged rows still held from the replaced file (step 3 above): a record
     re-read from an older file has that file's row now, one carried by the replacing file its row. -#}
 {% macro staging_delete_vanished_records(source_name, key) -%}
-    {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
+    {%- if not staging_logged_any(source_name) -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
     where {{ key }} in ({{ staging_logged_this_run(source_name, 'model_key') }})
         and source_file in ({{ staging_logged_this_run(source_name, 'source_file') }})
@@ -223,13 +231,9 @@
 {#- Derived staging tables (one record of `parent` gives rows keyed on `key`, delete+insert): the
     records of `source_name` logged in this run are re-derived (the model reads them besides its new
     rows); this post-hook deletes those whose `key` no `parent` row carries any more (delete+insert only
-    replaces the keys it writes: a receipt whose every item line vanished). Asks the log at compile time
-    (an empty log: nothing runs). -#}
+    replaces the keys it writes: a receipt whose every item line vanished). -#}
 {% macro staging_delete_records_left_empty(source_name, record_column, parent, key) -%}
-    {%- if not (execute and incremental_window_active()) -%}{{ return('') }}{%- endif -%}
-    {%- set logged = run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id') ~ ') l')
-        .columns[0].values()[0] -%}
-    {%- if logged == 0 -%}{{ return('') }}{%- endif -%}
+    {%- if not staging_logged_any(source_name) -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
     where {{ record_column }} in ({{ staging_logged_this_run(source_name, 'record_id') }})
         and {{ key }} not in (select {{ key }} from {{ plain_relation(parent) }} where {{ key }} is not null)
@@ -239,7 +243,7 @@
     rows of the records logged in this run, which the model derives again from its parent (none when
     the record is gone). -#}
 {% macro staging_delete_logged_records(source_name, key) -%}
-    {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
+    {%- if not staging_logged_any(source_name) -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
     where {{ key }} in ({{ staging_logged_this_run(source_name, 'record_id') }})
 {%- endmacro %}

@@ -19,7 +19,7 @@ orders as (
     {%- set new_orders = staging_new_lake_rows_filter('ingested_at') %}
     select * from {{ ref('stg_canonical__orders') }}
     {{ new_orders }}
-    {%- if new_orders %}
+    {%- if new_orders and staging_logged_any('canonical_orders') %}
         or order_id in ({{ staging_logged_this_run('canonical_orders', 'record_id') }})
     {%- endif %}
 

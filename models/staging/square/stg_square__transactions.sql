@@ -24,10 +24,12 @@ changed_transactions as (
     -- a receipt sums its item lines: every receipt of a transaction with a line written since is recomputed
     select distinct transaction_id from items
     {{ staging_new_lake_rows_filter('ingested_at') }}
+    {%- if staging_logged_any('square_items') %}
     union
     -- the transactions of receipts whose item line vanished (removed, or re-read from an older file)
     select transaction_id from {{ this }}
     where receipt_id in ({{ staging_logged_this_run('square_items', 'record_id') }})
+    {%- endif %}
 
 ),
 {%- endif %}
