@@ -107,6 +107,6 @@ renamed as (
 )
 
 select * from renamed
-{#- ingested_at last, as latest_first: an older file read whole for a vanished member (ingested before
-    the held versions) may tie with a held version on the other columns -#}
+{# ingested_at last, as latest_first: an older file read whole for a vanished member (ingested before
+   the held versions) may tie with a held version on the other columns #}
 {{ staging_keep_later_held_versions('renamed', 'email', ['landing_date', 'last_changed_at', 'ingested_at'], held_where=staging_held_rows_of_live_files(vanished)) }}
