@@ -209,6 +209,7 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         ("stg_square__transactions", "receipt_id", receipt),
         ("stg_zendesk__tickets", "ticket_id", seeded["ticket"]),
         ("stg_loyalty__members", "loyalty_id", seeded["member"]),
+        ("stg_canonical__identifier_links", "source_file", seeded["links_file"]),
     )
     checks = {
         table: (f"select count(*) from staging.{table} where {column} = ?", record) for table, column, record in staged
@@ -367,7 +368,13 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
 
 
 def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> None:
-    """`day`'s Square, Zendesk and loyalty exports delivered again without the seeded records."""
+    """`day`'s Square, Zendesk and loyalty exports delivered again without the seeded records, and its
+    CRM identifier links export without any row (an emptied re-delivery: no lake row tells it)."""
+    target = next((landing / "canonical_identifier_links" / day.isoformat()).glob("*.csv"))
+    header, rows = _read_csv(target)
+    assert rows, "the demo's day has no identifier link to drop"
+    _write_csv(target, header, [])
+    seeded["links_file"] = target.relative_to(landing).as_posix()
     target = _export(landing, "square_items", day)
     header, rows = _read_csv(target, SQUARE_ENCODING)
     kept = [r for r in rows if r["Transaction ID"].strip() not in (seeded["square_copied"], seeded["square_sale"])]
