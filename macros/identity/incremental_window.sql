@@ -281,11 +281,17 @@ where (held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }}
     occurred since the window start or whose record or device carries an identifier whose person, known
     flag or exclusion changed after `changed_since` (int_identity_person_ids.attribution_changed_at; the
     start of its own previous run) or, without one, in this run (attribution_changed).
-    int_activities_sessionized re-checks the same activities. The CTEs (changed_nodes, reattributed)
-    and the condition on an activity `alias` left-joined to reattributed as `r`. -#}
+    int_activities_sessionized re-checks the same activities. The CTEs (changed_nodes, reattributed,
+    changed_devices), the joins of an activity `alias` to them and the condition on that activity.
+    The few changed nodes are split into type and value, so the many observations and activities join
+    them on their own columns (building a node key per observation cost seconds a day). -#}
 {% macro restitched_activities_ctes(changed_since=none) -%}
 changed_nodes as (
-    select node_key from {{ ref('int_identity_person_ids') }}
+    select
+        identifier_type,
+        -- node_key is identity_node_key(type, value): type, ':', value
+        substr(node_key, {{ dbt.length('identifier_type') }} + 2) as identifier_value
+    from {{ ref('int_identity_person_ids') }}
     {%- if changed_since %}
     where attribution_changed_at > {{ changed_since }}
     {%- else %}
@@ -296,22 +302,25 @@ changed_nodes as (
 reattributed as (
     select distinct o.source, o.record_id
     from {{ ref('int_identifier_observations') }} o
-    join changed_nodes n on {{ identity_node_key('o.identifier_type', 'o.identifier_value') }} = n.node_key
-    where o.identifier_type is not null and o.identifier_value is not null
+    join changed_nodes n on o.identifier_type = n.identifier_type and o.identifier_value = n.identifier_value
 ),
+
+changed_devices as (
+    select distinct identifier_value as device_id
+    from changed_nodes
+    where identifier_type in ('{{ identity_setting('identity_device_types') | join("', '") }}')
+),
+{%- endmacro %}
+
+{% macro restitched_activities_joins(alias) -%}
+left join reattributed r on {{ alias }}.source = r.source and {{ alias }}.record_id = r.record_id
+    left join changed_devices cd on {{ alias }}.device_id = cd.device_id
 {%- endmacro %}
 
 {% macro restitched_activities_condition(alias) -%}
 r.record_id is not null
         or {{ alias }}.occurred_at >= {{ incremental_window_start() }}
-        or ({{ alias }}.device_id is not null and exists (
-            select 1 from changed_nodes n
-            where n.node_key in (
-                {%- for device_type in identity_setting('identity_device_types') -%}
-                {{ identity_node_key("'" ~ device_type ~ "'", alias ~ '.device_id') }}{{ ", " if not loop.last }}
-                {%- endfor -%}
-            )
-        ))
+        or cd.device_id is not null
 {%- endmacro %}
 
 {#- Per-person models downstream of int_activities_sessionized (journeys.sessions and the funnel

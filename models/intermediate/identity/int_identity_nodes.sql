@@ -1,33 +1,31 @@
 -- One row per identifier (graph node), with where and when it was seen and whether the blocked list
 -- matches it. node_id is a dense integer id so the component rounds join on integers, not strings.
-with observations as (
+-- Aggregated per identifier and source first (one pass over the observations, on their own columns:
+-- a node key per observation row cost a second a day), then per identifier.
+with per_node_source as (
     select
-        {{ identity_node_key('identifier_type', 'identifier_value') }} as node_key,
         identifier_type,
         identifier_value,
         source,
-        record_id,
-        observed_at
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
+        count(*) as record_count
     from {{ ref('int_identifier_observations') }}
     where identifier_type is not null and identifier_value is not null
+    group by identifier_type, identifier_value, source
 ),
 
 per_node as (
     select
-        node_key,
-        min(identifier_type) as identifier_type,
-        min(identifier_value) as identifier_value,
-        min(observed_at) as first_seen_at,
-        max(observed_at) as last_seen_at,
-        count(*) as record_count
-    from observations
-    group by node_key
-),
-
-node_sources as (
-    select node_key, {{ dbt.listagg('source', "','", "order by source") }} as sources
-    from (select distinct node_key, source from observations) distinct_sources
-    group by node_key
+        {{ identity_node_key('identifier_type', 'identifier_value') }} as node_key,
+        identifier_type,
+        identifier_value,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        cast(sum(record_count) as {{ dbt.type_bigint() }}) as record_count,
+        {{ dbt.listagg('source', "','", "order by source") }} as sources
+    from per_node_source
+    group by identifier_type, identifier_value
 ),
 
 blocked_rules as (
@@ -71,9 +69,8 @@ select
     n.first_seen_at,
     n.last_seen_at,
     n.record_count,
-    s.sources,
+    n.sources,
     b.blocked_reason,
     n.identifier_type in {{ identity_sql_list(identity_setting('identity_device_types')) }} as is_device
 from per_node n
-join node_sources s on n.node_key = s.node_key
 left join blocked b on n.node_key = b.node_key

@@ -50,7 +50,7 @@ restitched as (
     union
     select a.activity_id
     from {{ ref('activities') }} a
-    left join reattributed r on a.source = r.source and a.record_id = r.record_id
+    {{ restitched_activities_joins('a') }}
     where {{ restitched_activities_condition('a') }}
     union
     -- removed: gone from journeys.activities (or re-read from an older file) since this model's last run

@@ -44,7 +44,7 @@ activities as (
     {%- if not consumed %}
     left join {{ this }} t on u.activity_id = t.activity_id
     {%- endif %}
-    left join reattributed r on u.source = r.source and u.record_id = r.record_id
+    {{ restitched_activities_joins('u') }}
     where {{ 'u.loaded_at > ' ~ consumed.watermark if consumed else 't.activity_id is null' }}
         or {{ restitched_activities_condition('u') }}
         {%- if not consumed %}
@@ -57,11 +57,15 @@ activities as (
 
 observations as (
     select distinct
-        source,
-        record_id,
-        {{ identity_node_key('identifier_type', 'identifier_value') }} as node_key
-    from {{ ref('int_identifier_observations') }}
-    where identifier_type is not null and identifier_value is not null
+        o.source,
+        o.record_id,
+        {{ identity_node_key('o.identifier_type', 'o.identifier_value') }} as node_key
+    from {{ ref('int_identifier_observations') }} o
+    {%- if window %}
+    -- a daily run: only the records it re-stitches (not a key per observation of the whole history)
+    join (select distinct source, record_id from activities) a on o.source = a.source and o.record_id = a.record_id
+    {%- endif %}
+    where o.identifier_type is not null and o.identifier_value is not null
 ),
 
 candidates as (
