@@ -51,7 +51,8 @@
     A replacing file is told by its lake rows (the same file key as a held row's) or by the ingestion
     ledger (status `replaced`): a re-delivery that lost every row has no lake row to tell it. -#}
 {% macro staging_replaced_files(source_name) -%}
-    {%- if not (execute and incremental_window_active() and relation_has_column(this, 'source_file')) -%}
+    {%- if not (execute and incremental_window_active() and relation_has_column(this, 'source_file'))
+        or staging_empty_run() -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set watermark = run_query('select cast(max(ingested_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
@@ -146,8 +147,10 @@
         and held.{{ spec.key }} not in (
             select {{ spec.lake_key }}
             from {{ source('lake', source_name) }}
-            {{ staging_new_lake_rows_filter() }}
-                and {{ lake_file_replace_key(source_name, '_source_file') }} in (
+            {#- every lake row of a replacing file, whatever its ingestion time: a replaced lake file is
+                deleted, so these are the live file's rows (a file re-ingested after a crash keeps the
+                first attempt's _ingested_at, older than its ledger row) #}
+            where {{ lake_file_replace_key(source_name, '_source_file') }} in (
                     {%- for file in spec.replaced -%}
                     {{ lake_file_replace_key(source_name, "'" ~ (file | replace("'", "''")) ~ "'") }}
                     {{- ", " if not loop.last }}
@@ -167,18 +170,30 @@
     from ({{ staging_vanished_records_sql(spec) }}) vanished
 {%- endmacro %}
 
-{#- the log rows this run's pre-hooks wrote for a source (`column` of them), as a select -#}
-{% macro staging_logged_this_run(source_name, column) -%}
+{#- the log rows this run's pre-hooks wrote for a source (`column` of them), as a select. `all_runs`:
+    every run's (a derived staging table re-derives every logged record, every day: the log holds only
+    vanished records, few, and re-deriving is idempotent, so a run that logged them and failed before
+    the derived table ran, or a retry with a new run time, leaves nothing stale) -#}
+{% macro staging_logged_this_run(source_name, column, all_runs=false) -%}
     select {{ column }} from {{ removed_records_relation() }}
-    where source = '{{ source_name }}' and removed_at = {{ identity_run_started_at() }}
+    where source = '{{ source_name }}'
+    {%- if not all_runs %} and removed_at = {{ identity_run_started_at() }}{% endif %}
 {%- endmacro %}
 
-{#- Whether this run's pre-hooks logged a row of the source (a query on the small log at render time:
-    the hooks that read it run only then) -#}
-{% macro staging_logged_any(source_name) -%}
+{#- Whether this run's pre-hooks (any run's, with `all_runs`) logged a row of the source (a query on the
+    small log at render time: the hooks that read it run only then) -#}
+{% macro staging_logged_any(source_name, all_runs=false) -%}
     {%- if not (execute and incremental_window_active()) -%}{{ return(false) }}{%- endif -%}
-    {{ return(run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id') ~ ') l')
+    {%- if staging_empty_run() -%}{{ return(false) }}{%- endif -%}
+    {{ return(run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id', all_runs) ~ ') l')
         .columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- `dbt run --empty`: every ref and source is an empty subquery, except a path read apart from dbt's
+    relation (the ledger folder) and the plain relations the delete hooks use; nothing may be logged or
+    deleted then -#}
+{% macro staging_empty_run() -%}
+    {{ return(invocation_args_dict.get('empty') in [true, 'true', 'True']) }}
 {%- endmacro %}
 
 {#- `where` on the model's lake rows (step 2 above): those ingested since the newest version held, and
@@ -233,21 +248,21 @@
 {%- endmacro %}
 
 {#- Derived staging tables (one record of `parent` gives rows keyed on `key`, delete+insert): the
-    records of `source_name` logged in this run are re-derived (the model reads them besides its new
+    records of `source_name` ever logged are re-derived (the model reads them besides its new
     rows); this post-hook deletes those whose `key` no `parent` row carries any more (delete+insert only
     replaces the keys it writes: a receipt whose every item line vanished). -#}
 {% macro staging_delete_records_left_empty(source_name, record_column, parent, key) -%}
-    {%- if not staging_logged_any(source_name) -%}{{ return('') }}{%- endif -%}
+    {%- if not staging_logged_any(source_name, all_runs=true) -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
-    where {{ record_column }} in ({{ staging_logged_this_run(source_name, 'record_id') }})
+    where {{ record_column }} in ({{ staging_logged_this_run(source_name, 'record_id', all_runs=true) }})
         and {{ key }} not in (select {{ key }} from {{ plain_relation(parent) }} where {{ key }} is not null)
 {%- endmacro %}
 
 {#- pre_hook of a derived staging table (delete+insert on `key`, the record id of `source_name`): the
-    rows of the records logged in this run, which the model derives again from its parent (none when
+    rows of the records ever logged, which the model derives again from its parent (none when
     the record is gone). -#}
 {% macro staging_delete_logged_records(source_name, key) -%}
-    {%- if not staging_logged_any(source_name) -%}{{ return('') }}{%- endif -%}
+    {%- if not staging_logged_any(source_name, all_runs=true) -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
-    where {{ key }} in ({{ staging_logged_this_run(source_name, 'record_id') }})
+    where {{ key }} in ({{ staging_logged_this_run(source_name, 'record_id', all_runs=true) }})
 {%- endmacro %}

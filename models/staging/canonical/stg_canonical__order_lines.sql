@@ -2,7 +2,7 @@
     this table's newest ingested_at (delete+insert on order_id); the pre-hook first deletes those
     orders' lines held, so an order re-delivered without lines keeps none either. A change of this SQL needs a full
     refresh. -#}
-{#- The orders whose record vanished from a re-delivered export in this run (removed from
+{#- The orders whose record vanished from a re-delivered export in this or an earlier run (removed from
     stg_canonical__orders, or re-read from an older file: macros/staging/vanished_records.sql) are
     exploded again too, their lines held deleted first. -#}
 {{ config(
@@ -19,8 +19,8 @@ orders as (
     {%- set new_orders = staging_new_lake_rows_filter('ingested_at') %}
     select * from {{ ref('stg_canonical__orders') }}
     {{ new_orders }}
-    {%- if new_orders and staging_logged_any('canonical_orders') %}
-        or order_id in ({{ staging_logged_this_run('canonical_orders', 'record_id') }})
+    {%- if new_orders and staging_logged_any('canonical_orders', all_runs=true) %}
+        or order_id in ({{ staging_logged_this_run('canonical_orders', 'record_id', all_runs=true) }})
     {%- endif %}
 
 ),

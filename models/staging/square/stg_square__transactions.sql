@@ -2,7 +2,7 @@
     line stg_square__items wrote since this table's newest ingested_at (the newest of its lines'), so a
     line re-delivered or added later changes its receipt as a rebuild would (delete+insert on
     transaction_id: a sale and its refund share it), and of every receipt whose item line vanished
-    from a re-delivered export in this run (logged by stg_square__items: macros/staging/vanished_records.sql;
+    from a re-delivered export in this or an earlier run (logged by stg_square__items: macros/staging/vanished_records.sql;
     a receipt left without lines is deleted with its transaction's other rows). A change of this SQL needs a full refresh. -#}
 {{ config(
     unique_key='transaction_id',
@@ -24,11 +24,11 @@ changed_transactions as (
     -- a receipt sums its item lines: every receipt of a transaction with a line written since is recomputed
     select distinct transaction_id from items
     {{ staging_new_lake_rows_filter('ingested_at') }}
-    {%- if staging_logged_any('square_items') %}
+    {%- if staging_logged_any('square_items', all_runs=true) %}
     union
     -- the transactions of receipts whose item line vanished (removed, or re-read from an older file)
     select transaction_id from {{ this }}
-    where receipt_id in ({{ staging_logged_this_run('square_items', 'record_id') }})
+    where receipt_id in ({{ staging_logged_this_run('square_items', 'record_id', all_runs=true) }})
     {%- endif %}
 
 ),
