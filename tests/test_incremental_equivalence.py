@@ -11,8 +11,12 @@ One demo landing folder; two warehouses:
 After the last day, GA4 re-exports an earlier day (within lookback_days) with a login it did not have
 before (a user_id on one device's events: a new identifier, new edges, re-attributed activities) and
 without one event the first export had (a funnel step in the middle of a session: it must leave staging
-and the activity chain, and its session be re-cut); the daily warehouse re-ingests that day and runs
-it again, as the landing sensor would, and the full warehouse only ever sees the final files.
+and the activity chain, and its session be re-cut), and day 1's exports are delivered again late without
+a record of each source (a Shopify order, a Square sale, a Zendesk ticket, loyalty members, the identifier
+links: each must leave staging, the activity chain and identity, or fall back to an older file's version);
+the daily warehouse re-ingests those days and runs them, as the landing sensor would: first a run that
+stops after staging (as a failing test there would), then its retry. The full warehouse only ever sees
+the final files.
 Every relation of the public schemas (identity, customers, journeys, quality) is compared row by row
 (as multisets), after two normalisations that are part of the design rather than differences:
 
@@ -630,6 +634,10 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     _drop_seeded_records(landing, days[1], seeded)
     _ingest(daily, days[1])
     _ingest(daily, rewritten)
+    # a run that stops after the staging of the re-delivered files (a failing test on them skips what
+    # reads them), then its retry: the retry must still re-derive the Square receipts they logged
+    derived = ["stg_square__transactions+", "stg_canonical__order_lines+"]
+    _dbt(daily, [*dbt_build_args(command="run"), "--exclude", *derived], target, window=(rewritten, rewritten))
     _dbt(daily, dbt_build_args(command="run"), target, window=(rewritten, rewritten))
     # the event the re-export lacks is gone from staging and the activity chain (the comparison below
     # then covers its session and funnel), not merely absent from the full refresh
