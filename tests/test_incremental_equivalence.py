@@ -275,6 +275,12 @@ def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]], encodi
         writer.writerows(rows)
 
 
+def _rewrite_csv(path: Path, rows_of, encoding: str = "utf-8") -> None:
+    """Write `path` again with the rows `rows_of(rows)` returns (the same header)."""
+    header, rows = _read_csv(path, encoding)
+    _write_csv(path, header, rows_of(rows), encoding)
+
+
 def _export(landing: Path, table: str, day: date) -> Path:
     return next((landing / table / day.isoformat()).glob("*.csv"))
 
@@ -337,24 +343,21 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     `first_day` member (the member falls back to its first version: is_current moves back). The demo's
     small day has few rows of these sources, hence added ones."""
     seeded = {}
-    header, first = _read_csv(_export(landing, "square_items", first_day), SQUARE_ENCODING)
-    target = _export(landing, "square_items", day)
-    _, rows = _read_csv(target, SQUARE_ENCODING)
+    _, first = _read_csv(_export(landing, "square_items", first_day), SQUARE_ENCODING)
     sale = dict(first[0], **{"Transaction ID": "VANISHED" + first[0]["Transaction ID"][8:]})
-    _write_csv(target, header, [*rows, dict(first[0]), sale], SQUARE_ENCODING)
+    _rewrite_csv(_export(landing, "square_items", day), lambda rows: [*rows, dict(first[0]), sale], SQUARE_ENCODING)
     seeded["square_copied"] = first[0]["Transaction ID"].strip()
     seeded["square_sale"] = sale["Transaction ID"]
     tickets = sorted((landing / "zendesk_tickets").glob("*/*.csv"))
-    header, rows = next((h, r) for h, r in map(_read_csv, tickets) if r)
+    rows = next(r for _, r in map(_read_csv, tickets) if r)
     ticket = dict(
         rows[0],
         Id="49001",
         **{f"{column} at": f"{day.isoformat()} 10:05:00 +0200" for column in ("Created", "Updated", "Solved")},
     )
-    target = _export(landing, "zendesk_tickets", day)
-    _write_csv(target, header, [*_read_csv(target)[1], ticket])
+    _rewrite_csv(_export(landing, "zendesk_tickets", day), lambda rows: [*rows, ticket])
     seeded["ticket"] = ticket["Id"]
-    header, members = _read_csv(_export(landing, "loyalty_members", first_day))
+    _, members = _read_csv(_export(landing, "loyalty_members", first_day))
     joined = dict(
         members[1],
         member_id="7999999001",
@@ -364,8 +367,7 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     )
     changed = next(m for m in members if m["email"].strip() and m["member_id"].strip() != skip_member)
     version = dict(changed, updated_at=f"{day.isoformat()}T08:30:00+02:00", tier="Gold")
-    target = _export(landing, "loyalty_members", day)
-    _write_csv(target, header, [*_read_csv(target)[1], joined, version])
+    _rewrite_csv(_export(landing, "loyalty_members", day), lambda rows: [*rows, joined, version])
     seeded["member"] = joined["member_id"]
     seeded["changed_member"] = changed["member_id"].strip()
     return seeded
@@ -379,17 +381,20 @@ def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> No
     assert rows, "the demo's day has no identifier link to drop"
     _write_csv(target, header, [])
     seeded["links_file"] = target.relative_to(landing).as_posix()
-    target = _export(landing, "square_items", day)
-    header, rows = _read_csv(target, SQUARE_ENCODING)
-    kept = [r for r in rows if r["Transaction ID"].strip() not in (seeded["square_copied"], seeded["square_sale"])]
-    _write_csv(target, header, kept, SQUARE_ENCODING)
-    target = _export(landing, "zendesk_tickets", day)
-    header, rows = _read_csv(target)
-    _write_csv(target, header, [r for r in rows if r["Id"] != seeded["ticket"]])
-    target = _export(landing, "loyalty_members", day)
-    header, rows = _read_csv(target)
-    vanished = (seeded["member"], seeded["changed_member"])
-    _write_csv(target, header, [r for r in rows if r["member_id"].strip() not in vanished])
+    sales = (seeded["square_copied"], seeded["square_sale"])
+    _rewrite_csv(
+        _export(landing, "square_items", day),
+        lambda rows: [r for r in rows if r["Transaction ID"].strip() not in sales],
+        SQUARE_ENCODING,
+    )
+    _rewrite_csv(
+        _export(landing, "zendesk_tickets", day), lambda rows: [r for r in rows if r["Id"] != seeded["ticket"]]
+    )
+    members = (seeded["member"], seeded["changed_member"])
+    _rewrite_csv(
+        _export(landing, "loyalty_members", day),
+        lambda rows: [r for r in rows if r["member_id"].strip() not in members],
+    )
 
 
 def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:

@@ -129,8 +129,7 @@ where (held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }}
         {%- endif %})
     and held.{{ version_key }} not in (select {{ version_key }} from {{ new_relation }})
     {%- if vanished and vanished.any %}
-    and not (held.{{ version_key }} in ({{ staging_logged_this_run(vanished.source_name, 'model_key') }})
-        and held.source_file in ({{ staging_logged_this_run(vanished.source_name, 'source_file') }}))
+    and not ({{ staging_logged_row(vanished.source_name, version_key, 'held.') }})
     {%- endif %}
     {%- endset -%}
     {{ return(branch) }}

@@ -22,10 +22,7 @@
 
 {#- `record_column in (...)`: the records of `source_name` logged after `since` -#}
 {% macro removed_records_of(source_name, record_column, since) -%}
-    {{ record_column }} in (
-        select record_id from {{ removed_records_relation() }}
-        where source = '{{ source_name }}' and removed_at > {{ since }}
-    )
+    {{ record_column }} in ({{ logged_removed_records(source_name, 'record_id', '> ' ~ since) }})
 {%- endmacro %}
 
 {#- post_hook of int_activities_unioned: the logged activities it did not write in this run. Its rows

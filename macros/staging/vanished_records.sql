@@ -72,7 +72,7 @@
             ) as new_files
             {%- for file in in_ledger %}
             union all
-            select {{ lake_file_replace_key(source_name, "'" ~ (file | replace("'", "''")) ~ "'") }}
+            select {{ lake_file_replace_key(source_name, sql_string(file)) }}
             {%- endfor %}
         )
     {%- endset -%}
@@ -113,9 +113,14 @@
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
+{#- a SQL string literal -#}
+{% macro sql_string(value) -%}
+    {{ return("'" ~ (value | replace("'", "''")) ~ "'") }}
+{%- endmacro %}
+
 {% macro sql_string_list(values) -%}
     {%- set quoted = [] -%}
-    {%- for value in values -%}{%- do quoted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}{%- endfor -%}
+    {%- for value in values -%}{%- do quoted.append(sql_string(value)) -%}{%- endfor -%}
     {{ return(quoted | join(', ')) }}
 {%- endmacro %}
 
@@ -127,14 +132,19 @@
     its receipt, a loyalty member version its member). `any`: whether a record vanished (so the model
     reads older files and its held versions of them). -#}
 {% macro staging_vanished(source_name, key, lake_key, record_id=none) -%}
-    {%- set spec = {'source_name': source_name, 'key': key, 'lake_key': lake_key,
-        'record_id': record_id or key, 'replaced': staging_replaced_files(source_name), 'any': false} -%}
+    {%- set spec = staging_vanished_spec(source_name, key, lake_key, record_id) -%}
     {%- if spec.replaced | length > 0 -%}
         {%- set count = run_query('select count(*) from (' ~ staging_vanished_records_sql(spec) ~ ') v')
             .columns[0].values()[0] -%}
         {%- do spec.update({'any': count > 0}) -%}
     {%- endif -%}
     {{ return(spec) }}
+{%- endmacro %}
+
+{#- staging_vanished's spec without `any` (the pre-hook needs no count: it logs what it finds) -#}
+{% macro staging_vanished_spec(source_name, key, lake_key, record_id=none) -%}
+    {{ return({'source_name': source_name, 'key': key, 'lake_key': lake_key, 'record_id': record_id or key,
+        'replaced': staging_replaced_files(source_name), 'any': false}) }}
 {%- endmacro %}
 
 {#- The held rows of `replaced` files whose key no replacing file carries: (record_id, model_key,
@@ -152,7 +162,7 @@
                 first attempt's _ingested_at, older than its ledger row) #}
             where {{ lake_file_replace_key(source_name, '_source_file') }} in (
                     {%- for file in spec.replaced -%}
-                    {{ lake_file_replace_key(source_name, "'" ~ (file | replace("'", "''")) ~ "'") }}
+                    {{ lake_file_replace_key(source_name, sql_string(file)) }}
                     {{- ", " if not loop.last }}
                     {%- endfor -%})
                 and {{ spec.lake_key }} is not null
@@ -162,8 +172,7 @@
 {#- pre_hook: log the vanished records (step 1 above). Its arguments are the model's staging_vanished
     ones (a hook is rendered apart from the model: it asks for the replaced files once more). -#}
 {% macro staging_log_vanished_records(source_name, key, lake_key, record_id=none) -%}
-    {%- set spec = {'source_name': source_name, 'key': key, 'lake_key': lake_key,
-        'record_id': record_id or key, 'replaced': staging_replaced_files(source_name)} -%}
+    {%- set spec = staging_vanished_spec(source_name, key, lake_key, record_id) -%}
     {%- if spec.replaced | length == 0 -%}{{ return('') }}{%- endif -%}
     insert into {{ removed_records_relation() }} (source, record_id, model_key, source_file, removed_at)
     select '{{ source_name }}', record_id, model_key, source_file, {{ identity_run_started_at() }}
@@ -175,9 +184,16 @@
     vanished records, few, and re-deriving is idempotent, so a run that logged them and failed before
     the derived table ran, or a retry with a new run time, leaves nothing stale) -#}
 {% macro staging_logged_this_run(source_name, column, all_runs=false) -%}
+    {{ logged_removed_records(source_name, column, none if all_runs else '= ' ~ identity_run_started_at()) }}
+{%- endmacro %}
+
+{#- `column` of the log rows of a source, as a select; `removed_at`: a condition on their time (e.g.
+    '> <since>'), none for every run's. The staging hooks, the derived tables, the activity chain and
+    int_identifier_observations all read the log through it. -#}
+{% macro logged_removed_records(source_name, column='record_id', removed_at=none) -%}
     select {{ column }} from {{ removed_records_relation() }}
     where source = '{{ source_name }}'
-    {%- if not all_runs %} and removed_at = {{ identity_run_started_at() }}{% endif %}
+    {%- if removed_at is not none %} and removed_at {{ removed_at }}{% endif %}
 {%- endmacro %}
 
 {#- Whether this run's pre-hooks (any run's, with `all_runs`) logged a row of the source (a query on the
@@ -229,8 +245,14 @@
 {% macro staging_delete_vanished_records(source_name, key) -%}
     {%- if not staging_logged_any(source_name) -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
-    where {{ key }} in ({{ staging_logged_this_run(source_name, 'model_key') }})
-        and source_file in ({{ staging_logged_this_run(source_name, 'source_file') }})
+    where {{ staging_logged_row(source_name, key) }}
+{%- endmacro %}
+
+{#- a held row (`alias`: a table alias and dot) that this run logged as vanished from its replaced file:
+    its key and file are in the log -#}
+{% macro staging_logged_row(source_name, key, alias='') -%}
+    {{ alias }}{{ key }} in ({{ staging_logged_this_run(source_name, 'model_key') }})
+        and {{ alias }}source_file in ({{ staging_logged_this_run(source_name, 'source_file') }})
 {%- endmacro %}
 
 {#- the log, as a plain relation (plain_relation) -#}
