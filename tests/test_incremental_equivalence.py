@@ -415,8 +415,10 @@ def _seed_reranked_records(landing: Path, first_day: date, day: date) -> dict[st
     12:00) and a later one (14:00) in `day`'s file, whose late re-delivery (_age_reranked_records) carries
     the record at 09:00. A rebuild then keeps the older file's 12:00 version; a daily run reads only the
     re-delivered row unless it ranks the record again against the other live files. A Mailchimp member
-    in `day`'s subscribed and unsubscribed files (both new: the demo's day has no audience export; a
-    member not in the later full exports). {source: (record, source_file of the version kept)}"""
+    in `day`'s subscribed (12:00) and unsubscribed (14:00) files (both new: the demo's day has no
+    audience export; a member not in the later full exports), the unsubscribed one re-delivered: it is
+    ingested after the subscribed one, so the run reads only it. {source: (record, source_file of the
+    version kept)}"""
     old = _at(first_day, 12)
     # Zendesk: the day-0 export is empty but for its header
     tickets = sorted((landing / "zendesk_tickets").glob("*/*.csv"))
@@ -442,9 +444,9 @@ def _seed_reranked_records(landing: Path, first_day: date, day: date) -> dict[st
         response["id"],
         next((landing / "delighted_responses" / first_day.isoformat()).glob("*.jsonl")),
     )
-    # Mailchimp: the same day's subscribed (14:00) and unsubscribed (12:00) exports
+    # Mailchimp: the same day's subscribed (12:00) and unsubscribed (14:00) exports
     email = "reranked.member@example.com"
-    for kind, at in (("subscribed", _at(day, 14)), ("unsubscribed", old)):
+    for kind, at in (("unsubscribed", _at(day, 14)), ("subscribed", old)):
         source = next((landing / "mailchimp_audience" / first_day.isoformat()).glob(f"{kind}_*.csv"))
         header, rows = _read_csv(source)
         member = dict(
@@ -492,13 +494,11 @@ def _age_reranked_records(landing: Path, day: date, first_day: date, seeded: dic
         )
     )
     email, _ = seeded["mailchimp_audience"]
-    subscribed = next((landing / "mailchimp_audience" / day.isoformat()).glob("subscribed_*.csv"))
+    unsubscribed = next((landing / "mailchimp_audience" / day.isoformat()).glob("unsubscribed_*.csv"))
+    at = RERANKED_TIMES["mailchimp_audience"](early)
     _rewrite_csv(
-        subscribed,
-        lambda rows: [
-            dict(r, LAST_CHANGED=RERANKED_TIMES["mailchimp_audience"](early)) if r["Email Address"] == email else r
-            for r in rows
-        ],
+        unsubscribed,
+        lambda rows: [dict(r, LAST_CHANGED=at, UNSUB_TIME=at) if r["Email Address"] == email else r for r in rows],
     )
 
 
