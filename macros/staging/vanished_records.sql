@@ -255,8 +255,8 @@
 
 {#- `where` on the model's lake rows (step 2 above): those ingested since the newest version held, and
     every version in the older live files of the keys this run's pre-hook logged (only when any vanished
-    or is ranked again: the usual day reads no older file). `whole_files`: every row of those files (a model whose row
-    depends on its file's other rows: stg_mailchimp__members). -#}
+    or is ranked again: the usual day reads no older file). `whole_files`: every row of those files (a
+    model whose row depends on its file's other rows: stg_mailchimp__members). -#}
 {% macro staging_lake_rows_filter(spec, whole_files=false) -%}
     {%- set new_rows = staging_new_lake_rows_filter() -%}
     {%- if not (new_rows and spec.any) -%}{{ return(new_rows) }}{%- endif -%}
