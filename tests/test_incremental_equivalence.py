@@ -13,7 +13,9 @@ before (a user_id on one device's events: a new identifier, new edges, re-attrib
 without one event the first export had (a funnel step in the middle of a session: it must leave staging
 and the activity chain, and its session be re-cut), and day 1's exports are delivered again late without
 a record of each source (a Shopify order, a Square sale, a Zendesk ticket, loyalty members, the identifier
-links: each must leave staging, the activity chain and identity, or fall back to an older file's version);
+links: each must leave staging, the activity chain and identity, or fall back to an older file's version)
+and with records at an older time than another live file's version of them (a Zendesk ticket, a Delighted
+response, a Mailchimp member: that file's version ranks first, as in a rebuild);
 the daily warehouse re-ingests those days and runs them, as the landing sensor would: first a run that
 stops after staging (as a failing test there would), then its retry. The full warehouse only ever sees
 the final files.
