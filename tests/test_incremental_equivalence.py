@@ -13,7 +13,9 @@ before (a user_id on one device's events: a new identifier, new edges, re-attrib
 without one event the first export had (a funnel step in the middle of a session: it must leave staging
 and the activity chain, and its session be re-cut), and day 1's exports are delivered again late without
 a record of each source (a Shopify order, a Square sale, a Zendesk ticket, loyalty members, the identifier
-links: each must leave staging, the activity chain and identity, or fall back to an older file's version);
+links: each must leave staging, the activity chain and identity, or fall back to an older file's version)
+and with records at an older time than another live file's version of them (a Zendesk ticket, a Delighted
+response, a Mailchimp member: that file's version ranks first, as in a rebuild);
 the daily warehouse re-ingests those days and runs them, as the landing sensor would: first a run that
 stops after staging (as a failing test there would), then its retry. The full warehouse only ever sees
 the final files.
@@ -37,7 +39,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -397,6 +399,133 @@ def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> No
     )
 
 
+# a version's time, per source, in its export's format
+RERANKED_TIMES = {
+    "zendesk_tickets": lambda at: at.strftime("%Y-%m-%d %H:%M:%S +0000"),
+    "delighted_responses": lambda at: str(int(at.timestamp())),
+    "mailchimp_audience": lambda at: at.strftime("%Y-%m-%d %H:%M:%S"),
+}
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def _seed_reranked_records(landing: Path, first_day: date, day: date) -> dict[str, tuple[str, str]]:
+    """Records of the sources that rank a record's versions by their own update time before the landing
+    day (Zendesk, Delighted) or within it (Mailchimp members): one version in an older live file (at
+    12:00) and a later one (14:00) in `day`'s file, whose late re-delivery (_age_reranked_records) carries
+    the record at 09:00. A rebuild then keeps the older file's 12:00 version; a daily run reads only the
+    re-delivered row unless it ranks the record again against the other live files. A Mailchimp member
+    in `day`'s subscribed (12:00) and unsubscribed (14:00) files (both new: the demo's day has no
+    audience export; a member not in the later full exports), the unsubscribed one re-delivered: it is
+    ingested after the subscribed one, so the run reads only it. {source: (record, source_file of the
+    version kept)}"""
+    old = _at(first_day, 12)
+    # Zendesk: the day-0 export is empty but for its header
+    tickets = sorted((landing / "zendesk_tickets").glob("*/*.csv"))
+    template = next(r for _, r in map(_read_csv, tickets) if r)[0]
+    ticket = dict(template, Id="49002", **{"Created at": RERANKED_TIMES["zendesk_tickets"](_at(first_day, 8))})
+    for export, at in ((_export(landing, "zendesk_tickets", first_day), old),
+                       (_export(landing, "zendesk_tickets", day), _at(day, 14))):  # fmt: skip
+        _rewrite_csv(
+            export, lambda rows, at=at: [*rows, dict(ticket, **{"Updated at": RERANKED_TIMES["zendesk_tickets"](at)})]
+        )
+    seeded = {"zendesk_tickets": (ticket["Id"], _export(landing, "zendesk_tickets", first_day))}
+    # Delighted: JSON lines, the day-0 file empty
+    line = next(
+        line for path in sorted((landing / "delighted_responses").glob("*/*.jsonl"))
+        for line in path.read_text().splitlines() if line.strip()
+    )  # fmt: skip
+    response = dict(json.loads(line), id="91900001", created_at=int(_at(first_day, 8).timestamp()))
+    for folder, at in ((first_day, old), (day, _at(day, 14))):
+        path = next((landing / "delighted_responses" / folder.isoformat()).glob("*.jsonl"))
+        with path.open("a") as f:
+            f.write(json.dumps(dict(response, updated_at=int(at.timestamp()))) + "\n")
+    seeded["delighted_responses"] = (
+        response["id"],
+        next((landing / "delighted_responses" / first_day.isoformat()).glob("*.jsonl")),
+    )
+    # Mailchimp: the same day's subscribed (12:00) and unsubscribed (14:00) exports
+    email = "reranked.member@example.com"
+    for kind, at in (("unsubscribed", _at(day, 14)), ("subscribed", old)):
+        source = next((landing / "mailchimp_audience" / first_day.isoformat()).glob(f"{kind}_*.csv"))
+        header, rows = _read_csv(source)
+        member = dict(
+            rows[0],
+            **{
+                "Email Address": email,
+                "Phone Number": "",
+                "LEID": "",
+                "EUID": "",
+                "LAST_CHANGED": RERANKED_TIMES["mailchimp_audience"](at),
+            },
+        )
+        if kind == "unsubscribed":
+            member["UNSUB_TIME"] = member["LAST_CHANGED"]
+        target = landing / "mailchimp_audience" / day.isoformat() / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_csv(target, header, [member])
+    seeded["mailchimp_audience"] = (email, target)
+    assert not any(
+        email in p.read_text()
+        for p in (landing / "mailchimp_audience").glob("*/*.csv")
+        if p.parent.name > day.isoformat()
+    )
+    return {source: (record, path.relative_to(landing).as_posix()) for source, (record, path) in seeded.items()}
+
+
+def _age_reranked_records(landing: Path, day: date, first_day: date, seeded: dict[str, tuple[str, str]]) -> None:
+    """`day`'s late re-delivery carries the _seed_reranked_records records at 09:00 of `first_day`: older
+    than their 12:00 version in the other live file."""
+    early = _at(first_day, 9)
+    ticket, _ = seeded["zendesk_tickets"]
+    _rewrite_csv(
+        _export(landing, "zendesk_tickets", day),
+        lambda rows: [
+            dict(r, **{"Updated at": RERANKED_TIMES["zendesk_tickets"](early)}) if r["Id"] == ticket else r
+            for r in rows
+        ],
+    )
+    response, _ = seeded["delighted_responses"]
+    path = next((landing / "delighted_responses" / day.isoformat()).glob("*.jsonl"))
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    path.write_text(
+        "".join(
+            json.dumps(dict(r, updated_at=int(early.timestamp())) if r["id"] == response else r) + "\n" for r in lines
+        )
+    )
+    email, _ = seeded["mailchimp_audience"]
+    unsubscribed = next((landing / "mailchimp_audience" / day.isoformat()).glob("unsubscribed_*.csv"))
+    at = RERANKED_TIMES["mailchimp_audience"](early)
+    _rewrite_csv(
+        unsubscribed,
+        lambda rows: [dict(r, LAST_CHANGED=at, UNSUB_TIME=at) if r["Email Address"] == email else r for r in rows],
+    )
+
+
+# the staging table and key column of each _seed_reranked_records source
+RERANKED_TABLES = {
+    "zendesk_tickets": ("stg_zendesk__tickets", "ticket_id"),
+    "delighted_responses": ("stg_delighted__responses", "response_id"),
+    "mailchimp_audience": ("stg_mailchimp__members", "email"),
+}
+
+
+def _reranked_versions(data: Path, seeded: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
+    """The files of the versions the daily warehouse holds of each _seed_reranked_records record."""
+    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
+    try:
+        found = {}
+        for source, (record, _) in seeded.items():
+            table, key = RERANKED_TABLES[source]
+            sql = f"select source_file from staging.{table} where {key} = ?"
+            found[source] = [r[0] for r in con.execute(sql, [record]).fetchall()]
+        return found
+    finally:
+        con.close()
+
+
 def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
     """A CRM link landed on `day`: a known person's e-mail and an anonymous web device with activity on
     earlier days (the device's person changes: its earlier activities must be re-stitched)."""
@@ -593,6 +722,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     member, old_email, new_email = _update_loyalty_member(landing, days[0], days[3])
     # ... and day 1's first exports carry records its late re-delivery leaves out (_drop_seeded_records)
     seeded = _seed_vanishing_records(landing, days[0], days[1], member)
+    # ... and records whose re-delivered version ranks below an older live file's (_seed_reranked_records)
+    reranked = _seed_reranked_records(landing, days[0], days[1])
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
     _dbt(daily, ["parse", "--quiet"], target)
@@ -637,6 +768,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert set(before.values()) == {1}, before
     refunded, dropped_order = _rewrite_shopify_day(landing, days[1], order)
     _drop_seeded_records(landing, days[1], seeded)
+    _age_reranked_records(landing, days[1], days[0], reranked)
     _ingest(daily, days[1])
     _ingest(daily, rewritten)
     # a run that stops after the staging of the re-delivered files (a failing test on them skips what
@@ -650,6 +782,9 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert set(after.values()) == {0}, after
     # ... and so are the records day 1's late re-delivery left out, of every other source
     assert _vanished_record_rows(daily, dropped_order, seeded) == {}
+    # ... and the records the re-delivery carries at an older time than another live file keep that
+    # file's version, as a rebuild does (not the re-delivered row, the only one the run read)
+    assert _reranked_versions(daily, reranked) == {source: [path] for source, (_, path) in reranked.items()}
     # the last daily run read only what int_activities_unioned wrote since the consumers' watermarks
     compiled = target / "compiled" / "omni_warehouse" / "models"
     assert "u.loaded_at > cast(" in (compiled / "marts" / "journeys" / "activities.sql").read_text()

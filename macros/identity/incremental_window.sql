@@ -79,8 +79,10 @@
 
 {#- `where` of the final select of such a model: a held version that ranks before the new one stays.
     `order_columns`: the model's latest_first order before the ingestion time, all descending with
-    nulls last (the landing day; Zendesk and Delighted rank by updated_at first). A tie goes to the new
-    row, ingested later. `held_where`: which held rows may rank first (staging_held_rows_of_live_files). -#}
+    nulls last (the landing day; Zendesk and Delighted rank by updated_at first: such a model passes its
+    order to staging_vanished too, which then ranks a record held from a replaced file again against its
+    other live versions). A tie goes to the new row, ingested later. `held_where`: which held rows may
+    rank first (staging_held_rows_of_live_files). -#}
 {% macro staging_keep_later_held_versions(relation, key, order_columns=['landing_date'], held_where=none) -%}
     {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
     {%- set ranks_first = [] -%}

@@ -7,24 +7,35 @@
     touches it. So a lake-sourced staging table keeps each row's `source_file`, and a daily run in which
     the ledger says a file ingested since the table's newest version replaced one it holds rows from:
       1. pre-hook (staging_log_vanished_records): logs in stg_lake__removed_records every held row that
-         came from a replaced file and whose key no replacing file carries (a row still carried is
-         simply replaced by its new version, which ranks first), with the record it belongs to;
+         came from a replaced file and whose key no replacing file carries, with the record it belongs
+         to;
+      1b. a held row of a replaced file whose key a replacing file carries is replaced by its new
+         version, which ranks first when the order is the landing day then the ingestion time (the
+         replacing file has the replaced one's landing day, or a later one: ingestion refuses an
+         earlier day as stale, and it is ingested last, so it outranks every file the replaced one
+         did). A model whose order puts another column first (Zendesk, Delighted: updated_at) or
+         before the ingestion time (Mailchimp members: last_changed_at within a landing day) passes
+         it as `order_columns`: the new version may then rank below one of another live file the
+         run does not read, so the pre-hook also logs those held rows whose key another live file
+         carries (one that may outrank it: for a landing-day-first order, landed no earlier than the
+         replaced file), without a source_file (ranked again, not removed);
       2. the model reads, besides the new lake rows, every older live version of those logged keys
          (staging_lake_rows_filter: another, older file may still carry the row; its version is then the
          one a rebuild keeps), and a held row of a replaced file never outranks a new one
          (staging_held_rows_of_live_files); a member or customer that lost a version is written again
          from its other versions (staging_held_versions_of_new_records);
       3. post-hook (staging_delete_vanished_records): the logged rows that still come from the replaced
-         file (no other version anywhere) are deleted.
+         file (no other version anywhere) are deleted (not those logged without a file).
     A row that moved to a newer file keeps its row when the older file is re-delivered: its held row
     came from the newer file, not from the replaced one. Tables derived from a logged one in the same
     run (stg_square__transactions, stg_canonical__order_lines) re-derive the logged records.
     The log tells the activity chain (int_activities_unioned, journeys.activities,
-    int_activities_sessionized) and int_identifier_observations which records to re-read or remove; its
-    rows are never deleted (a full refresh empties it). Nothing of this runs outside a daily run, nor
-    when no file read replaced one the table holds rows from (the usual day: at compile time, the
-    newest version held, a listing of the table's ledger folder and one scan of the held source_file
-    column, twice: the model and its pre-hook are rendered apart). -#}
+    int_activities_sessionized) and int_identifier_observations which records to re-read or remove (a
+    record ranked again may now hold an older file's version, with an ingestion time they have read
+    past); its rows are never deleted (a full refresh empties it). Nothing of this runs outside a daily
+    run, nor when no file read replaced one the table holds rows from (the usual day: at compile time,
+    the newest version held, a listing of the table's ledger folder and one scan of the held
+    source_file column, twice: the model and its pre-hook are rendered apart). -#}
 
 {#- What identifies "the same file, changed", as SQL over a source_file path (<table>/<day>/<name>):
     the path, or the name alone for a lake table whose source meta says `replace_by: name`. -#}
@@ -125,14 +136,16 @@
 {%- endmacro %}
 
 {#- A model's vanished-records spec, computed once per compilation (the replaced files cost one scan of
-    the held source_file column): {source_name, key, lake_key, record_id, replaced, any}.
-    `key`: the model's row key (what the post-hook deletes); `lake_key`: the same as SQL over the lake
-    columns; `record_id`: SQL over the held row's columns giving the source record it belongs to, as the
-    activity chain and int_identifier_observations know it (default: the key; a Square item line logs
-    its receipt, a loyalty member version its member). `any`: whether a record vanished (so the model
-    reads older files and its held versions of them). -#}
-{% macro staging_vanished(source_name, key, lake_key, record_id=none) -%}
-    {%- set spec = staging_vanished_spec(source_name, key, lake_key, record_id) -%}
+    the held source_file column): {source_name, key, lake_key, record_id, order_columns, replaced,
+    rerank, any}. `key`: the model's row key (what the post-hook deletes); `lake_key`: the same as SQL
+    over the lake columns; `record_id`: SQL over the held row's columns giving the source record it
+    belongs to, as the activity chain and int_identifier_observations know it (default: the key; a
+    Square item line logs its receipt, a loyalty member version its member); `order_columns`: the
+    model's staging_keep_later_held_versions order. `rerank`: a file was replaced and the order puts a
+    column other than the landing day before the ingestion time (step 1b above). `any`: whether a
+    record vanished or is ranked again (so the model reads older files and its held versions of them). -#}
+{% macro staging_vanished(source_name, key, lake_key, record_id=none, order_columns=['landing_date']) -%}
+    {%- set spec = staging_vanished_spec(source_name, key, lake_key, record_id, order_columns) -%}
     {%- if spec.replaced | length > 0 -%}
         {%- set count = run_query('select count(*) from (' ~ staging_vanished_records_sql(spec) ~ ') v')
             .columns[0].values()[0] -%}
@@ -142,37 +155,62 @@
 {%- endmacro %}
 
 {#- staging_vanished's spec without `any` (the pre-hook needs no count: it logs what it finds) -#}
-{% macro staging_vanished_spec(source_name, key, lake_key, record_id=none) -%}
+{% macro staging_vanished_spec(source_name, key, lake_key, record_id=none, order_columns=['landing_date']) -%}
+    {%- set replaced = staging_replaced_files(source_name) -%}
     {{ return({'source_name': source_name, 'key': key, 'lake_key': lake_key, 'record_id': record_id or key,
-        'replaced': staging_replaced_files(source_name), 'any': false}) }}
+        'order_columns': order_columns, 'replaced': replaced,
+        'rerank': replaced | length > 0 and order_columns != ['landing_date'], 'any': false}) }}
 {%- endmacro %}
 
 {#- The held rows of `replaced` files whose key no replacing file carries: (record_id, model_key,
-    source_file). -#}
+    source_file); with `rerank`, also those whose key another live file carries (source_file null: the
+    row is ranked again, not removed). -#}
 {% macro staging_vanished_records_sql(spec) -%}
     {%- set source_name = spec.source_name -%}
+    {%- set replacing_file -%}
+        {{ lake_file_replace_key(source_name, '_source_file') }} in (
+            {%- for file in spec.replaced -%}
+            {{ lake_file_replace_key(source_name, sql_string(file)) }}
+            {{- ", " if not loop.last }}
+            {%- endfor -%})
+    {%- endset -%}
+    {#- every lake row of a replacing file, whatever its ingestion time: a replaced lake file is deleted,
+        so these are the live file's rows (a file re-ingested after a crash keeps the first attempt's
+        _ingested_at, older than its ledger row) -#}
+    {%- set carried -%}
+        select {{ spec.lake_key }} from {{ source('lake', source_name) }}
+        where {{ replacing_file }} and {{ spec.lake_key }} is not null
+    {%- endset -%}
     select distinct {{ spec.record_id }} as record_id, held.{{ spec.key }} as model_key, held.source_file
     from {{ this }} held
     where held.source_file in ({{ sql_string_list(spec.replaced) }})
-        and held.{{ spec.key }} not in (
-            select {{ spec.lake_key }}
-            from {{ source('lake', source_name) }}
-            {#- every lake row of a replacing file, whatever its ingestion time: a replaced lake file is
-                deleted, so these are the live file's rows (a file re-ingested after a crash keeps the
-                first attempt's _ingested_at, older than its ledger row) #}
-            where {{ lake_file_replace_key(source_name, '_source_file') }} in (
-                    {%- for file in spec.replaced -%}
-                    {{ lake_file_replace_key(source_name, sql_string(file)) }}
-                    {{- ", " if not loop.last }}
-                    {%- endfor -%})
-                and {{ spec.lake_key }} is not null
+        and held.{{ spec.key }} not in ({{ carried }})
+    {%- if spec.rerank %}
+    {#- (two selects, not a `case` over the subquery: Spark takes IN subqueries only in a filter) #}
+    union all
+    select distinct {{ spec.record_id }} as record_id, held.{{ spec.key }} as model_key,
+        cast(null as {{ dbt.type_string() }}) as source_file
+    from {{ this }} held
+    where held.source_file in ({{ sql_string_list(spec.replaced) }})
+        and held.{{ spec.key }} in ({{ carried }})
+        and held.{{ spec.key }} in (
+            select {{ spec.lake_key }} from {{ source('lake', source_name) }}
+            where not ({{ replacing_file }}) and {{ spec.lake_key }} is not null
+            {%- if spec.order_columns[0] == 'landing_date' %}
+            {#- a file that landed before the replaced one ranks below the replacing file (same day, or a
+                later one for a file replaced by name: ingestion refuses an earlier day as stale) #}
+            {%- set days = [] -%}
+            {%- for file in spec.replaced -%}{%- do days.append(file.split('/')[1]) -%}{%- endfor %}
+                and _landing_date >= cast('{{ days | min }}' as date)
+            {%- endif %}
         )
+    {%- endif %}
 {%- endmacro %}
 
 {#- pre_hook: log the vanished records (step 1 above). Its arguments are the model's staging_vanished
     ones (a hook is rendered apart from the model: it asks for the replaced files once more). -#}
-{% macro staging_log_vanished_records(source_name, key, lake_key, record_id=none) -%}
-    {%- set spec = staging_vanished_spec(source_name, key, lake_key, record_id) -%}
+{% macro staging_log_vanished_records(source_name, key, lake_key, record_id=none, order_columns=['landing_date']) -%}
+    {%- set spec = staging_vanished_spec(source_name, key, lake_key, record_id, order_columns) -%}
     {%- if spec.replaced | length == 0 -%}{{ return('') }}{%- endif -%}
     insert into {{ removed_records_relation() }} (source, record_id, model_key, source_file, removed_at)
     select '{{ source_name }}', record_id, model_key, source_file, {{ identity_run_started_at() }}
@@ -182,26 +220,29 @@
 {#- the log rows this run's pre-hooks wrote for a source (`column` of them), as a select. `all_runs`:
     every run's (a derived staging table re-derives every logged record, every day: the log holds only
     vanished records, few, and re-deriving is idempotent, so a run that logged them and failed before
-    the derived table ran, or a retry with a new run time, leaves nothing stale) -#}
-{% macro staging_logged_this_run(source_name, column, all_runs=false) -%}
-    {{ logged_removed_records(source_name, column, none if all_runs else '= ' ~ identity_run_started_at()) }}
+    the derived table ran, or a retry with a new run time, leaves nothing stale). `removed_only`: not
+    the rows logged to be ranked again (step 1b above) -#}
+{% macro staging_logged_this_run(source_name, column, all_runs=false, removed_only=false) -%}
+    {{ logged_removed_records(source_name, column, none if all_runs else '= ' ~ identity_run_started_at(), removed_only) }}
 {%- endmacro %}
 
 {#- `column` of the log rows of a source, as a select; `removed_at`: a condition on their time (e.g.
-    '> <since>'), none for every run's. The staging hooks, the derived tables, the activity chain and
+    '> <since>'), none for every run's; `removed_only`: only the rows of a removed held row (with its
+    source_file). The staging hooks, the derived tables, the activity chain and
     int_identifier_observations all read the log through it. -#}
-{% macro logged_removed_records(source_name, column='record_id', removed_at=none) -%}
+{% macro logged_removed_records(source_name, column='record_id', removed_at=none, removed_only=false) -%}
     select {{ column }} from {{ removed_records_relation() }}
     where source = '{{ source_name }}'
     {%- if removed_at is not none %} and removed_at {{ removed_at }}{% endif %}
+    {%- if removed_only %} and source_file is not null{% endif %}
 {%- endmacro %}
 
 {#- Whether this run's pre-hooks (any run's, with `all_runs`) logged a row of the source (a query on the
     small log at render time: the hooks that read it run only then) -#}
-{% macro staging_logged_any(source_name, all_runs=false) -%}
+{% macro staging_logged_any(source_name, all_runs=false, removed_only=false) -%}
     {%- if not (execute and incremental_window_active()) -%}{{ return(false) }}{%- endif -%}
     {%- if staging_empty_run() -%}{{ return(false) }}{%- endif -%}
-    {{ return(run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id', all_runs) ~ ') l')
+    {{ return(run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id', all_runs, removed_only) ~ ') l')
         .columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
@@ -213,9 +254,9 @@
 {%- endmacro %}
 
 {#- `where` on the model's lake rows (step 2 above): those ingested since the newest version held, and
-    every version in the older live files of the keys this run's pre-hook logged (only when any vanished:
-    the usual day reads no older file). `whole_files`: every row of those files (a model whose row
-    depends on its file's other rows: stg_mailchimp__members). -#}
+    every version in the older live files of the keys this run's pre-hook logged (only when any vanished
+    or is ranked again: the usual day reads no older file). `whole_files`: every row of those files (a
+    model whose row depends on its file's other rows: stg_mailchimp__members). -#}
 {% macro staging_lake_rows_filter(spec, whole_files=false) -%}
     {%- set new_rows = staging_new_lake_rows_filter() -%}
     {%- if not (new_rows and spec.any) -%}{{ return(new_rows) }}{%- endif -%}
@@ -243,15 +284,15 @@
 {#- post_hook: delete the logged rows still held from the replaced file (step 3 above): a record
     re-read from an older file has that file's row now, one carried by the replacing file its row. -#}
 {% macro staging_delete_vanished_records(source_name, key) -%}
-    {%- if not staging_logged_any(source_name) -%}{{ return('') }}{%- endif -%}
+    {%- if not staging_logged_any(source_name, removed_only=true) -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
     where {{ staging_logged_row(source_name, key) }}
 {%- endmacro %}
 
 {#- a held row (`alias`: a table alias and dot) that this run logged as vanished from its replaced file:
-    its key and file are in the log -#}
+    its key and file are in the log (a row logged to be ranked again has no file) -#}
 {% macro staging_logged_row(source_name, key, alias='') -%}
-    {{ alias }}{{ key }} in ({{ staging_logged_this_run(source_name, 'model_key') }})
+    {{ alias }}{{ key }} in ({{ staging_logged_this_run(source_name, 'model_key', removed_only=true) }})
         and {{ alias }}source_file in ({{ staging_logged_this_run(source_name, 'source_file') }})
 {%- endmacro %}
 

@@ -2,11 +2,11 @@
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='response_id',
-    pre_hook="{{ staging_log_vanished_records('delighted_responses', 'response_id', normalize_id('id')) }}",
+    pre_hook="{{ staging_log_vanished_records('delighted_responses', 'response_id', normalize_id('id'), order_columns=['updated_at', 'landing_date']) }}",
     post_hook="{{ staging_delete_vanished_records('delighted_responses', 'response_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
-{%- set vanished = staging_vanished('delighted_responses', 'response_id', normalize_id('id')) %}
+{%- set vanished = staging_vanished('delighted_responses', 'response_id', normalize_id('id'), order_columns=['updated_at', 'landing_date']) %}
 with
 
 source as (
@@ -57,4 +57,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'response_id', ['updated_at', 'landing_date'], held_where=staging_held_rows_of_live_files(vanished)) }}
+{{ staging_keep_later_held_versions('renamed', 'response_id', vanished.order_columns, held_where=staging_held_rows_of_live_files(vanished)) }}

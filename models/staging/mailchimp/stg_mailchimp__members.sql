@@ -7,11 +7,11 @@
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='email',
-    pre_hook="{{ staging_log_vanished_records('mailchimp_audience', 'email', normalize_email('email_address')) }}",
+    pre_hook="{{ staging_log_vanished_records('mailchimp_audience', 'email', normalize_email('email_address'), order_columns=['landing_date', 'last_changed_at', 'ingested_at']) }}",
     post_hook="{{ staging_delete_vanished_records('mailchimp_audience', 'email') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
-{%- set vanished = staging_vanished('mailchimp_audience', 'email', normalize_email('email_address')) %}
+{%- set vanished = staging_vanished('mailchimp_audience', 'email', normalize_email('email_address'), order_columns=['landing_date', 'last_changed_at', 'ingested_at']) %}
 {%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) %}
 
 with
@@ -109,4 +109,4 @@ renamed as (
 select * from renamed
 {# ingested_at last, as latest_first: an older file read whole for a vanished member (ingested before
    the held versions) may tie with a held version on the other columns #}
-{{ staging_keep_later_held_versions('renamed', 'email', ['landing_date', 'last_changed_at', 'ingested_at'], held_where=staging_held_rows_of_live_files(vanished)) }}
+{{ staging_keep_later_held_versions('renamed', 'email', vanished.order_columns, held_where=staging_held_rows_of_live_files(vanished)) }}

@@ -2,11 +2,11 @@
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='ticket_id',
-    pre_hook="{{ staging_log_vanished_records('zendesk_tickets', 'ticket_id', normalize_id('id')) }}",
+    pre_hook="{{ staging_log_vanished_records('zendesk_tickets', 'ticket_id', normalize_id('id'), order_columns=['updated_at', 'landing_date']) }}",
     post_hook="{{ staging_delete_vanished_records('zendesk_tickets', 'ticket_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
-{%- set vanished = staging_vanished('zendesk_tickets', 'ticket_id', normalize_id('id')) %}
+{%- set vanished = staging_vanished('zendesk_tickets', 'ticket_id', normalize_id('id'), order_columns=['updated_at', 'landing_date']) %}
 with
 
 source as (
@@ -60,4 +60,4 @@ renamed as (
 )
 
 select * from renamed
-{{ staging_keep_later_held_versions('renamed', 'ticket_id', ['updated_at', 'landing_date'], held_where=staging_held_rows_of_live_files(vanished)) }}
+{{ staging_keep_later_held_versions('renamed', 'ticket_id', vanished.order_columns, held_where=staging_held_rows_of_live_files(vanished)) }}
