@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
 
 def minimise_on_log_scale(objective, theta0, starts: int = 2) -> tuple[np.ndarray, dict]:
@@ -23,20 +22,17 @@ def minimise_on_log_scale(objective, theta0, starts: int = 2) -> tuple[np.ndarra
 
     theta0 = np.asarray(theta0, dtype=float)
     best = None
-    # L-BFGS-B calls LAPACK on a handful of parameters hundreds of times: OpenBLAS threads only wake and
-    # spin on such tiny matrices (3x the fit's time, and they take the core a concurrent dbt model runs on)
-    with threadpool_limits(limits=1, user_api="blas"):
-        for shift in np.linspace(0.0, -1.5, starts):
-            res = minimize(
-                safe,
-                theta0 + shift,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[(-15.0, 15.0)] * theta0.size,  # exp(+-15): far outside any plausible value
-                options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-            )
-            if best is None or res.fun < best.fun:
-                best = res
+    for shift in np.linspace(0.0, -1.5, starts):
+        res = minimize(
+            safe,
+            theta0 + shift,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-15.0, 15.0)] * theta0.size,  # exp(+-15): far outside any plausible value
+            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+        )
+        if best is None or res.fun < best.fun:
+            best = res
     info = {
         "converged": bool(best.success),
         "iterations": int(best.nit),
