@@ -100,8 +100,9 @@ class DayRun:
 
 @pytest.fixture(scope="module")
 def day_run(demo_run) -> DayRun:
-    """One Dagster run serves both day checks (a run costs a minute): after the second full run, if that
-    test is selected, since tests run in file order and this fixture is first asked for below it."""
+    """One `omni day` (a Dagster run costs a minute) serves both day checks. Tests run in file order, so
+    it comes after test_second_run_loads_nothing_new when that is selected; that run loads nothing new,
+    so the day's checks hold either way."""
     data, _ = demo_run
     build_db = str(data / "warehouse" / "build.duckdb")
     counts_sql = "select (select count(*) from journeys.activities), (select count(*) from identity.person_identifiers)"
