@@ -86,7 +86,7 @@ def test_second_run_loads_nothing_new(demo_run):
 
 @dataclass(frozen=True)
 class DayRun:
-    """One `omni day` of the last landing day, into which a renamed copy of one of its exports was landed."""
+    """One `omni day` of the last landing day, into which a renamed copy of the first day's export was landed."""
 
     copy_statuses: list[str]  # the ledger's statuses for the copy
     rows_before: dict[str, int]
@@ -107,9 +107,12 @@ def day_run(demo_run) -> DayRun:
     build_db = str(data / "warehouse" / "build.duckdb")
     counts_sql = "select (select count(*) from journeys.activities), (select count(*) from identity.person_identifiers)"
     last_day = sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
-    folder = data / "landing" / "shopify_orders" / last_day
-    export = sorted(folder.iterdir())[0]
-    copy = folder / f"copy of {export.name}"
+    # the first day's export, renamed into the last day: a copy the lake would file under another day
+    # (its parquet is named by content and partitioned by landing day) if ingestion did not know its bytes
+    landing = data / "landing" / "shopify_orders"
+    first_day = sorted(p for p in landing.iterdir() if p.is_dir())[0]
+    export = sorted(first_day.iterdir())[0]
+    copy = landing / last_day / f"copy of {export.name}"
     shutil.copy(export, copy)
     rows_before = lake_rows(data)
     with duckdb.connect(build_db, read_only=True) as con:
