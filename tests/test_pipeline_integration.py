@@ -86,7 +86,7 @@ def test_second_run_loads_nothing_new(demo_run):
 
 @dataclass(frozen=True)
 class DayRun:
-    """One `omni day` of the last landing day, into which a renamed copy of the first day's export was landed."""
+    """One `omni day` of the last landing day, into which a renamed copy of an earlier day's export was landed."""
 
     copy_statuses: list[str]  # the ledger's statuses for the copy
     rows_before: dict[str, int]
@@ -107,19 +107,24 @@ def day_run(demo_run) -> DayRun:
     build_db = str(data / "warehouse" / "build.duckdb")
     counts_sql = "select (select count(*) from journeys.activities), (select count(*) from identity.person_identifiers)"
     last_day = sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
-    # the first day's export, renamed into the last day: a copy the lake would file under another day
-    # (its parquet is named by content and partitioned by landing day) if ingestion did not know its bytes
-    landing = data / "landing" / "shopify_orders"
-    first_day = sorted(p for p in landing.iterdir() if p.is_dir())[0]
-    export = sorted(first_day.iterdir())[0]
-    copy = landing / last_day / f"copy of {export.name}"
-    shutil.copy(export, copy)
+    ledger = f"{data}/lake/ledger/*/*/*.parquet"
+    # An earlier day's loaded export with rows (a header-only one is not deduplicated), renamed into the
+    # last day: if ingestion did not know its bytes, its rows would land under another day (lake files
+    # are named by content and partitioned by landing day; a same-day copy would overwrite its own file).
+    (export,) = duckdb.execute(
+        f"""select source_file from read_parquet('{ledger}', union_by_name=true)
+            where table_name = 'shopify_orders' and status = 'loaded' and rows_read > 0
+                and landing_date < cast(? as date)
+            order by landing_date, source_file limit 1""",
+        [last_day],
+    ).fetchone()
+    copy = data / "landing" / "shopify_orders" / last_day / f"copy of {Path(export).name}"
+    shutil.copy(data / "landing" / export, copy)
     rows_before = lake_rows(data)
     with duckdb.connect(build_db, read_only=True) as con:
         counts_before = con.execute(counts_sql).fetchone()
     proc = omni("day", last_day, data=data)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    ledger = f"{data}/lake/ledger/*/*/*.parquet"
     copy_statuses = [
         status
         for (status,) in duckdb.execute(
