@@ -111,13 +111,14 @@ def day_run(demo_run) -> DayRun:
     # An earlier day's loaded export with rows (a header-only one is not deduplicated), renamed into the
     # last day: if ingestion did not know its bytes, its rows would land under another day (lake files
     # are named by content and partitioned by landing day; a same-day copy would overwrite its own file).
-    (export,) = duckdb.execute(
+    # fetchall: a result left half-read blocks duckdb's default connection (lake_rows uses it next)
+    ((export,),) = duckdb.execute(
         f"""select source_file from read_parquet('{ledger}', union_by_name=true)
             where table_name = 'shopify_orders' and status = 'loaded' and rows_read > 0
                 and landing_date < cast(? as date)
             order by landing_date, source_file limit 1""",
         [last_day],
-    ).fetchone()
+    ).fetchall()
     copy = data / "landing" / "shopify_orders" / last_day / f"copy of {Path(export).name}"
     shutil.copy(data / "landing" / export, copy)
     rows_before = lake_rows(data)
