@@ -8,13 +8,18 @@ int_identity_edge_pairs; the daily run must recompute the component that edge he
 two ends end up apart, exactly as a full refresh of the final files decides, and identity_merges
 records the split with the edge that was lost. Without a new identifier or a new edge in the corrected
 record nothing else marks that component as touched, and a record left with no identifier leaves not
-even an observation row to say it was re-read.
+even an observation row to say it was re-read. The record may also vanish outright: a day's export
+re-delivered under the same day and name (a replacement) without the login that joined a device and a
+user; staging logs it as removed and the daily run must split that person too.
+
+Every scenario involves its own persons, so all of them are landed side by side in one pair of
+warehouses (a daily one and a full refresh of the final files) and built once; each test reads its part.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +27,7 @@ import pytest
 
 from orchestration.config import get_paths
 from orchestration.identity.scenario import build_identity, link, prepare, query, write_rows
+from tests.conftest import PATH_VARS
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +39,7 @@ WINDOW = '{"min_date": "2026-01-02", "max_date": "2026-01-02"}'
 # every record happened long before the window (and its lookback), so a daily run re-reads only the
 # corrected ones: nothing else brings the old pair's identifiers back into the run
 AT = "2025-06-01T12:00:00Z"
+SPLIT_CAUSE = "trusted edge no longer observed"
 
 
 def _login(event_id: str) -> Callable[[str | None, str | None], dict]:
@@ -79,13 +86,13 @@ def _order_rewrite(order_id: str, customer: str, loyalty: str, corrected: tuple)
 
 
 CASES = {
-    # one identifier of the pair removed, or replaced by another user (one warehouse for both)
+    # one identifier of the pair removed, or replaced by another user
     "login-removed-or-other-user": [
         _login_rewrite("split-ev", "split-g", "split-u1", ("split-g", None)),
         _login_rewrite("split-ev-o", "split-go", "split-uo", ("split-go", "split-uo2")),
     ],
     # both identifiers replaced by others, or removed (the record keeps no identifier at all), for a
-    # login event and for an order; one warehouse for the four (disjoint persons) keeps the test short
+    # login event and for an order
     "both-replaced-or-removed": [
         _login_rewrite("split-ev-r", "split-gr", "split-ur", ("split-gr2", "split-ur2")),
         _login_rewrite("split-ev-n", "split-gn", "split-un", (None, None)),
@@ -93,20 +100,30 @@ CASES = {
         _order_rewrite("split-o-n", "split-cn", "split-ln", (None, None)),
     ],
 }
+REWRITES = [r for rewrites in CASES.values() for r in rewrites]
+
+# The vanished login: day 1's events.csv joins device and user; its re-delivery (same day and name)
+# keeps only the device's page view.
+VANISH_LOGIN = _login("vanish-ev")("vanish-g", "vanish-u")
+VANISH_VISIT = {"event_id": "vanish-visit", "occurred_at": AT, "activity": "page_view", "channel": "web",
+                "anonymous_id": "vanish-g"}  # fmt: skip
+VANISH_EDGE = ("ga_client_id:vanish-g", "site_user_id:vanish-u")
 
 
-def _land(paths, rewrites: list[Rewrite], rewritten: bool) -> None:
-    if rewritten:
-        # the corrected export of day 1, landed (re-delivered) on day 2; nothing else is delivered again
+def _land(paths, final: bool) -> None:
+    """Day 1's files, or (`final`) what is delivered afterwards: the corrected records of day 1 on day 2
+    under new names (both versions stay in the lake) and day 1's events.csv again (it replaces the first)."""
+    if final:
         for table in (EVENTS, ORDERS):
-            rows = [r.record(*r.corrected) for r in rewrites if r.table == table]
-            if rows:
-                write_rows(paths, table, rows, DAY2, f"{table}-corrected.csv")
+            write_rows(paths, table, [r.record(*r.corrected) for r in REWRITES if r.table == table],
+                       DAY2, f"{table}-corrected.csv")  # fmt: skip
+        write_rows(paths, EVENTS, [VANISH_VISIT], DAY1, "events.csv")
         return
-    # an unrelated person, so the run is not about one component only
+    # an unrelated person, so the run is not about the scenarios' components only
     write_rows(paths, LINKS, [link(AT, email="other@x.dk", customer_id="other-c")], DAY1, "links.csv")
-    crm, visits = [], []
-    for r in rewrites:
+    crm = [link(AT, email="vanish-u@x.dk", site_user_id="vanish-u")]
+    visits = []
+    for r in REWRITES:
         if r.table == EVENTS:
             crm.append(link(AT, email=f"{r.linked[1]}@x.dk", site_user_id=r.linked[1]))
             visits.append({"event_id": f"visit-{r.linked[0]}", "occurred_at": AT,
@@ -117,9 +134,8 @@ def _land(paths, rewrites: list[Rewrite], rewritten: bool) -> None:
     write_rows(paths, LINKS, crm, DAY1, "crm.csv")
     write_rows(paths, EVENTS, visits, DAY1, "visits.csv")
     for table in (EVENTS, ORDERS):
-        rows = [r.record(*r.linked) for r in rewrites if r.table == table]
-        if rows:
-            write_rows(paths, table, rows, DAY1, f"{table}.csv")
+        write_rows(paths, table, [r.record(*r.linked) for r in REWRITES if r.table == table], DAY1, f"{table}.csv")
+    write_rows(paths, EVENTS, [VANISH_VISIT, VANISH_LOGIN], DAY1, "events.csv")
 
 
 def _groups(paths) -> set[frozenset[str]]:
@@ -130,76 +146,86 @@ def _groups(paths) -> set[frozenset[str]]:
     return {frozenset(v) for v in by_person.values()}
 
 
-def _warehouse(monkeypatch, folder):
-    """Point the process at `folder` (conftest's data_dir cleared the other path variables)."""
-    monkeypatch.setenv("OMNI_DATA_DIR", str(folder))
-    paths = get_paths()
+def _touching(groups: set[frozenset[str]], values: Iterable[str | None]) -> set[frozenset[str]]:
+    """The groups holding any of `values`: one scenario's persons."""
+    wanted = {v for v in values if v}
+    return {g for g in groups if g & wanted}
+
+
+def _warehouse(folder):
+    """Paths below `folder`, whatever path variables the caller's environment sets."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OMNI_DATA_DIR", str(folder))
+        for var in PATH_VARS:
+            mp.delenv(var, raising=False)
+        paths = get_paths()
     prepare(paths)
     return paths
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def _split(edge: tuple[str, str]) -> tuple[str, str]:
+    """The identity_merges row (edge_id, cause) of a split caused by losing `edge`."""
+    return hashlib.sha256(f"{edge[0]}|{edge[1]}".encode()).hexdigest(), SPLIT_CAUSE
+
+
+@dataclass(frozen=True)
+class Builds:
+    before: set[frozenset[str]]  # the daily warehouse's groups after day 1
+    daily: set[frozenset[str]]  # ... after the windowed run of day 2
+    full: set[frozenset[str]]  # a full refresh of the final files
+    splits: list[tuple[str, str]]  # the daily run's identity_merges splits: (edge_id, cause)
+    logged: list[tuple[str, str]]  # the daily run's stg_lake__removed_records: (source, record_id)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory) -> Builds:
+    root = tmp_path_factory.mktemp("identity_split")
+    daily = _warehouse(root / "daily")
+    _land(daily, final=False)
+    build_identity(daily)
+    before = _groups(daily)
+    _land(daily, final=True)
+    build_identity(daily, variables=WINDOW)
+
+    full = _warehouse(root / "full")
+    _land(full, final=False)
+    _land(full, final=True)
+    build_identity(full)
+    return Builds(
+        before=before,
+        daily=_groups(daily),
+        full=_groups(full),
+        splits=query(daily, "select edge_id, cause from identity.identity_merges where event_type = 'split'"),
+        logged=query(daily, "select source, record_id from staging.stg_lake__removed_records"),
+    )
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_daily_run_splits_a_person_whose_edge_vanished(data_dir, monkeypatch, name):
-    rewrites = CASES[name]
-    daily = _warehouse(monkeypatch, data_dir / "daily")
-    _land(daily, rewrites, rewritten=False)
-    build_identity(daily)
-    before = _groups(daily)
-    for r in rewrites:
-        assert any(set(r.linked) <= group for group in before), r
-
-    # day 2: each corrected record (same record id) supersedes day 1's
-    _land(daily, rewrites, rewritten=True)
-    build_identity(daily, variables=WINDOW)
-    daily_groups = _groups(daily)
-
-    full = _warehouse(monkeypatch, data_dir / "full")
-    _land(full, rewrites, rewritten=False)
-    _land(full, rewrites, rewritten=True)
-    build_identity(full)
-    full_groups = _groups(full)
-
-    for r in rewrites:
-        assert set(r.apart) <= full_groups, r
-    assert daily_groups == full_groups
-
-    # one split per rewritten record, caused by the very edge it lost
-    splits = query(daily, "select edge_id, cause from identity.identity_merges where event_type = 'split'")
-    expected = [(_sha256(f"{r.lost_edge[0]}|{r.lost_edge[1]}"), "trusted edge no longer observed") for r in rewrites]
-    assert sorted(splits) == sorted(expected), splits
+def test_daily_run_splits_a_person_whose_edge_vanished(builds, name):
+    for r in CASES[name]:
+        assert any(set(r.linked) <= group for group in builds.before), r
+        assert set(r.apart) <= builds.full, r
+        values = (*r.linked, *r.corrected)
+        assert _touching(builds.daily, values) == _touching(builds.full, values), r
+        # the corrected record (same record id) supersedes day 1's: one split, caused by the very edge it lost
+        assert builds.splits.count(_split(r.lost_edge)) == 1, (r, builds.splits)
 
 
-def test_daily_run_splits_a_person_whose_login_event_vanished(data_dir, monkeypatch):
-    # The events export of day 1 is re-delivered (same day and name: it replaces the first delivery)
-    # without the login that joined device and user; a page view of the device stays in it. Staging
-    # logs the vanished event (stg_lake__removed_records) and int_identifier_observations must drop
-    # its identifiers, so the person splits as in a full refresh.
-    login = _login("vanish-ev")("vanish-g", "vanish-u")
-    visit = {"event_id": "vanish-visit", "occurred_at": AT, "activity": "page_view", "channel": "web",
-             "anonymous_id": "vanish-g"}  # fmt: skip
+def test_daily_run_splits_a_person_whose_login_event_vanished(builds):
+    # Staging logs the vanished event (stg_lake__removed_records) and int_identifier_observations must
+    # drop its identifiers, so the person splits as in a full refresh.
+    assert frozenset({"vanish-g", "vanish-u", "vanish-u@x.dk"}) in builds.before
+    assert ("canonical_events", "vanish-ev") in builds.logged
+    assert {frozenset({"vanish-g"}), frozenset({"vanish-u", "vanish-u@x.dk"})} <= builds.full
+    assert _touching(builds.daily, ["vanish-g", "vanish-u"]) == _touching(builds.full, ["vanish-g", "vanish-u"])
+    assert builds.splits.count(_split(VANISH_EDGE)) == 1, builds.splits
 
-    def land(paths, redelivered: bool) -> None:
-        write_rows(paths, LINKS, [link(AT, email="vanish-u@x.dk", site_user_id="vanish-u")], DAY1, "crm.csv")
-        write_rows(paths, EVENTS, [visit] if redelivered else [visit, login], DAY1, "events.csv")
 
-    daily = _warehouse(monkeypatch, data_dir / "daily")
-    land(daily, redelivered=False)
-    build_identity(daily)
-    assert frozenset({"vanish-g", "vanish-u", "vanish-u@x.dk"}) in _groups(daily)
-    land(daily, redelivered=True)
-    build_identity(daily, variables=WINDOW)
-    logged = query(daily, "select source, record_id from staging.stg_lake__removed_records")
-
-    full = _warehouse(monkeypatch, data_dir / "full")
-    land(full, redelivered=True)
-    build_identity(full)
-
-    assert logged == [("canonical_events", "vanish-ev")]
-    assert {frozenset({"vanish-g"}), frozenset({"vanish-u", "vanish-u@x.dk"})} <= _groups(full)
-    assert _groups(daily) == _groups(full)
-    splits = query(daily, "select edge_id, cause from identity.identity_merges where event_type = 'split'")
-    assert splits == [(_sha256("ga_client_id:vanish-g|site_user_id:vanish-u"), "trusted edge no longer observed")]
+def test_daily_run_agrees_with_a_full_refresh_and_splits_nothing_else(builds):
+    assert builds.daily == builds.full
+    # one split per lost edge and no other
+    expected = [_split(r.lost_edge) for r in REWRITES] + [_split(VANISH_EDGE)]
+    assert sorted(builds.splits) == sorted(expected), builds.splits
+    # only the replaced file's login vanished; a record corrected under another file name is superseded
+    # (both versions stay in the lake), not removed
+    assert builds.logged == [("canonical_events", "vanish-ev")]

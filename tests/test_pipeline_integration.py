@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -83,36 +84,75 @@ def test_second_run_loads_nothing_new(demo_run):
     assert lake_files(data) == before_files
 
 
-def test_same_export_under_another_name_adds_no_rows(demo_run):
-    data, _ = demo_run
-    landing = data / "landing" / "shopify_orders"
-    first_day = sorted(p for p in landing.iterdir() if p.is_dir())[0]
-    export = sorted(first_day.iterdir())[0]
-    shutil.copy(export, first_day / f"copy of {export.name}")
-    before = lake_rows(data)
-    proc = omni("day", first_day.name, data=data)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    assert lake_rows(data) == before
+@dataclass(frozen=True)
+class DayRun:
+    """One `omni day` of the last landing day, into which a renamed copy of an earlier day's export was landed."""
+
+    copy_statuses: list[str]  # the ledger's statuses for the copy
+    rows_before: dict[str, int]
+    rows_after: dict[str, int]
+    counts_before: tuple[int, int]  # journeys.activities, identity.person_identifiers
+    counts_after: tuple[int, int]
+    observation_runs: int  # distinct loaded_at in int_identifier_observations
+    observation_rows: int
+    observations_rewritten: int  # rows stamped by the day's run
 
 
-def test_one_day_through_dagster_is_an_incremental_build(demo_run):
-    """`omni day` runs daily_job for one partition in-process: the window reaches dbt, so the incremental
-    models rewrite only that day's window (a full build stamps every row with one loaded_at), and with
-    no new data the marts stay as they were."""
+@pytest.fixture(scope="module")
+def day_run(demo_run) -> DayRun:
+    """One `omni day` (a Dagster run costs a minute) serves both day checks. Tests run in file order, so
+    it comes after test_second_run_loads_nothing_new when that is selected; that run loads nothing new,
+    so the day's checks hold either way."""
     data, _ = demo_run
     build_db = str(data / "warehouse" / "build.duckdb")
     counts_sql = "select (select count(*) from journeys.activities), (select count(*) from identity.person_identifiers)"
-    with duckdb.connect(build_db, read_only=True) as con:
-        before = con.execute(counts_sql).fetchone()
     last_day = sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
+    ledger = f"{data}/lake/ledger/*/*/*.parquet"
+    # An earlier day's loaded export with rows (a header-only one is not deduplicated), renamed into the
+    # last day: if ingestion did not know its bytes, its rows would land under another day (lake files
+    # are named by content and partitioned by landing day; a same-day copy would overwrite its own file).
+    # fetchall: a result left half-read blocks duckdb's default connection (lake_rows uses it next)
+    ((export,),) = duckdb.execute(
+        f"""select source_file from read_parquet('{ledger}', union_by_name=true)
+            where table_name = 'shopify_orders' and status = 'loaded' and rows_read > 0
+                and landing_date < cast(? as date)
+            order by landing_date, source_file limit 1""",
+        [last_day],
+    ).fetchall()
+    copy = data / "landing" / "shopify_orders" / last_day / f"copy of {Path(export).name}"
+    shutil.copy(data / "landing" / export, copy)
+    rows_before = lake_rows(data)
+    with duckdb.connect(build_db, read_only=True) as con:
+        counts_before = con.execute(counts_sql).fetchone()
     proc = omni("day", last_day, data=data)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    copy_statuses = [
+        status
+        for (status,) in duckdb.execute(
+            f"select status from read_parquet('{ledger}', union_by_name=true) where source_file = ?",
+            [f"shopify_orders/{last_day}/{copy.name}"],
+        ).fetchall()
+    ]
     with duckdb.connect(build_db, read_only=True) as con:
-        assert con.execute(counts_sql).fetchone() == before
+        counts_after = con.execute(counts_sql).fetchone()
         runs, rows, rewritten = con.execute(
             "select count(distinct loaded_at), count(*), count(*) filter (where loaded_at = "
             "(select max(loaded_at) from intermediate.int_identifier_observations)) "
             "from intermediate.int_identifier_observations"
         ).fetchone()
-    assert runs >= 2, "the day's run rebuilt int_identifier_observations instead of its window"
-    assert 0 < rewritten < rows
+    return DayRun(copy_statuses, rows_before, lake_rows(data), counts_before, counts_after, runs, rows, rewritten)
+
+
+def test_same_export_under_another_name_adds_no_rows(day_run):
+    assert day_run.rows_after == day_run.rows_before
+    # and not because the copy was out of the run's scope: the run read it and knew its bytes
+    assert day_run.copy_statuses == ["duplicate"]
+
+
+def test_one_day_through_dagster_is_an_incremental_build(day_run):
+    """`omni day` runs daily_job for one partition in-process: the window reaches dbt, so the incremental
+    models rewrite only that day's window (a full build stamps every row with one loaded_at), and with
+    no new data (the day's copy is a known export) the marts stay as they were."""
+    assert day_run.counts_after == day_run.counts_before
+    assert day_run.observation_runs >= 2, "the day's run rebuilt int_identifier_observations instead of its window"
+    assert 0 < day_run.observations_rewritten < day_run.observation_rows
