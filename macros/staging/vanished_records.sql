@@ -293,7 +293,7 @@
     its key and file are in the log (a row logged to be ranked again has no file) -#}
 {% macro staging_logged_row(source_name, key, alias='') -%}
     {{ alias }}{{ key }} in ({{ staging_logged_this_run(source_name, 'model_key', removed_only=true) }})
-        and {{ alias }}source_file in ({{ staging_logged_this_run(source_name, 'source_file') }})
+        and {{ alias }}source_file in ({{ staging_logged_this_run(source_name, 'source_file', removed_only=true) }})
 {%- endmacro %}
 
 {#- the log, as a plain relation (plain_relation) -#}
