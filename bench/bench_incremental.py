@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths  # noqa: E402
+from orchestration.config import DBT_PROJECT_DIR, dbt_env, paths_under  # noqa: E402
 from orchestration.dagster_defs.dbt import WINDOW_ENV_VARS, dbt_build_args, dbt_window_env  # noqa: E402
 from orchestration.sources import TABLES  # noqa: E402
 
@@ -49,18 +48,6 @@ _TIMING: dict[str, dict[str, list[float]]] = {}  # per node of the last _dbt cal
 def _since(start: str, end: str) -> float:
     parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))  # noqa: E731
     return (parse(end) - parse(start)).total_seconds()
-
-
-def _paths(data: Path):
-    saved = dict(os.environ)
-    try:
-        for k in [k for k in os.environ if k.startswith("OMNI_")]:
-            os.environ.pop(k)
-        os.environ["OMNI_DATA_DIR"] = str(data)
-        return get_paths()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _node_name(unique_id: str) -> str:
@@ -110,7 +97,7 @@ def _prepare_lake(data: Path, days: int, persons: int) -> dict:
         if {k: done.get(k) for k in wanted} == wanted:
             return {**done, "reused": True}
         raise SystemExit(f"{data} holds a different demo ({done}); use another --data folder")
-    paths = _paths(data)
+    paths = paths_under(data)
     t0 = time.perf_counter()
     demo.generate(persons=persons, days=days, start=START, seed=11, landing_dir=paths.landing, truth_dir=paths.truth)
     generate_s = time.perf_counter() - t0
@@ -147,12 +134,12 @@ def run(
         prepared_dir = data_dir or work / "prepared"
         prepared_dir.mkdir(parents=True, exist_ok=True)
         prepared = _prepare_lake(prepared_dir, days, persons)
-        source = _paths(prepared_dir)
+        source = paths_under(prepared_dir)
         data = work / "data"
         data.mkdir()
         (data / "landing").symlink_to(source.landing)
         shutil.copytree(source.lake, data / "lake")
-        paths = _paths(data)
+        paths = paths_under(data)
         paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
         ensure_schema_stubs(paths)
         ensure_gate_results_stub(paths)

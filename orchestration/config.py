@@ -46,17 +46,35 @@ def _path(var: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def get_paths() -> Paths:
-    """Read the environment now (not at import) so tests can point a process at a temporary folder."""
-    data = _path("OMNI_DATA_DIR", REPO_ROOT / "data")
+def paths_under(data: Path) -> Paths:
+    """Every path in its default place below one data folder, whatever this process's environment says
+    (tests and benchmarks build several isolated warehouses in one process)."""
+    return _below(Path(data).expanduser().resolve())
+
+
+def _below(data: Path) -> Paths:
     return Paths(
         data=data,
-        landing=_path("OMNI_LANDING_DIR", data / "landing"),
-        lake=_path("OMNI_LAKE_DIR", data / "lake"),
-        warehouse=_path("OMNI_WAREHOUSE_PATH", data / "warehouse" / "build.duckdb"),
-        serving=_path("OMNI_SERVING_PATH", data / "warehouse" / "serving.duckdb"),
+        landing=data / "landing",
+        lake=data / "lake",
+        warehouse=data / "warehouse" / "build.duckdb",
+        serving=data / "warehouse" / "serving.duckdb",
         truth=data / "truth",
-        dagster_home=_path("DAGSTER_HOME", data / "dagster"),
+        dagster_home=data / "dagster",
+    )
+
+
+def get_paths() -> Paths:
+    """Read the environment now (not at import) so tests can point a process at a temporary folder."""
+    default = _below(_path("OMNI_DATA_DIR", REPO_ROOT / "data"))
+    return Paths(
+        data=default.data,
+        landing=_path("OMNI_LANDING_DIR", default.landing),
+        lake=_path("OMNI_LAKE_DIR", default.lake),
+        warehouse=_path("OMNI_WAREHOUSE_PATH", default.warehouse),
+        serving=_path("OMNI_SERVING_PATH", default.serving),
+        truth=default.truth,
+        dagster_home=_path("DAGSTER_HOME", default.dagster_home),
     )
 
 

@@ -25,9 +25,8 @@ from datetime import date
 
 import pytest
 
-from orchestration.config import get_paths
+from orchestration.config import paths_under
 from orchestration.identity.scenario import build_identity, link, prepare, query, write_rows
-from tests.conftest import PATH_VARS
 
 pytestmark = pytest.mark.integration
 
@@ -153,12 +152,8 @@ def _touching(groups: set[frozenset[str]], values: Iterable[str | None]) -> set[
 
 
 def _warehouse(folder):
-    """Paths below `folder`, whatever path variables the caller's environment sets."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OMNI_DATA_DIR", str(folder))
-        for var in PATH_VARS:
-            mp.delenv(var, raising=False)
-        paths = get_paths()
+    """Paths below `folder` (whatever path variables the caller's environment sets), prepared."""
+    paths = paths_under(folder)
     prepare(paths)
     return paths
 

@@ -45,7 +45,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths
+from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths, paths_under
 from orchestration.dagster_defs.dbt import dbt_build_args, dbt_window_env
 from orchestration.sources import TABLES
 
@@ -102,14 +102,9 @@ def _env(data: Path) -> dict[str, str]:
         os.environ.update(saved)
 
 
-def _paths(data: Path):
-    saved = dict(os.environ)
-    try:
-        os.environ.update(_env(data))
-        return get_paths()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def _read_warehouse(data: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse below `data` (use it with `with`: it closes)."""
+    return duckdb.connect(str(paths_under(data).warehouse), read_only=True)
 
 
 def _prepare(data: Path) -> None:
@@ -117,7 +112,7 @@ def _prepare(data: Path) -> None:
     from orchestration.lake_layout import ensure_schema_stubs
     from orchestration.quality.results import ensure_gate_results_stub
 
-    paths = _paths(data)
+    paths = paths_under(data)
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     ensure_schema_stubs(paths)
     ensure_gate_results_stub(paths)
@@ -127,7 +122,7 @@ def _prepare(data: Path) -> None:
 def _ingest(data: Path, day: date) -> None:
     from orchestration.ingestion import ingest_partition
 
-    paths = _paths(data)
+    paths = paths_under(data)
     for table in TABLES:
         ingest_partition(table, day, paths, run_id=f"test-{day}")
 
@@ -182,8 +177,7 @@ def _rewrite_ga4_day(landing: Path, day: date) -> tuple[str, tuple[str, int, str
 
 def _ga4_event_rows(data: Path, event: tuple[str, int, str]) -> dict[str, int]:
     """Where the daily warehouse holds a GA4 event: {relation: rows} (staging, unioned, journeys)."""
-    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
-    try:
+    with _read_warehouse(data) as con:
         ids = [
             r[0]
             for r in con.execute(
@@ -199,8 +193,6 @@ def _ga4_event_rows(data: Path, event: tuple[str, int, str]) -> dict[str, int]:
                 f"select count(*) from {relation} where activity_id in (select unnest(?::varchar[]))", [activity_ids]
             ).fetchall()[0][0]
         return found
-    finally:
-        con.close()
 
 
 def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dict[str, int]:
@@ -249,8 +241,7 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         seeded["changed_member"],
         START,
     )
-    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
-    try:
+    with _read_warehouse(data) as con:
         counts = {name: con.execute(sql, list(params)).fetchall()[0][0] for name, (sql, *params) in checks.items()}
         kept = con.execute(
             "select count(*) from staging.stg_square__items where transaction_id = ?", [seeded["square_copied"]]
@@ -258,8 +249,6 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         versions = con.execute(
             "select count(*) from staging.stg_loyalty__members where loyalty_id = ?", [seeded["changed_member"]]
         ).fetchall()[0][0]
-    finally:
-        con.close()
     assert kept == 1 and versions == 1, (kept, versions)
     return {name: n for name, n in counts.items() if n}
 
@@ -281,6 +270,12 @@ def _rewrite_csv(path: Path, rows_of, encoding: str = "utf-8") -> None:
     """Write `path` again with the rows `rows_of(rows)` returns (the same header)."""
     header, rows = _read_csv(path, encoding)
     _write_csv(path, header, rows_of(rows), encoding)
+
+
+def _rewrite_jsonl(path: Path, rows_of) -> None:
+    """Write a JSON-lines export again with the records `rows_of(records)` returns."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows_of(rows)))
 
 
 def _export(landing: Path, table: str, day: date) -> Path:
@@ -439,9 +434,10 @@ def _seed_reranked_records(landing: Path, first_day: date, day: date) -> dict[st
     )  # fmt: skip
     response = dict(json.loads(line), id="91900001", created_at=int(_at(first_day, 8).timestamp()))
     for folder, at in ((first_day, old), (day, _at(day, 14))):
-        path = next((landing / "delighted_responses" / folder.isoformat()).glob("*.jsonl"))
-        with path.open("a") as f:
-            f.write(json.dumps(dict(response, updated_at=int(at.timestamp()))) + "\n")
+        _rewrite_jsonl(
+            next((landing / "delighted_responses" / folder.isoformat()).glob("*.jsonl")),
+            lambda rows, at=at: [*rows, dict(response, updated_at=int(at.timestamp()))],
+        )
     seeded["delighted_responses"] = (
         response["id"],
         next((landing / "delighted_responses" / first_day.isoformat()).glob("*.jsonl")),
@@ -488,12 +484,9 @@ def _age_reranked_records(landing: Path, day: date, first_day: date, seeded: dic
         ],
     )
     response, _ = seeded["delighted_responses"]
-    path = next((landing / "delighted_responses" / day.isoformat()).glob("*.jsonl"))
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    path.write_text(
-        "".join(
-            json.dumps(dict(r, updated_at=int(early.timestamp())) if r["id"] == response else r) + "\n" for r in lines
-        )
+    _rewrite_jsonl(
+        next((landing / "delighted_responses" / day.isoformat()).glob("*.jsonl")),
+        lambda rows: [dict(r, updated_at=int(early.timestamp())) if r["id"] == response else r for r in rows],
     )
     email, _ = seeded["mailchimp_audience"]
     unsubscribed = next((landing / "mailchimp_audience" / day.isoformat()).glob("unsubscribed_*.csv"))
@@ -514,23 +507,19 @@ RERANKED_TABLES = {
 
 def _reranked_versions(data: Path, seeded: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
     """The files of the versions the daily warehouse holds of each _seed_reranked_records record."""
-    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
-    try:
+    with _read_warehouse(data) as con:
         found = {}
         for source, (record, _) in seeded.items():
             table, key = RERANKED_TABLES[source]
             sql = f"select source_file from staging.{table} where {key} = ?"
             found[source] = [r[0] for r in con.execute(sql, [record]).fetchall()]
         return found
-    finally:
-        con.close()
 
 
 def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
     """A CRM link landed on `day`: a known person's e-mail and an anonymous web device with activity on
     earlier days (the device's person changes: its earlier activities must be re-stitched)."""
-    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
-    try:
+    with _read_warehouse(data) as con:
         device = con.execute(
             "select min(device_id) from journeys.activities "
             "where not is_known_person and channel = 'web' and device_id is not null and cast(occurred_at as date) < ?",
@@ -540,8 +529,6 @@ def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
             "select min(substr(node_key, length('email:') + 1)) from intermediate.int_identity_person_ids "
             "where identifier_type = 'email' and is_known_person and not is_excluded"
         ).fetchall()[0][0]
-    finally:
-        con.close()
     assert device and email, "the demo has no anonymous web device or no known e-mail before the late link"
     folder = landing / "canonical_identifier_links" / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
@@ -553,28 +540,21 @@ def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
 
 
 def _device_persons(data: Path, device: str) -> set[tuple[str, bool]]:
-    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
-    try:
+    with _read_warehouse(data) as con:
         sql = "select distinct person_id, is_known_person from journeys.activities where device_id = ?"
         return set(con.execute(sql, [device]).fetchall())
-    finally:
-        con.close()
 
 
 def _person_of(data: Path, node_key: str) -> str:
-    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
-    try:
+    with _read_warehouse(data) as con:
         sql = "select person_id from intermediate.int_identity_person_ids where node_key = ?"
         return con.execute(sql, [node_key]).fetchall()[0][0]
-    finally:
-        con.close()
 
 
 def _earlier_activities_reattributed(data: Path, day: date) -> int:
     """Held activities before `day` whose record carries an identifier whose person or known flag the
     last run changed (the rows journeys.activities has to re-stitch)."""
-    con = duckdb.connect(str(_paths(data).warehouse), read_only=True)
-    try:
+    with _read_warehouse(data) as con:
         return con.execute(
             """
             select count(distinct a.activity_id)
@@ -586,8 +566,6 @@ def _earlier_activities_reattributed(data: Path, day: date) -> int:
             """,
             [day],
         ).fetchall()[0][0]
-    finally:
-        con.close()
 
 
 def _dbt(data: Path, args: list[str], target: Path, window=None) -> None:
@@ -715,7 +693,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     real = (DBT_PROJECT_DIR / "funnels" / "purchase.yml").read_text()
     assert "window: 14d" in real
     (edited / "purchase.yml").write_text(real.replace("window: 14d", "window: 1h", 1))
-    compile_funnels(edited, _paths(daily))
+    compile_funnels(edited, paths_under(daily))
     # landed before the daily runs (both warehouses see the same files): day 1's first Shopify order is
     # re-exported on day 3 with one more line, and a loyalty member of day 0 changes e-mail on day 3
     order, order_lines = _redeliver_shopify_order(landing, days[1], days[3])
@@ -735,7 +713,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             late_device, late_email = _land_late_link(daily, landing, day)
         _ingest(daily, day)
         if i == 2:
-            compile_funnels(DBT_PROJECT_DIR / "funnels", _paths(daily))
+            compile_funnels(DBT_PROJECT_DIR / "funnels", paths_under(daily))
         if i == 1:  # a window given by hand as vars works the same
             window = json.dumps({"min_date": day.isoformat(), "max_date": day.isoformat()})
             _dbt(daily, [*dbt_build_args(command="run"), "--vars", window], target)
@@ -803,12 +781,12 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         _ingest(full, day)
     _dbt(full, dbt_build_args(full_refresh=True, command="run"), target)
 
-    compared = compare_public_marts(_paths(daily).warehouse, _paths(full).warehouse)
+    compared = compare_public_marts(paths_under(daily).warehouse, paths_under(full).warehouse)
     assert compared["journeys.activities"] > 0 and compared["journeys.sessions"] > 0
     assert compared["identity.person_identifiers"] > 0
     assert compared["staging.stg_shopify__order_lines"] > 0 and compared["staging.stg_loyalty__members"] > 0
     # the late login reached the daily warehouse (so the comparison above covers a rewrite)
-    con = duckdb.connect(str(_paths(daily).warehouse), read_only=True)
+    con = _read_warehouse(daily)
     found = con.execute(
         "select count(*) from identity.person_identifiers where identifier_type = 'site_user_id' "
         "and identifier_value = ?",
