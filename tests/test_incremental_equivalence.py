@@ -13,7 +13,8 @@ before (a user_id on one device's events: a new identifier, new edges, re-attrib
 without one event the first export had (a funnel step in the middle of a session: it must leave staging
 and the activity chain, and its session be re-cut), and day 1's exports are delivered again late without
 a record of each source (a Shopify order, a Square sale, a Zendesk ticket, loyalty members, the identifier
-links: each must leave staging, the activity chain and identity, or fall back to an older file's version)
+links, CRM canonical orders with their lines and customers: each must leave staging, the activity chain and
+identity, or fall back to an older file's version)
 and with records at an older time than another live file's version of them (a Zendesk ticket, a Delighted
 response, a Mailchimp member: that file's version ranks first, as in a rebuild);
 the daily warehouse re-ingests those days and runs them, as the landing sensor would: first a run that
@@ -198,7 +199,9 @@ def _ga4_event_rows(data: Path, event: tuple[str, int, str]) -> dict[str, int]:
 def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dict[str, int]:
     """Rows left of the records day 1's late re-delivery dropped (only the non-empty counts), in staging,
     journeys.activities and int_identifier_observations (an identifier row: a gone record keeps a null
-    one, its pairs retracted), and the state of the records that fall back to an older file's version."""
+    one, its pairs retracted), and the state of the records that fall back to an older file's version.
+    Raises AssertionError when a fallen-back record holds other than one row, or when the CRM records were
+    not logged as removed (then the seeds never reached staging and the counts would prove nothing)."""
     receipt = seeded["square_sale"]
     staged = (
         ("stg_shopify__orders", "order_id", order),
@@ -208,6 +211,9 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         ("stg_zendesk__tickets", "ticket_id", seeded["ticket"]),
         ("stg_loyalty__members", "loyalty_id", seeded["member"]),
         ("stg_canonical__identifier_links", "source_file", seeded["links_file"]),
+        ("stg_canonical__orders", "order_id", seeded["crm_order"]),
+        ("stg_canonical__order_lines", "order_id", seeded["crm_order"]),
+        ("stg_canonical__customers", "customer_id", seeded["crm_customer"]),
     )
     checks = {
         table: (f"select count(*) from staging.{table} where {column} = ?", record) for table, column, record in staged
@@ -217,6 +223,7 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         ("square_items", receipt),
         ("zendesk_tickets", seeded["ticket"]),
         ("loyalty_members", seeded["member"]),
+        ("canonical_orders", seeded["crm_order"]),
     ):
         checks[f"activities {source}"] = (
             "select count(*) from journeys.activities where activity_id = concat(?, ':', ?)",
@@ -229,6 +236,11 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
             source,
             record,
         )
+    checks["observations canonical_customers"] = (
+        "select count(*) from intermediate.int_identifier_observations "
+        "where source = 'canonical_customers' and record_id = ? and identifier_value is not null",
+        seeded["crm_customer"],
+    )
     # the copied Square line and the member's later version fall back to the day-0 file's version
     checks["square copy not from day 0"] = (
         "select count(*) from staging.stg_square__items where transaction_id = ? and landing_date <> ?",
@@ -241,15 +253,55 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         seeded["changed_member"],
         START,
     )
+    # ... and so do the CRM order re-exported on day 1 (its day-0 version and its one line) and the CRM
+    # customer's later version (its day-0 version current again, the later e-mail gone from identity)
+    checks["crm order copy not from day 0"] = (
+        "select count(*) from staging.stg_canonical__orders where order_id = ? and landing_date <> ?",
+        seeded["crm_order_copied"],
+        START,
+    )
+    checks["crm order copy lines not day 0's"] = (
+        "select count(*) from staging.stg_canonical__order_lines where order_id = ? and line_number > 1",
+        seeded["crm_order_copied"],
+    )
+    checks["crm customer versions not [day 0 current]"] = (
+        "select count(*) from staging.stg_canonical__customers where customer_id = ? "
+        "and (landing_date <> ? or not is_current)",
+        seeded["changed_crm_customer"],
+        START,
+    )
+    checks["observations crm customer's vanished e-mail"] = (
+        "select count(*) from intermediate.int_identifier_observations "
+        "where source = 'canonical_customers' and record_id = ? and identifier_value = ?",
+        seeded["changed_crm_customer"],
+        seeded["changed_crm_email"],
+    )
+    held = {
+        "square copy": ("stg_square__items", "transaction_id", seeded["square_copied"]),
+        "member versions": ("stg_loyalty__members", "loyalty_id", seeded["changed_member"]),
+        "crm order copy": ("stg_canonical__orders", "order_id", seeded["crm_order_copied"]),
+        "crm order copy lines": ("stg_canonical__order_lines", "order_id", seeded["crm_order_copied"]),
+        "crm customer versions": ("stg_canonical__customers", "customer_id", seeded["changed_crm_customer"]),
+    }
     with _read_warehouse(data) as con:
         counts = {name: con.execute(sql, list(params)).fetchall()[0][0] for name, (sql, *params) in checks.items()}
-        kept = con.execute(
-            "select count(*) from staging.stg_square__items where transaction_id = ?", [seeded["square_copied"]]
-        ).fetchall()[0][0]
-        versions = con.execute(
-            "select count(*) from staging.stg_loyalty__members where loyalty_id = ?", [seeded["changed_member"]]
-        ).fetchall()[0][0]
-    assert kept == 1 and versions == 1, (kept, versions)
+        kept = {
+            name: con.execute(f"select count(*) from staging.{table} where {column} = ?", [record]).fetchall()[0][0]
+            for name, (table, column, record) in held.items()
+        }
+        # the CRM records were held from day 1's first files (not quarantined or never read): the re-delivery
+        # logged them as removed from the replaced file
+        crm_logged = set(
+            con.execute(
+                "select source, record_id from staging.stg_lake__removed_records "
+                "where source in ('canonical_orders', 'canonical_customers') and source_file is not null"
+            ).fetchall()
+        )
+    crm_seeded = {("canonical_orders", seeded[k]) for k in ("crm_order", "crm_order_copied")}
+    crm_seeded |= {("canonical_customers", seeded[k]) for k in ("crm_customer", "changed_crm_customer")}
+    assert crm_logged == crm_seeded, f"CRM records logged as vanished: {crm_logged}, seeded: {crm_seeded}"
+    # each record that falls back holds exactly one row (its older file's version), not none
+    assert kept == dict.fromkeys(held, 1), f"records that fall back to an older file's version: {kept}"
     return {name: n for name, n in counts.items() if n}
 
 
@@ -337,8 +389,9 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     """Records that `day`'s first exports carry and its late re-delivery (_drop_seeded_records) leaves
     out: a Square sale of its own and a copy of a `first_day` line (the copy then falls back to its
     `first_day` version), a Zendesk ticket, a new loyalty member and a later version of another
-    `first_day` member (the member falls back to its first version: is_current moves back). The demo's
-    small day has few rows of these sources, hence added ones."""
+    `first_day` member (the member falls back to its first version: is_current moves back), and CRM
+    canonical orders and customers (_seed_canonical_records). The demo's small day has few rows of these
+    sources, hence added ones."""
     seeded = {}
     _, first = _read_csv(_export(landing, "square_items", first_day), SQUARE_ENCODING)
     sale = dict(first[0], **{"Transaction ID": "VANISHED" + first[0]["Transaction ID"][8:]})
@@ -367,12 +420,82 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     _rewrite_csv(_export(landing, "loyalty_members", day), lambda rows: [*rows, joined, version])
     seeded["member"] = joined["member_id"]
     seeded["changed_member"] = changed["member_id"].strip()
+    seeded.update(_seed_canonical_records(landing, first_day, day))
     return seeded
 
 
+def _crm_order(order_id: str, at: str, customer: str, email: str, skus: list[str]) -> dict[str, str]:
+    lines = [{"sku": sku, "name": f"Item {sku}", "category": "Home", "quantity": "1", "price": "12.50"} for sku in skus]
+    return dict(
+        order_id=order_id,
+        ordered_at=at,
+        channel="store",
+        total=f"{12.5 * len(skus):.2f}",
+        currency="EUR",
+        customer_id=customer,
+        email=email,
+        store_id="CRM-STORE-1",
+        status="completed",
+        lines=json.dumps(lines),
+    )
+
+
+def _crm_customer(customer: str, at: str, email: str) -> dict[str, str]:
+    return dict(customer_id=customer, updated_at=at, email=email, first_name="Crm", country="DK", consent_email="yes")
+
+
+def _write_canonical(landing: Path, table: str, day: date, rows: list[dict[str, str]]) -> None:
+    folder = landing / table / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_csv(folder / f"crm_{table.removeprefix('canonical_')}_{day:%Y%m%d}.csv", list(TABLES[table].header), rows)
+
+
+def _seed_canonical_records(landing: Path, first_day: date, day: date) -> dict[str, str]:
+    """The CRM's canonical orders and customers (the demo exports none): `first_day`'s files carry an
+    order with one line and a customer; `day`'s first files carry a new order with two lines and a new
+    customer (both vanish), the `first_day` order again with three lines (an edit: it falls back to its
+    `first_day` version and line), a later version of the `first_day` customer with another e-mail (it
+    falls back to its first version: is_current moves back), and an order and a customer the
+    re-delivery keeps (so the re-delivered files have lake rows). Identifiers no demo record carries."""
+    at, first_at = f"{day.isoformat()}T10:15:00+02:00", f"{first_day.isoformat()}T10:15:00+02:00"
+    email = "crm.customer@example.com"
+    _write_canonical(
+        landing, "canonical_orders", first_day, [_crm_order("CRM-O-100", first_at, "CRM-C-100", email, ["CRM-1"])]
+    )
+    _write_canonical(landing, "canonical_customers", first_day, [_crm_customer("CRM-C-100", first_at, email)])
+    _write_canonical(
+        landing,
+        "canonical_orders",
+        day,
+        [
+            _crm_order("CRM-O-900", at, "CRM-C-900", "vanished.crm.order@example.com", ["CRM-1", "CRM-2"]),
+            _crm_order("CRM-O-100", first_at, "CRM-C-100", email, ["CRM-1", "CRM-2", "CRM-3"]),
+            _crm_order("CRM-O-200", at, "CRM-C-200", "kept.crm.order@example.com", ["CRM-2"]),
+        ],
+    )
+    _write_canonical(
+        landing,
+        "canonical_customers",
+        day,
+        [
+            _crm_customer("CRM-C-900", at, "vanished.crm.customer@example.com"),
+            _crm_customer("CRM-C-100", at, "changed.crm.customer@example.com"),
+            _crm_customer("CRM-C-200", at, "kept.crm.order@example.com"),
+        ],
+    )
+    return {
+        "crm_order": "CRM-O-900",
+        "crm_order_copied": "CRM-O-100",
+        "crm_customer": "CRM-C-900",
+        "changed_crm_customer": "CRM-C-100",
+        "changed_crm_email": "changed.crm.customer@example.com",
+    }
+
+
 def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> None:
-    """`day`'s Square, Zendesk and loyalty exports delivered again without the seeded records, and its
-    CRM identifier links export without any row (an emptied re-delivery: no lake row tells it)."""
+    """`day`'s Square, Zendesk, loyalty and CRM order and customer exports delivered again without the
+    seeded records, and its CRM identifier links export without any row (an emptied re-delivery: no lake
+    row tells it)."""
     target = next((landing / "canonical_identifier_links" / day.isoformat()).glob("*.csv"))
     header, rows = _read_csv(target)
     assert rows, "the demo's day has no identifier link to drop"
@@ -391,6 +514,15 @@ def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> No
     _rewrite_csv(
         _export(landing, "loyalty_members", day),
         lambda rows: [r for r in rows if r["member_id"].strip() not in members],
+    )
+    orders = (seeded["crm_order"], seeded["crm_order_copied"])
+    _rewrite_csv(
+        _export(landing, "canonical_orders", day), lambda rows: [r for r in rows if r["order_id"] not in orders]
+    )
+    customers = (seeded["crm_customer"], seeded["changed_crm_customer"])
+    _rewrite_csv(
+        _export(landing, "canonical_customers", day),
+        lambda rows: [r for r in rows if r["customer_id"] not in customers],
     )
 
 
