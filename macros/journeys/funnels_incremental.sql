@@ -169,11 +169,12 @@
     {{ return('path_lookback_days=' ~ (var('path_lookback_days', 30) | int)) }}
 {%- endmacro %}
 
-{#- pre-hook of int_purchase_paths: the rows of the purchases recomputed (a re-cut person's purchases
-    from its changed_from on: an earlier purchase's sessions, previous purchase and content are
-    unchanged) and of persons without activity any more, every row when all are recomputed -#}
-{% macro delete_purchase_paths_to_recompute() -%}
-    {%- set since = persons_recompute_since('int_purchase_paths', fingerprint=purchase_paths_fingerprint) -%}
+{#- pre-hook of a per-person model that recomputes a re-cut person only from its change on
+    (journeys_changed_from: nothing of the person before it has changed): the person's rows whose
+    `time_column` is at or after its changed_from, and the rows of persons without activity any more;
+    every row when all are recomputed (no watermark, or `config_relations` / `fingerprint` changed). -#}
+{% macro delete_person_rows_from_change(consumer, time_column, config_relations=none, fingerprint=none) -%}
+    {%- set since = persons_recompute_since(consumer, config_relations, fingerprint) -%}
     {%- if since == 'all' -%}
     delete from {{ this }}
     {%- elif since is not none -%}
@@ -181,7 +182,7 @@
     where
         exists (
             select 1 from ({{ journeys_changed_from(since) }}) as c
-            where c.person_id = o.person_id and o.purchased_at >= c.changed_from
+            where c.person_id = o.person_id and o.{{ time_column }} >= c.changed_from
         )
         or o.person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
     {%- endif -%}

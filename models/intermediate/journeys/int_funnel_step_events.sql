@@ -5,12 +5,16 @@
 -- steps at the same timestamp count in step order), then by activity_id (a stable tie-break).
 -- Incremental (daily runs), per person: a unit's events are its person's activities, so only the persons
 -- int_activities_sessionized re-cut since this model's watermark are recomputed (all of them after a
--- change of the funnel configuration; macros/identity/incremental_window.sql, persons_recompute_since).
+-- change of the funnel configuration; macros/identity/incremental_window.sql, persons_recompute_since),
+-- and each from its changed_from on (macros/journeys/funnels_incremental.sql, journeys_changed_from):
+-- nothing of the person before it changed, its sessions that started before it included, so its events
+-- before it keep their rows and ranks (ranks follow time) and the events from it on rank after them.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_persons_to_recompute('int_funnel_step_events', funnel_config_relations()) }}",
+    pre_hook="{{ delete_person_rows_from_change('int_funnel_step_events', 'occurred_at',
+        funnel_config_relations()) }}",
     post_hook=["{{ record_consumed_watermark('int_funnel_step_events', 'insert', ref('int_activities_sessionized'),
             relations_fingerprint(funnel_config_relations())) }}",
         "{{ record_consumed_watermark('int_funnel_step_events', 'delete') }}"],
@@ -23,8 +27,28 @@
 -- depends_on: {{ ref('int_funnel_exclusions') }}
 -- depends_on: {{ ref('int_activities_sessionized') }}
 {%- set since = persons_recompute_since('int_funnel_step_events', funnel_config_relations()) %}
+{%- set from_change = since is not none and since != 'all' %}
 
-with definitions as (
+with
+{%- if from_change %}
+changed as (
+    {{ journeys_changed_from(since) }}
+),
+
+-- the last rank of each unit of a recomputed person among the rows the pre-hook kept (before the
+-- person's changed_from): the unit's events from changed_from on rank after it
+held_ranks as (
+    select
+        e.funnel_name,
+        e.unit_id,
+        max(e.event_rank) as held_rank
+    from {{ this }} as e
+    inner join changed as c on e.person_id = c.person_id
+    group by e.funnel_name, e.unit_id
+),
+{%- endif %}
+
+definitions as (
     select
         funnel_name,
         count_by,
@@ -54,15 +78,17 @@ filters as (
 
 activities as (
     select
-        activity_id,
-        person_id,
-        session_id,
-        occurred_at,
-        activity,
-        channel,
-        properties
-    from {{ ref('int_activities_sessionized') }}
-    where true {{ persons_recompute_filter(since) }}
+        a.activity_id,
+        a.person_id,
+        a.session_id,
+        a.occurred_at,
+        a.activity,
+        a.channel,
+        a.properties
+    from {{ ref('int_activities_sessionized') }} as a
+    {%- if from_change %}
+    inner join changed as c on a.person_id = c.person_id and a.occurred_at >= c.changed_from
+    {%- endif %}
 ),
 
 -- the compiled matchers are unique per (funnel, step, activity, channel), so no event matches one step
@@ -122,20 +148,33 @@ with_unit as (
         min(k.step_index) over (partition by k.funnel_name, k.activity_id) as lowest_step
     from kept as k
     inner join definitions as d on k.funnel_name = d.funnel_name
+),
+
+ranked as (
+    select
+        *,
+        dense_rank() over (
+            partition by funnel_name, unit_id order by occurred_at, lowest_step, activity_id
+        ) as unit_rank
+    from with_unit
 )
 
 select
-    funnel_name,
-    count_by,
-    unit_id,
-    person_id,
-    session_id,
-    activity_id,
-    occurred_at,
-    activity,
-    channel,
-    step_index,
-    dense_rank() over (
-        partition by funnel_name, unit_id order by occurred_at, lowest_step, activity_id
-    ) as event_rank
-from with_unit
+    r.funnel_name,
+    r.count_by,
+    r.unit_id,
+    r.person_id,
+    r.session_id,
+    r.activity_id,
+    r.occurred_at,
+    r.activity,
+    r.channel,
+    r.step_index,
+    {%- if from_change %}
+    coalesce(h.held_rank, 0) + r.unit_rank as event_rank
+from ranked as r
+left join held_ranks as h on r.funnel_name = h.funnel_name and r.unit_id = h.unit_id
+    {%- else %}
+    r.unit_rank as event_rank
+from ranked as r
+    {%- endif %}

@@ -1,26 +1,34 @@
 -- One row per session (see int_activities_sessionized for how sessions are cut, per scope).
 -- Incremental (daily runs, var min_date set), per person like the funnel chain
--- (macros/identity/incremental_window.sql, persons_recompute_since): the sessions of every person
+-- (macros/identity/incremental_window.sql, persons_recompute_since): for every person
 -- int_activities_sessionized re-cut since this model last consumed it (its loaded_at after the
--- watermark this model records in int_incremental_watermarks, committed with its rows) are deleted by
--- the pre-hook with those of persons left without any activity (merged into another person), and the
--- re-cut persons' sessions are appended. A session belongs to one person (its id hashes the person),
--- so every other session is the one a full refresh computes. Without a watermark every person is
--- recomputed.
+-- watermark this model records in int_incremental_watermarks, committed with its rows), the sessions
+-- that started at or after the person's changed_from (macros/journeys/funnels_incremental.sql,
+-- journeys_changed_from) are deleted by the pre-hook with those of persons left without any activity
+-- (merged into another person), and recomputed from the activities of those sessions. A session that
+-- started earlier is unchanged: each scope is re-cut from the start of a held session, and every
+-- earlier session of the scope ended before it. A session belongs to one person (its id hashes the
+-- person), so every other session is the one a full refresh computes. Without a watermark every person
+-- is recomputed whole.
 -- depends_on: {{ ref('int_incremental_watermarks') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_persons_to_recompute('sessions') }}",
+    pre_hook="{{ delete_person_rows_from_change('sessions', 'started_at') }}",
     post_hook=["{{ record_consumed_watermark('sessions', 'insert', ref('int_activities_sessionized')) }}",
         "{{ record_consumed_watermark('sessions', 'delete') }}"],
 ) }}
 {%- set since = persons_recompute_since('sessions') %}
+{%- set from_change = since is not none and since != 'all' %}
 
 with activities as (
-    select * from {{ ref('int_activities_sessionized') }}
-    where true {{ persons_recompute_filter(since) }}
+    select a.*
+    from {{ ref('int_activities_sessionized') }} as a
+    {%- if from_change %}
+    inner join ({{ journeys_changed_from(since) }}) as c
+        on a.person_id = c.person_id and a.session_started_at >= c.changed_from
+    {%- endif %}
 ),
 
 ranked as (
