@@ -330,7 +330,8 @@ r.record_id is not null
     model's watermark and drops the persons left without activity; it recomputes everything when the
     model has no watermark or when the small configuration relations it depends on (`config_relations`,
     e.g. the compiled funnel definitions, rebuilt every run) differ from those it last consumed. Such a
-    model appends its rows after its pre-hook deleted those it recomputes (delete_persons_to_recompute). -#}
+    model appends its rows after its pre-hook deleted those it recomputes, each person from its change on
+    (delete_person_rows_from_change in macros/journeys/funnels_incremental.sql). -#}
 
 {#- the configuration as text (every row, sorted): a few funnels, compared whole -#}
 {% macro relations_fingerprint(config_relations) -%}
@@ -375,19 +376,6 @@ r.record_id is not null
 {% macro persons_recompute_filter(since, column='person_id') -%}
     {%- if since is none or since == 'all' -%}{{ return('') }}{%- endif -%}
     and {{ column }} in ({{ recomputed_persons(since) }})
-{%- endmacro %}
-
-{#- pre_hook of such a model (delete, then the model's rows are appended): the rows of the persons
-    recomputed and of persons without activity any more; every row when all are recomputed. -#}
-{% macro delete_persons_to_recompute(consumer, config_relations=none) -%}
-    {%- set since = persons_recompute_since(consumer, config_relations) -%}
-    {%- if since == 'all' -%}
-    delete from {{ this }}
-    {%- elif since is not none -%}
-    delete from {{ this }}
-    where person_id in ({{ recomputed_persons(since) }})
-        or person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
-    {%- endif -%}
 {%- endmacro %}
 
 {#- the compiled funnel configuration the funnel chain reads -#}

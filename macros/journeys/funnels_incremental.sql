@@ -34,20 +34,24 @@
     may extend, or the whole history), or earlier, the held time of an activity the person lost (moved to
     another person, removed, or moved in time), which no re-cut row of the person shows
     (person_changed_from). Nothing of the person before changed_from has changed. -#}
-{% macro journeys_changed_from(since) -%}
+{% macro journeys_changed_from(since, consumer) -%}
     {#- person_changed_from is kept on the rows of the run that wrote them only: a later run that
         re-cuts the person again overwrites it. So it bounds the changes only when the consumer read
-        int_activities_sessionized's previous run (since >= its previous_run_started_at); a consumer
-        that missed a run (failed or not selected) recomputes the listed persons whole. -#}
+        int_activities_sessionized's previous run: its watermark is at least that run's start (the run
+        wrote rows), or the consumer ran in that run or after it (a run that wrote no rows leaves the
+        watermark older). A consumer that missed a run (failed or not selected) recomputes the listed
+        persons whole. -#}
     {%- set sessionized = consumed_watermark('int_activities_sessionized', true) -%}
     {%- set previous = sessionized.previous_run_started_at if sessionized else none -%}
+    {%- set consumed = consumed_watermark(consumer, true) -%}
+    {%- set consumer_run = consumed.run_started_at if consumed else none -%}
     select
         person_id,
         {%- if previous is none %}
         cast('1900-01-01' as {{ dbt.type_timestamp() }}) as changed_from
         {%- else %}
         case
-            when {{ since }} >= {{ previous }}
+            when {{ since }} >= {{ previous }}{% if consumer_run is not none %} or {{ consumer_run }} >= {{ previous }}{% endif %}
                 -- a lost activity's held time can be before every row re-cut for the person
                 then min(least(occurred_at, coalesce(person_changed_from, occurred_at)))
             else cast('1900-01-01' as {{ dbt.type_timestamp() }})
@@ -64,6 +68,7 @@
     before, and every step event of a day before recompute_from_date (the local day of changed_from
     minus the funnel window) belongs only to such attempts: those rows are what a rebuild computes. -#}
 {% macro funnel_occurrences_recompute_from(since) -%}
+    {#- the consumer: int_funnel_step_occurrences, whose hooks and body call this -#}
     {%- set tz_sql = "'" ~ journeys_reporting_timezone() ~ "'" -%}
     {%- set entered_from = dbt.dateadd('second', '-1 * d.window_seconds', 'c.changed_from') -%}
     select
@@ -71,7 +76,7 @@
         d.funnel_name,
         {{ entered_from }} as entered_from,
         cast({{ utc_to_local_timestamp(entered_from, tz_sql) }} as date) as recompute_from_date
-    from ({{ journeys_changed_from(since) }}) as c
+    from ({{ journeys_changed_from(since, 'int_funnel_step_occurrences') }}) as c
     cross join {{ ref('int_funnel_definitions') }} as d
     where d.funnel_order <> 'unordered'
 {%- endmacro %}
@@ -181,7 +186,7 @@
     delete from {{ this }} as o
     where
         exists (
-            select 1 from ({{ journeys_changed_from(since) }}) as c
+            select 1 from ({{ journeys_changed_from(since, consumer) }}) as c
             where c.person_id = o.person_id and o.{{ time_column }} >= c.changed_from
         )
         or o.person_id not in (select person_id from {{ ref('int_activities_sessionized') }})

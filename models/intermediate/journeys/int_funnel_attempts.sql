@@ -2,12 +2,19 @@
     step). Semantics in docs/funnels.md. The number of steps is data: the chain below is unrolled up to
     funnel_max_steps() and each funnel stops at its own step_count.
     Incremental (daily runs), per person, like int_funnel_step_events: every input of a unit's attempts
-    (its step events, interrupting and excluding activities) is its person's activities. -#}
+    (its step events, interrupting and excluding activities) is its person's activities. Of a re-cut
+    person, only the attempts whose window ends at or after its changed_from (journeys_changed_from,
+    macros/journeys/funnels_incremental.sql) are recomputed: an attempt reads only events, interruptions
+    and exclusions from its entry to its window's end (a link's first later candidate past the window
+    is not taken), so one whose window ended before changed_from is unchanged. A recomputed attempt
+    entered at most the funnel's window before changed_from, and reads only later rows (a suffix of
+    the unit's events by rank: ranks follow time and are kept across runs). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_persons_to_recompute('int_funnel_attempts', funnel_config_relations()) }}",
+    pre_hook="{{ delete_person_rows_from_change('int_funnel_attempts', 'window_ends_at',
+        funnel_config_relations()) }}",
     post_hook=["{{ record_consumed_watermark('int_funnel_attempts', 'insert', ref('int_activities_sessionized'),
             relations_fingerprint(funnel_config_relations())) }}",
         "{{ record_consumed_watermark('int_funnel_attempts', 'delete') }}"],
@@ -21,6 +28,7 @@
 -- depends_on: {{ ref('int_activities_sessionized') }}
 {%- set since = persons_recompute_since('int_funnel_attempts', funnel_config_relations()) %}
 {%- set max_steps = funnel_max_steps() %}
+{%- set from_change = since is not none and since != 'all' %}
 
 with definitions as (
     select
@@ -28,6 +36,19 @@ with definitions as (
         entry_start, entry_end
     from {{ ref('int_funnel_definitions') }}
 ),
+{%- if from_change %}
+
+-- each re-cut person's changed_from, and the earliest activity any of its recomputed attempts reads
+-- (interrupting and excluding activities earlier than an attempt's entry are not read by it)
+changed as (
+    select
+        c.person_id,
+        c.changed_from,
+        {{ dbt.dateadd('second', '-1 * w.max_window_seconds', 'c.changed_from') }} as activities_from
+    from ({{ journeys_changed_from(since, 'int_funnel_attempts') }}) as c
+    cross join (select max(window_seconds) as max_window_seconds from definitions) as w
+),
+{%- endif %}
 
 events as (
     select
@@ -37,7 +58,13 @@ events as (
         d.entry_start, d.entry_end
     from {{ ref('int_funnel_step_events') }} as e
     inner join definitions as d on e.funnel_name = d.funnel_name
-    where true {{ persons_recompute_filter(since, 'e.person_id') }}
+    {%- if from_change %}
+    -- the entries of the attempts recomputed (window ending at or after changed_from) and every later event
+    inner join changed as c
+        on
+            e.person_id = c.person_id
+            and e.occurred_at >= {{ dbt.dateadd('second', '-1 * d.window_seconds', 'c.changed_from') }}
+    {%- endif %}
 ),
 
 -- ordered and strict: for every event at step k, the earliest later event (by event_rank) that can
@@ -95,7 +122,9 @@ interruption_rows as (
     inner join {{ ref('int_funnel_interruptions') }} as i
         on i.funnel_name = u.funnel_name
         and (i.activity is null or i.activity = a.activity)
-    where true {{ persons_recompute_filter(since, 'a.person_id') }}
+    {%- if from_change %}
+    inner join changed as c on a.person_id = c.person_id and a.occurred_at >= c.activities_from
+    {%- endif %}
 ),
 
 interruptions as (
@@ -225,7 +254,9 @@ exclusion_events as (
         on a.activity = x.activity
         and (x.channel is null or a.channel = x.channel)
     inner join definitions as d on x.funnel_name = d.funnel_name
-    where true {{ persons_recompute_filter(since, 'a.person_id') }}
+    {%- if from_change %}
+    inner join changed as c on a.person_id = c.person_id and a.occurred_at >= c.activities_from
+    {%- endif %}
 ),
 
 -- an exclusion event strictly after step `after_step` and strictly before step `before_step` (or, when

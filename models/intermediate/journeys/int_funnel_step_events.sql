@@ -32,7 +32,7 @@
 with
 {%- if from_change %}
 changed as (
-    {{ journeys_changed_from(since) }}
+    {{ journeys_changed_from(since, 'int_funnel_step_events') }}
 ),
 
 -- the last rank of each unit of a recomputed person among the rows the pre-hook kept (before the

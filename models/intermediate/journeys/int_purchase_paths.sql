@@ -26,7 +26,7 @@
 with
 {%- if from_change %}
 changed as (
-    {{ journeys_changed_from(since) }}
+    {{ journeys_changed_from(since, 'int_purchase_paths') }}
 ),
 {%- endif %}
 

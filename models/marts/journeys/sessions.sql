@@ -26,7 +26,7 @@ with activities as (
     select a.*
     from {{ ref('int_activities_sessionized') }} as a
     {%- if from_change %}
-    inner join ({{ journeys_changed_from(since) }}) as c
+    inner join ({{ journeys_changed_from(since, 'sessions') }}) as c
         on a.person_id = c.person_id and a.session_started_at >= c.changed_from
     {%- endif %}
 ),
