@@ -90,7 +90,15 @@ DELIVERY_HISTORY = {("quality", "ingestion_ledger"): {"replaces_sha256"}}
 # Columns holding a person id / a sessionized session id (or a funnel unit, which is either).
 PERSON_COLUMNS = {"person_id", "old_person_id", "new_person_id"}
 SESSION_COLUMNS = {"unit_id"}
-SESSION_ID_TABLES = {("journeys", "sessions")}
+# (journeys.activities.session_id is the tool's own session id; funnel_progress names a session unit's session)
+SESSION_ID_TABLES = {
+    ("journeys", "sessions"),
+    ("journeys", "funnel_progress"),
+    ("intermediate", "int_funnel_step_events"),
+    ("intermediate", "int_funnel_attempts"),
+}
+# Intermediate tables compared too: daily runs recompute them per person from a time on (ranks kept)
+COMPARED_INTERMEDIATE = {("intermediate", "int_funnel_step_events"), ("intermediate", "int_funnel_attempts")}
 
 
 def _env(data: Path) -> dict[str, str]:
@@ -129,11 +137,11 @@ funnels:
       - name: checkout
         activity: begin_checkout
     exclusions:
-      - activity: email_open
+      - activity: search
         between: [product_view, checkout]
     interruptions:
       scope: same_channel
-      activities: [search]
+      activities: [page_view]
   - name: browse_any_order
     description: A search, a product view and a cart addition, in any order, within a week.
     window: 7d
@@ -806,7 +814,7 @@ def _public_relations(con, db: str) -> set[tuple[str, str]]:
         f"and table_schema in {(*PUBLIC_SCHEMAS, STAGING_SCHEMA)}",
         [db],
     ).fetchall()
-    return {(s, t) for s, t in rows}
+    return {(s, t) for s, t in rows} | COMPARED_INTERMEDIATE
 
 
 def compare_public_marts(daily_db: Path, full_db: Path) -> dict[str, int]:

@@ -44,6 +44,11 @@
     {%- set sessionized = consumed_watermark('int_activities_sessionized', true) -%}
     {%- set previous = sessionized.previous_run_started_at if sessionized else none -%}
     {%- set consumed = consumed_watermark(consumer, true) -%}
+    {%- if consumed and consumed.in_this_run -%}
+        {#- read after the consumer recorded this run (a hook moved after record_consumed_watermark) -#}
+        {{ exceptions.raise_compiler_error("journeys_changed_from: " ~ consumer ~ " already recorded this run's "
+            ~ "watermark; call it before record_consumed_watermark") }}
+    {%- endif -%}
     {%- set consumer_run = consumed.run_started_at if consumed else none -%}
     select
         person_id,

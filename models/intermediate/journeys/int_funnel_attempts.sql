@@ -59,11 +59,12 @@ events as (
     from {{ ref('int_funnel_step_events') }} as e
     inner join definitions as d on e.funnel_name = d.funnel_name
     {%- if from_change %}
-    -- the entries of the attempts recomputed (window ending at or after changed_from) and every later event
+    -- the entries of the attempts recomputed and every later event: window_ends_at as computed below, so
+    -- that the pre-hook's split is exact on every engine (Spark's dateadd drops fractions of a second)
     inner join changed as c
         on
             e.person_id = c.person_id
-            and e.occurred_at >= {{ dbt.dateadd('second', '-1 * d.window_seconds', 'c.changed_from') }}
+            and {{ dbt.dateadd('second', 'd.window_seconds', 'e.occurred_at') }} >= c.changed_from
     {%- endif %}
 ),
 
