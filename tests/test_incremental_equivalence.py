@@ -121,6 +121,8 @@ def _read_warehouse(data: Path) -> duckdb.DuckDBPyConnection:
 
 # Funnels both warehouses compile besides the shipped ones (which count by person, ordered): a strict one
 # counted by session (a unit's ranks held per session, interruptions, an exclusion) and an unordered one.
+# In the demo a session's product view is followed within the hour by more product views, the cart, the
+# checkout and now and then a login, so both the interruption and the exclusion apply.
 EXTRA_FUNNELS = """
 version: 1
 funnels:
@@ -137,11 +139,11 @@ funnels:
       - name: checkout
         activity: begin_checkout
     exclusions:
-      - activity: search
+      - activity: login
         between: [product_view, checkout]
     interruptions:
       scope: same_channel
-      activities: [page_view]
+      activities: [product_view]
   - name: browse_any_order
     description: A search, a product view and a cart addition, in any order, within a week.
     window: 7d
