@@ -90,15 +90,10 @@ DELIVERY_HISTORY = {("quality", "ingestion_ledger"): {"replaces_sha256"}}
 # Columns holding a person id / a sessionized session id (or a funnel unit, which is either).
 PERSON_COLUMNS = {"person_id", "old_person_id", "new_person_id"}
 SESSION_COLUMNS = {"unit_id"}
-# (journeys.activities.session_id is the tool's own session id; funnel_progress names a session unit's session)
-SESSION_ID_TABLES = {
-    ("journeys", "sessions"),
-    ("journeys", "funnel_progress"),
-    ("intermediate", "int_funnel_step_events"),
-    ("intermediate", "int_funnel_attempts"),
-}
 # Intermediate tables compared too: daily runs recompute them per person from a time on (ranks kept)
 COMPARED_INTERMEDIATE = {("intermediate", "int_funnel_step_events"), ("intermediate", "int_funnel_attempts")}
+# (journeys.activities.session_id is the tool's own session id; funnel_progress names a session unit's session)
+SESSION_ID_TABLES = {("journeys", "sessions"), ("journeys", "funnel_progress"), *COMPARED_INTERMEDIATE}
 
 
 def _env(data: Path) -> dict[str, str]:

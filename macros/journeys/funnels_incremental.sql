@@ -29,6 +29,12 @@
         'converted_any_channel', 'converted_same_channel']) }}
 {%- endmacro %}
 
+{#- Whether a per-person model's daily run recomputes each re-cut person from its changed_from
+    (journeys_changed_from): `since` is a watermark, not none (a rebuild) nor 'all' (everyone whole) -#}
+{% macro recomputes_from_change(since) -%}
+    {{ return(since is not none and since != 'all') }}
+{%- endmacro %}
+
 {#- Per person int_activities_sessionized re-cut after `since`, its earliest change: the earliest activity
     it re-cut (it re-cuts a person from before its first change: from the start of the session the change
     may extend, or the whole history), or earlier, the held time of an activity the person lost (moved to

@@ -28,7 +28,7 @@
 -- depends_on: {{ ref('int_activities_sessionized') }}
 {%- set since = persons_recompute_since('int_funnel_attempts', funnel_config_relations()) %}
 {%- set max_steps = funnel_max_steps() %}
-{%- set from_change = since is not none and since != 'all' %}
+{%- set from_change = recomputes_from_change(since) %}
 
 with definitions as (
     select

@@ -27,7 +27,7 @@
 -- depends_on: {{ ref('int_funnel_exclusions') }}
 -- depends_on: {{ ref('int_activities_sessionized') }}
 {%- set since = persons_recompute_since('int_funnel_step_events', funnel_config_relations()) %}
-{%- set from_change = since is not none and since != 'all' %}
+{%- set from_change = recomputes_from_change(since) %}
 
 with
 {%- if from_change %}

@@ -32,7 +32,7 @@
 {%- set wait_hours = var('alert_transition_hours', 24) | int %}
 {%- set tz_sql = "'" ~ journeys_reporting_timezone() ~ "'" %}
 {#- a daily run recomputes each re-cut person's rows from its recompute_from_date on -#}
-{%- set from_change = since is not none and since != 'all' %}
+{%- set from_change = recomputes_from_change(since) %}
 
 with definitions as (
     select

@@ -21,7 +21,7 @@
 -- depends_on: {{ ref('int_incremental_watermarks') }}
 {%- set since = persons_recompute_since('int_purchase_paths', fingerprint=purchase_paths_fingerprint) %}
 {%- set lookback_days = var('path_lookback_days', 30) | int %}
-{%- set from_change = since is not none and since != 'all' %}
+{%- set from_change = recomputes_from_change(since) %}
 
 with
 {%- if from_change %}

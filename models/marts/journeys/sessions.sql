@@ -20,7 +20,7 @@
         "{{ record_consumed_watermark('sessions', 'delete') }}"],
 ) }}
 {%- set since = persons_recompute_since('sessions') %}
-{%- set from_change = since is not none and since != 'all' %}
+{%- set from_change = recomputes_from_change(since) %}
 
 with activities as (
     select a.*
