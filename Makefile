@@ -26,7 +26,7 @@ run: $(STAMP)
 
 # Lint, then every test (unit, dbt unit tests, bad inputs, whole pipeline on a small demo).
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n 2 --dist loadfile --no-loadscope-reorder
 
 # Python tests without the slow whole-pipeline ones (fast feedback while editing).
 test-fast: $(STAMP)

@@ -50,7 +50,8 @@ def _prepare_environment(paths: Paths) -> None:
 
 
 def dbt_parse(paths: Paths) -> None:
-    """Write target/manifest.json, which the Dagster dbt assets are loaded from."""
+    """Write manifest.json in dbt's target folder (config.dbt_target_path), which the Dagster dbt assets are
+    loaded from."""
     dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
     proc = subprocess.run(
         [dbt, "parse", "--quiet"], cwd=DBT_PROJECT_DIR, env=dbt_env(paths), capture_output=True, text=True

@@ -82,6 +82,12 @@ def dbt_target() -> str:
     return os.environ.get("OMNI_DBT_TARGET", "duckdb")
 
 
+def dbt_target_path() -> Path:
+    """dbt's target folder (manifest, partial parse): DBT_TARGET_PATH as dbt and dagster-dbt read it, else
+    the project's target/. Two processes building at once (parallel test workers) each set their own."""
+    return Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
+
+
 def dbt_env(paths: Paths | None = None) -> dict[str, str]:
     """Environment for a dbt subprocess: every path absolute, so dbt's working directory never matters."""
     p = paths or get_paths()

@@ -24,7 +24,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.config import DBT_PROJECT_DIR, dbt_env, dbt_target, get_paths
+from orchestration.config import DBT_PROJECT_DIR, dbt_env, dbt_target, dbt_target_path, get_paths
 from orchestration.dagster_defs.partitions import daily_partitions, partition_days
 
 # Transient failures (a locked DuckDB file, a slow disk) are retried; a failed dbt test is not transient
@@ -47,7 +47,9 @@ def last_run_results_path() -> Path:
 
 @cache
 def dbt_project() -> DbtProject:
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target())
+    project = DbtProject(
+        project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target(), target_path=dbt_target_path()
+    )
     # `dagster dev` (and DAGSTER_DBT_PARSE_PROJECT_ON_LOAD=1) parses the project on load; the CLI runs
     # `dbt parse` itself before loading definitions.
     project.prepare_if_dev()
