@@ -115,11 +115,14 @@ def test_square_cp1252_refunds_and_money(data_dir):
     assert bad[4].startswith("bad_timestamp: date '13/45/2018 25:07:00' is not MM/DD/YYYY HH:MM:SS")
 
 
-def test_loyalty_times_need_an_offset(data_dir):
+def test_loyalty_times_need_an_offset_and_a_plausible_year(data_dir):
     row, paths = _ingest_one("loyalty_members", "loyalty_members.csv")
-    assert (row["rows_loaded"], row["rows_quarantined"]) == (2, 1)
-    (bad,) = _read(paths, "quarantine", "loyalty_members")
+    assert (row["rows_loaded"], row["rows_quarantined"]) == (2, 2)
+    bad, ancient = _read(paths, "quarantine", "loyalty_members")
     assert bad["member_id"] == "M3" and bad["_reason"].startswith("bad_timestamp: updated_at '2024-03-01 11:00:00'")
+    # the daily models read 1900-01-01 as "a person's whole history": nothing earlier may load
+    assert ancient["member_id"] == "M4"
+    assert ancient["_reason"].startswith("ancient_timestamp: updated_at 1899-12-31T23:59:59Z is before 1900-01-01")
 
 
 def test_delighted_json_lines(data_dir):

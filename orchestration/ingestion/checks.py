@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from orchestration.sources import TABLES
 
 FUTURE_DAYS = 2  # late-arriving clocks are tolerated this far past the landing day
+# No time before this is loaded: the daily models take 1900-01-01 as "the person's whole history"
+# (macros journeys_changed_from, incremental components), so an earlier time would escape a recompute.
+EARLIEST_TIME = dt.date(1900, 1, 1)
 
 # name -> (SQL parsing the value `v` into a timestamp or NULL, "tz" or "naive", example for the reason).
 # Values are not trimmed (a string copy per cell): exports do not pad times, and a padded one is reported.
@@ -118,6 +121,7 @@ def _time_check(plan: CheckPlan, col: str, parsed: str, tz: str, example: str, l
     name = plan.helper(parsed)
     end = limit + dt.timedelta(days=1)
     bound = f"TIMESTAMPTZ '{end} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{end} 00:00:00'"
+    earliest = f"TIMESTAMPTZ '{EARLIEST_TIME} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{EARLIEST_TIME} 00:00:00'"
     shown = shown or _c(col)
     plan.add(
         f"NOT {_blank(col)} AND {name} IS NULL",
@@ -126,6 +130,11 @@ def _time_check(plan: CheckPlan, col: str, parsed: str, tz: str, example: str, l
     plan.add(
         f"{name} >= {bound}",
         f"'future_timestamp: {col} ' || {shown} || ' is after landing day + {FUTURE_DAYS} days ({limit})'",
+    )
+    plan.add(
+        f"{name} < {earliest}",
+        f"'ancient_timestamp: {col} ' || {shown} || ' is before {EARLIEST_TIME}, the earliest time the warehouse "
+        "holds (a placeholder date? export the field blank)'",
     )
 
 
