@@ -10,7 +10,9 @@ records the split with the edge that was lost. Without a new identifier or a new
 record nothing else marks that component as touched, and a record left with no identifier leaves not
 even an observation row to say it was re-read. The record may also vanish outright: a day's export
 re-delivered under the same day and name (a replacement) without the login that joined a device and a
-user; staging logs it as removed and the daily run must split that person too.
+user, the canonical order that joined a customer id to a loyalty id, the CRM customer row that joined
+a customer id to an e-mail, or one version of a CRM customer (its record lives on in its other
+version, without the e-mail); staging logs it as removed and the daily run must split that person too.
 
 Every scenario involves its own persons, so all of them are landed side by side in one pair of
 warehouses (a daily one and a full refresh of the final files) and built once; each test reads its part.
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.integration
 LINKS = "canonical_identifier_links"
 EVENTS = "canonical_events"
 ORDERS = "canonical_orders"
+CUSTOMERS = "canonical_customers"
 DAY1, DAY2 = date(2026, 1, 1), date(2026, 1, 2)
 WINDOW = '{"min_date": "2026-01-02", "max_date": "2026-01-02"}'
 # every record happened long before the window (and its lookback), so a daily run re-reads only the
@@ -101,12 +104,67 @@ CASES = {
 }
 REWRITES = [r for rewrites in CASES.values() for r in rewrites]
 
-# The vanished login: day 1's events.csv joins device and user; its re-delivery (same day and name)
-# keeps only the device's page view.
-VANISH_LOGIN = _login("vanish-ev")("vanish-g", "vanish-u")
-VANISH_VISIT = {"event_id": "vanish-visit", "occurred_at": AT, "activity": "page_view", "channel": "web",
-                "anonymous_id": "vanish-g"}  # fmt: skip
-VANISH_EDGE = ("ga_client_id:vanish-g", "site_user_id:vanish-u")
+
+@dataclass(frozen=True)
+class Vanish:
+    """A record joining two identifiers in day 1's `name`, missing from its re-delivery (same day and name):
+    `kept` is what the re-delivery still carries (a replacement with no row would leave no lake row to tell
+    it), `elsewhere` (table, rows) are day 1's other files that keep each end observed."""
+
+    table: str
+    name: str
+    gone: dict
+    kept: list[dict]
+    elsewhere: list[tuple[str, list[dict]]]
+    record: tuple[str, str]  # what stg_lake__removed_records logs: (source, record_id)
+    lost_edge: tuple[str, str]
+    before: frozenset[str]
+    apart: tuple[frozenset[str], frozenset[str]]
+
+
+def _customer(customer_id: str, updated_at: str = AT, email: str | None = None) -> dict:
+    return {"customer_id": customer_id, "updated_at": updated_at, "email": email}
+
+
+VANISHES = {
+    # the login that joined a device and a user; the device's page view stays
+    "login-event": Vanish(
+        EVENTS, "events.csv", _login("vanish-ev")("vanish-g", "vanish-u"),
+        [{"event_id": "vanish-visit", "occurred_at": AT, "activity": "page_view", "channel": "web",
+          "anonymous_id": "vanish-g"}],
+        [(LINKS, [link(AT, email="vanish-u@x.dk", site_user_id="vanish-u")])],
+        (EVENTS, "vanish-ev"), ("ga_client_id:vanish-g", "site_user_id:vanish-u"),
+        frozenset({"vanish-g", "vanish-u", "vanish-u@x.dk"}),
+        (frozenset({"vanish-g"}), frozenset({"vanish-u", "vanish-u@x.dk"})),
+    ),
+    # a canonical order that joined a customer id to a loyalty id; the customer's other order stays
+    "canonical-order": Vanish(
+        ORDERS, "orders.csv", _order("vanish-o")("vanish-c", "vanish-l"), [_order("vanish-o2")("vanish-c", None)],
+        [(LINKS, [link(AT, email="vanish-l@x.dk", loyalty_id="vanish-l")])],
+        (ORDERS, "vanish-o"), ("customer_id:vanish-c", "loyalty_id:vanish-l"),
+        frozenset({"vanish-c", "vanish-l", "vanish-l@x.dk"}),
+        (frozenset({"vanish-c"}), frozenset({"vanish-l", "vanish-l@x.dk"})),
+    ),
+    # a CRM customer row (its only version) that joined a customer id to an e-mail; another customer stays
+    "canonical-customer": Vanish(
+        CUSTOMERS, "customers.csv", _customer("vanish-k", email="vanish-ke@x.dk"), [_customer("vanish-kept")],
+        [(LINKS, [link(AT, customer_id="vanish-k", loyalty_id="vanish-kl"),
+                  link(AT, email="vanish-ke@x.dk", site_user_id="vanish-ku")])],
+        (CUSTOMERS, "vanish-k"), ("customer_id:vanish-k", "email:vanish-ke@x.dk"),
+        frozenset({"vanish-k", "vanish-kl", "vanish-ke@x.dk", "vanish-ku"}),
+        (frozenset({"vanish-k", "vanish-kl"}), frozenset({"vanish-ke@x.dk", "vanish-ku"})),
+    ),
+    # the newer version of a CRM customer, the only one with its e-mail; the older one (another file)
+    # keeps the record alive without it
+    "canonical-customer-version": Vanish(
+        CUSTOMERS, "customers-v.csv", _customer("vanish-v", "2025-06-02T12:00:00Z", "vanish-v@x.dk"),
+        [_customer("vanish-vkept")],
+        [(CUSTOMERS, [_customer("vanish-v")]), (LINKS, [link(AT, email="vanish-v@x.dk", site_user_id="vanish-vu")])],
+        (CUSTOMERS, "vanish-v"), ("customer_id:vanish-v", "email:vanish-v@x.dk"),
+        frozenset({"vanish-v", "vanish-v@x.dk", "vanish-vu"}),
+        (frozenset({"vanish-v"}), frozenset({"vanish-v@x.dk", "vanish-vu"})),
+    ),
+}  # fmt: skip
 
 
 def _land(paths, final: bool) -> None:
@@ -116,11 +174,12 @@ def _land(paths, final: bool) -> None:
         for table in (EVENTS, ORDERS):
             write_rows(paths, table, [r.record(*r.corrected) for r in REWRITES if r.table == table],
                        DAY2, f"{table}-corrected.csv")  # fmt: skip
-        write_rows(paths, EVENTS, [VANISH_VISIT], DAY1, "events.csv")
+        for v in VANISHES.values():
+            write_rows(paths, v.table, v.kept, DAY1, v.name)
         return
     # an unrelated person, so the run is not about the scenarios' components only
     write_rows(paths, LINKS, [link(AT, email="other@x.dk", customer_id="other-c")], DAY1, "links.csv")
-    crm = [link(AT, email="vanish-u@x.dk", site_user_id="vanish-u")]
+    crm = []
     visits = []
     for r in REWRITES:
         if r.table == EVENTS:
@@ -134,7 +193,10 @@ def _land(paths, final: bool) -> None:
     write_rows(paths, EVENTS, visits, DAY1, "visits.csv")
     for table in (EVENTS, ORDERS):
         write_rows(paths, table, [r.record(*r.linked) for r in REWRITES if r.table == table], DAY1, f"{table}.csv")
-    write_rows(paths, EVENTS, [VANISH_VISIT, VANISH_LOGIN], DAY1, "events.csv")
+    for i, v in enumerate(VANISHES.values()):
+        write_rows(paths, v.table, [*v.kept, v.gone], DAY1, v.name)
+        for table, rows in v.elsewhere:
+            write_rows(paths, table, rows, DAY1, f"vanish-{i}-{table}.csv")
 
 
 def _groups(paths) -> set[frozenset[str]]:
@@ -206,21 +268,23 @@ def test_daily_run_splits_a_person_whose_edge_vanished(builds, name):
         assert builds.splits.count(_split(r.lost_edge)) == 1, (r, builds.splits)
 
 
-def test_daily_run_splits_a_person_whose_login_event_vanished(builds):
-    # Staging logs the vanished event (stg_lake__removed_records) and int_identifier_observations must
+@pytest.mark.parametrize("name", list(VANISHES))
+def test_daily_run_splits_a_person_whose_record_vanished(builds, name):
+    # Staging logs the vanished record (stg_lake__removed_records) and int_identifier_observations must
     # drop its identifiers, so the person splits as in a full refresh.
-    assert frozenset({"vanish-g", "vanish-u", "vanish-u@x.dk"}) in builds.before
-    assert ("canonical_events", "vanish-ev") in builds.logged
-    assert {frozenset({"vanish-g"}), frozenset({"vanish-u", "vanish-u@x.dk"})} <= builds.full
-    assert _touching(builds.daily, ["vanish-g", "vanish-u"]) == _touching(builds.full, ["vanish-g", "vanish-u"])
-    assert builds.splits.count(_split(VANISH_EDGE)) == 1, builds.splits
+    v = VANISHES[name]
+    assert v.before in builds.before
+    assert v.record in builds.logged
+    assert set(v.apart) <= builds.full
+    assert _touching(builds.daily, v.before) == _touching(builds.full, v.before)
+    assert builds.splits.count(_split(v.lost_edge)) == 1, builds.splits
 
 
 def test_daily_run_agrees_with_a_full_refresh_and_splits_nothing_else(builds):
     assert builds.daily == builds.full
     # one split per lost edge and no other
-    expected = [_split(r.lost_edge) for r in REWRITES] + [_split(VANISH_EDGE)]
+    expected = [_split(r.lost_edge) for r in REWRITES] + [_split(v.lost_edge) for v in VANISHES.values()]
     assert sorted(builds.splits) == sorted(expected), builds.splits
-    # only the replaced file's login vanished; a record corrected under another file name is superseded
+    # only the replaced files' records vanished; a record corrected under another file name is superseded
     # (both versions stay in the lake), not removed
-    assert builds.logged == [("canonical_events", "vanish-ev")]
+    assert sorted(builds.logged) == sorted(v.record for v in VANISHES.values())

@@ -58,9 +58,9 @@ DAYS = 6
 START = date(2026, 10, 1)
 PUBLIC_SCHEMAS = ("identity", "customers", "journeys", "quality")
 # Staging tables are incremental too: compared like the marts, without the ingestion time (the two lakes
-# ingested the same files at different times).
+# ingested the same files at different times) and the run that wrote a derived row (stg_canonical__order_lines).
 STAGING_SCHEMA = "staging"
-STAGING_RUN_DEPENDENT = {"ingested_at"}
+STAGING_RUN_DEPENDENT = {"ingested_at", "loaded_at"}
 
 # (schema, relation) -> columns whose values depend on the run, not on the data.
 RUN_DEPENDENT = {
@@ -972,6 +972,10 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     # ... and the staging tables only the lake files ingested since their newest version
     for model in ("shopify/stg_shopify__orders", "loyalty/stg_loyalty__members", "square/stg_square__items"):
         assert "where _ingested_at > cast(" in (compiled / "staging" / f"{model}.sql").read_text()
+    # ... and the retry explodes again the canonical orders logged since order_lines last ran, not every
+    # order ever logged
+    canonical_lines = (compiled / "staging" / "canonical" / "stg_canonical__order_lines.sql").read_text()
+    assert "where source = 'canonical_orders' and removed_at > cast(" in canonical_lines, canonical_lines
     # ... and int_activities_unioned only the staging rows written since, small sources included
     unioned = (compiled / "intermediate" / "unioned" / "int_activities_unioned.sql").read_text()
     assert "where true and cast(ingested_at as" in unioned and "where loyalty_id in (select loyalty_id" in unioned

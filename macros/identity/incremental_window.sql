@@ -383,13 +383,3 @@ r.record_id is not null
     {{ return([ref('int_funnel_definitions'), ref('int_funnel_step_matchers'), ref('int_funnel_step_filters'),
         ref('int_funnel_interruptions'), ref('int_funnel_exclusions')]) }}
 {%- endmacro %}
-
-{#- pre_hook of a staging table derived from another one record by record (append after this delete):
-    the rows of every record of `parent` written since this table's newest ingested_at. A record
-    rewritten with fewer rows (or none: an order without lines) loses the others, as in a rebuild. -#}
-{% macro staging_delete_rewritten_records(parent, key) -%}
-    {%- if incremental_window_active() -%}
-    delete from {{ this }}
-    where {{ key }} in (select {{ key }} from {{ parent }} {{ staging_new_lake_rows_filter('ingested_at') }})
-    {%- endif -%}
-{%- endmacro %}

@@ -28,7 +28,8 @@
          file (no other version anywhere) are deleted (not those logged without a file).
     A row that moved to a newer file keeps its row when the older file is re-delivered: its held row
     came from the newer file, not from the replaced one. Tables derived from a logged one in the same
-    run (stg_square__transactions, stg_canonical__order_lines) re-derive the logged records.
+    run re-derive the logged records (stg_square__transactions every one ever logged,
+    stg_canonical__order_lines those logged since its last run: staging_rederived_records_filter).
     The log tells the activity chain (int_activities_unioned, journeys.activities,
     int_activities_sessionized) and int_identifier_observations which records to re-read or remove (a
     record ranked again may now hold an older file's version, with an ingestion time they have read
@@ -321,11 +322,55 @@
         and {{ key }} not in (select {{ key }} from {{ plain_relation(parent) }} where {{ key }} is not null)
 {%- endmacro %}
 
-{#- pre_hook of a derived staging table (delete+insert on `key`, the record id of `source_name`): the
-    rows of the records ever logged, which the model derives again from its parent (none when
-    the record is gone). -#}
-{% macro staging_delete_logged_records(source_name, key) -%}
-    {%- if not staging_logged_any(source_name, all_runs=true) -%}{{ return('') }}{%- endif -%}
+{#- A staging table derived from `parent` record by record (delete+insert on `key`, the record id of
+    `source_name`; each row stamped with the run that wrote it, loaded_at): the `where` of the parent
+    rows a daily run derives again, empty outside a daily run or when the table holds nothing yet. Those
+    `parent` wrote since the newest ingested_at held, and those of the records the log
+    (stg_lake__removed_records) holds since the newest loaded_at: removed from `parent` or re-read there
+    from an older file (an older ingested_at). Not every record ever logged: each daily run would
+    re-derive them all again. A run that logged records but failed or skipped this table wrote no
+    loaded_at since, so its retry still derives them (a run that wrote no row leaves the newest loaded_at
+    where it was: its logged records are derived once more, idempotently). The model and its pre-hook
+    both call it, and the pre-hook is the first statement: both see the same held table. -#}
+{% macro staging_rederived_records_filter(source_name, key) -%}
+    {%- set new_rows = staging_new_lake_rows_filter('ingested_at') -%}
+    {%- if not new_rows -%}{{ return('') }}{%- endif -%}
+    {%- set logged = staging_logged_since_derived(source_name) -%}
+    {%- if logged is none -%}{{ return(new_rows) }}{%- endif -%}
+    {{ return(new_rows ~ ' or ' ~ key ~ ' in (' ~ logged ~ ')') }}
+{%- endmacro %}
+
+{#- The record ids of `source_name` logged since this derived table's newest loaded_at (every run's when
+    it has none: a table written before the column, which a daily run then refuses on its changed
+    columns), as a select; none when there are none (a query on the small log at render time). -#}
+{% macro staging_logged_since_derived(source_name) -%}
+    {%- if not (execute and incremental_window_active()) or staging_empty_run() -%}{{ return(none) }}{%- endif -%}
+    {%- set removed_at = none -%}
+    {%- if relation_has_column(this, 'loaded_at') -%}
+        {%- set since = run_query('select cast(max(loaded_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
+            .columns[0].values()[0] -%}
+        {%- if since is not none -%}
+            {%- set removed_at = "> cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set logged = logged_removed_records(source_name, 'record_id', removed_at) -%}
+    {%- if run_query('select count(*) from (' ~ logged ~ ') l').columns[0].values()[0] == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(logged) }}
+{%- endmacro %}
+
+{#- pre_hook of such a derived table (append after this delete): the held rows of the records the model
+    derives again (staging_rederived_records_filter), so a record derived again with fewer rows, or none
+    (an order re-delivered without lines, or gone), loses the others, as in a rebuild. One statement:
+    a first delete would move the watermarks the second reads. -#}
+{% macro staging_delete_rederived_records(parent, source_name, key) -%}
+    {%- set rederived = staging_rederived_records_filter(source_name, key) -%}
+    {%- if not rederived -%}{{ return('') }}{%- endif -%}
+    {%- set logged = staging_logged_since_derived(source_name) -%}
     delete from {{ this }}
-    where {{ key }} in ({{ staging_logged_this_run(source_name, 'record_id', all_runs=true) }})
+    where {{ key }} in (select {{ key }} from {{ parent }} {{ rederived }})
+    {%- if logged is not none %}
+        or {{ key }} in ({{ logged }})
+    {%- endif %}
 {%- endmacro %}

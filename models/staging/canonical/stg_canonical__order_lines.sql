@@ -1,14 +1,13 @@
 {#- Incremental on daily runs (window set): explodes only the orders stg_canonical__orders wrote since
-    this table's newest ingested_at (delete+insert on order_id); the pre-hook first deletes those
-    orders' lines held, so an order re-delivered without lines keeps none either. A change of this SQL needs a full
-    refresh. -#}
-{#- The orders whose record vanished from a re-delivered export in this or an earlier run (removed from
-    stg_canonical__orders, or re-read from an older file: macros/staging/vanished_records.sql) are
-    exploded again too, their lines held deleted first. -#}
+    this table's newest ingested_at, and those whose record vanished from a re-delivered export
+    (removed from stg_canonical__orders, or re-read there from an older file:
+    macros/staging/vanished_records.sql) since this table's newest loaded_at (the last run that wrote
+    it), not every order ever logged (delete+insert on order_id). The pre-hook first deletes those
+    orders' lines held, so an order re-delivered without lines, or gone, keeps none either. A change of
+    this SQL needs a full refresh. -#}
 {{ config(
     unique_key='order_id',
-    pre_hook=["{{ staging_delete_rewritten_records(ref('stg_canonical__orders'), 'order_id') }}",
-        "{{ staging_delete_logged_records('canonical_orders', 'order_id') }}"],
+    pre_hook="{{ staging_delete_rederived_records(ref('stg_canonical__orders'), 'canonical_orders', 'order_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
 
@@ -16,12 +15,8 @@ with
 
 orders as (
 
-    {%- set new_orders = staging_new_lake_rows_filter('ingested_at') %}
     select * from {{ ref('stg_canonical__orders') }}
-    {{ new_orders }}
-    {%- if new_orders and staging_logged_any('canonical_orders', all_runs=true) %}
-        or order_id in ({{ staging_logged_this_run('canonical_orders', 'record_id', all_runs=true) }})
-    {%- endif %}
+    {{ staging_rederived_records_filter('canonical_orders', 'order_id') }}
 
 ),
 
@@ -48,7 +43,8 @@ renamed as (
             as decimal(18, 2)
         ) as line_amount,
         orders.currency,
-        orders.ingested_at
+        orders.ingested_at,
+        {{ identity_run_started_at() }} as loaded_at
     from exploded
     inner join orders
         on exploded.order_id = orders.order_id

@@ -1,4 +1,4 @@
-{#- The hooks and the lake rows read: a order missing from a re-delivered file is removed (or re-read
+{#- The hooks and the lake rows read: an order missing from a re-delivered file is removed (or re-read
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='order_id',
