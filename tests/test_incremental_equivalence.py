@@ -58,7 +58,8 @@ DAYS = 6
 START = date(2026, 10, 1)
 PUBLIC_SCHEMAS = ("identity", "customers", "journeys", "quality")
 # Staging tables are incremental too: compared like the marts, without the ingestion time (the two lakes
-# ingested the same files at different times) and the run that wrote a derived row (stg_canonical__order_lines).
+# ingested the same files at different times) and the run that wrote a derived row (stg_canonical__order_lines,
+# stg_square__transactions).
 STAGING_SCHEMA = "staging"
 STAGING_RUN_DEPENDENT = {"ingested_at", "loaded_at"}
 
@@ -976,6 +977,9 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     # order ever logged
     canonical_lines = (compiled / "staging" / "canonical" / "stg_canonical__order_lines.sql").read_text()
     assert "where source = 'canonical_orders' and removed_at > cast(" in canonical_lines, canonical_lines
+    # ... and the Square receipts logged since stg_square__transactions last ran, not every one ever logged
+    transactions = (compiled / "staging" / "square" / "stg_square__transactions.sql").read_text()
+    assert "where source = 'square_items' and removed_at > cast(" in transactions, transactions
     # ... and int_activities_unioned only the staging rows written since, small sources included
     unioned = (compiled / "intermediate" / "unioned" / "int_activities_unioned.sql").read_text()
     assert "where true and cast(ingested_at as" in unioned and "where loyalty_id in (select loyalty_id" in unioned

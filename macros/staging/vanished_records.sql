@@ -27,9 +27,9 @@
       3. post-hook (staging_delete_vanished_records): the logged rows that still come from the replaced
          file (no other version anywhere) are deleted (not those logged without a file).
     A row that moved to a newer file keeps its row when the older file is re-delivered: its held row
-    came from the newer file, not from the replaced one. Tables derived from a logged one in the same
-    run re-derive the logged records (stg_square__transactions every one ever logged,
-    stg_canonical__order_lines those logged since its last run: staging_rederived_records_filter).
+    came from the newer file, not from the replaced one. Tables derived from a logged one
+    (stg_square__transactions, stg_canonical__order_lines) re-derive the records logged since their
+    own last run, not every one ever logged (staging_rederived_records_filter).
     The log tells the activity chain (int_activities_unioned, journeys.activities,
     int_activities_sessionized) and int_identifier_observations which records to re-read or remove (a
     record ranked again may now hold an older file's version, with an ingestion time they have read
@@ -218,13 +218,11 @@
     from ({{ staging_vanished_records_sql(spec) }}) vanished
 {%- endmacro %}
 
-{#- the log rows this run's pre-hooks wrote for a source (`column` of them), as a select. `all_runs`:
-    every run's (a derived staging table re-derives every logged record, every day: the log holds only
-    vanished records, few, and re-deriving is idempotent, so a run that logged them and failed before
-    the derived table ran, or a retry with a new run time, leaves nothing stale). `removed_only`: not
+{#- the log rows this run's pre-hooks wrote for a source (`column` of them), as a select (a derived
+    table reads those since its own last run instead: staging_logged_since_derived). `removed_only`: not
     the rows logged to be ranked again (step 1b above) -#}
-{% macro staging_logged_this_run(source_name, column, all_runs=false, removed_only=false) -%}
-    {{ logged_removed_records(source_name, column, none if all_runs else '= ' ~ identity_run_started_at(), removed_only) }}
+{% macro staging_logged_this_run(source_name, column, removed_only=false) -%}
+    {{ logged_removed_records(source_name, column, '= ' ~ identity_run_started_at(), removed_only) }}
 {%- endmacro %}
 
 {#- `column` of the log rows of a source, as a select; `removed_at`: a condition on their time (e.g.
@@ -238,12 +236,12 @@
     {%- if removed_only %} and source_file is not null{% endif %}
 {%- endmacro %}
 
-{#- Whether this run's pre-hooks (any run's, with `all_runs`) logged a row of the source (a query on the
-    small log at render time: the hooks that read it run only then) -#}
-{% macro staging_logged_any(source_name, all_runs=false, removed_only=false) -%}
+{#- Whether this run's pre-hooks logged a row of the source (a query on the small log at render time:
+    the hooks that read it run only then) -#}
+{% macro staging_logged_any(source_name, removed_only=false) -%}
     {%- if not (execute and incremental_window_active()) -%}{{ return(false) }}{%- endif -%}
     {%- if staging_empty_run() -%}{{ return(false) }}{%- endif -%}
-    {{ return(run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id', all_runs, removed_only) ~ ') l')
+    {{ return(run_query('select count(*) from (' ~ staging_logged_this_run(source_name, 'record_id', removed_only=removed_only) ~ ') l')
         .columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
@@ -311,17 +309,6 @@
     end
 {%- endmacro %}
 
-{#- Derived staging tables (one record of `parent` gives rows keyed on `key`, delete+insert): the
-    records of `source_name` ever logged are re-derived (the model reads them besides its new
-    rows); this post-hook deletes those whose `key` no `parent` row carries any more (delete+insert only
-    replaces the keys it writes: a receipt whose every item line vanished). -#}
-{% macro staging_delete_records_left_empty(source_name, record_column, parent, key) -%}
-    {%- if not staging_logged_any(source_name, all_runs=true) -%}{{ return('') }}{%- endif -%}
-    delete from {{ this }}
-    where {{ record_column }} in ({{ staging_logged_this_run(source_name, 'record_id', all_runs=true) }})
-        and {{ key }} not in (select {{ key }} from {{ plain_relation(parent) }} where {{ key }} is not null)
-{%- endmacro %}
-
 {#- A staging table derived from `parent` record by record (delete+insert on `key`, the record id of
     `source_name`; each row stamped with the run that wrote it, loaded_at): the `where` of the parent
     rows a daily run derives again, empty outside a daily run or when the table holds nothing yet. Those
@@ -331,13 +318,17 @@
     re-derive them all again. A run that logged records but failed or skipped this table wrote no
     loaded_at since, so its retry still derives them (a run that wrote no row leaves the newest loaded_at
     where it was: its logged records are derived once more, idempotently). The model and its pre-hook
-    both call it, and the pre-hook is the first statement: both see the same held table. -#}
-{% macro staging_rederived_records_filter(source_name, key) -%}
+    both call it, and the pre-hook is the first statement: both see the same held table.
+    `record_id`: SQL over the parent's columns giving the record id the log holds, when it is not `key`:
+    a record derived from several parent rows under a coarser `key` (a Square receipt sums its item
+    lines, and a transaction's receipts are derived together: the model reads every parent row of the
+    `key`s this selects). -#}
+{% macro staging_rederived_records_filter(source_name, key, record_id=none) -%}
     {%- set new_rows = staging_new_lake_rows_filter('ingested_at') -%}
     {%- if not new_rows -%}{{ return('') }}{%- endif -%}
     {%- set logged = staging_logged_since_derived(source_name) -%}
     {%- if logged is none -%}{{ return(new_rows) }}{%- endif -%}
-    {{ return(new_rows ~ ' or ' ~ key ~ ' in (' ~ logged ~ ')') }}
+    {{ return(new_rows ~ ' or ' ~ (record_id or key) ~ ' in (' ~ logged ~ ')') }}
 {%- endmacro %}
 
 {#- The record ids of `source_name` logged since this derived table's newest loaded_at (every run's when
@@ -363,14 +354,17 @@
 {#- pre_hook of such a derived table (append after this delete): the held rows of the records the model
     derives again (staging_rederived_records_filter), so a record derived again with fewer rows, or none
     (an order re-delivered without lines, or gone), loses the others, as in a rebuild. One statement:
-    a first delete would move the watermarks the second reads. -#}
-{% macro staging_delete_rederived_records(parent, source_name, key) -%}
-    {%- set rederived = staging_rederived_records_filter(source_name, key) -%}
+    a first delete would move the watermarks the second reads. `record_id`: as for the filter;
+    `record_column`: the held column holding the logged record id, when it is not `key` (a Square
+    receipt whose every line is gone, of a transaction the model does not derive again: its other
+    receipts stay, their lines unchanged). -#}
+{% macro staging_delete_rederived_records(parent, source_name, key, record_id=none, record_column=none) -%}
+    {%- set rederived = staging_rederived_records_filter(source_name, key, record_id) -%}
     {%- if not rederived -%}{{ return('') }}{%- endif -%}
     {%- set logged = staging_logged_since_derived(source_name) -%}
     delete from {{ this }}
     where {{ key }} in (select {{ key }} from {{ parent }} {{ rederived }})
     {%- if logged is not none %}
-        or {{ key }} in ({{ logged }})
+        or {{ record_column or key }} in ({{ logged }})
     {%- endif %}
 {%- endmacro %}

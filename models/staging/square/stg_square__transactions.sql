@@ -1,12 +1,16 @@
 {#- Incremental on daily runs (window set): recomputes the receipts of every transaction with an item
     line stg_square__items wrote since this table's newest ingested_at (the newest of its lines'), so a
     line re-delivered or added later changes its receipt as a rebuild would (delete+insert on
-    transaction_id: a sale and its refund share it), and of every receipt whose item line vanished
-    from a re-delivered export in this or an earlier run (logged by stg_square__items: macros/staging/vanished_records.sql;
-    a receipt left without lines is deleted with its transaction's other rows). A change of this SQL needs a full refresh. -#}
+    transaction_id: a sale and its refund share it), and of every transaction with a receipt whose item
+    line vanished from a re-delivered export (removed from stg_square__items, or re-read there from an
+    older file: macros/staging/vanished_records.sql) since this table's newest loaded_at (the last run
+    that wrote it), not every receipt ever logged. The pre-hook first deletes the held receipts of those
+    transactions and the logged receipts, so a receipt left without lines is gone too. A change of this
+    SQL needs a full refresh. -#}
 {{ config(
     unique_key='transaction_id',
-    post_hook="{{ staging_delete_records_left_empty('square_items', 'receipt_id', ref('stg_square__items'), 'transaction_id') }}",
+    pre_hook="{{ staging_delete_rederived_records(ref('stg_square__items'), 'square_items', 'transaction_id',
+        record_id=square_receipt_id(), record_column='receipt_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
 
@@ -21,15 +25,10 @@ items as (
 
 changed_transactions as (
 
-    -- a receipt sums its item lines: every receipt of a transaction with a line written since is recomputed
+    -- a receipt sums its item lines: every receipt of a transaction with a line written since, or with
+    -- a logged receipt, is recomputed from all the transaction's lines
     select distinct transaction_id from items
-    {{ staging_new_lake_rows_filter('ingested_at') }}
-    {%- if staging_logged_any('square_items', all_runs=true) %}
-    union
-    -- the transactions of receipts whose item line vanished (removed, or re-read from an older file)
-    select transaction_id from {{ this }}
-    where receipt_id in ({{ staging_logged_this_run('square_items', 'record_id', all_runs=true) }})
-    {%- endif %}
+    {{ staging_rederived_records_filter('square_items', 'transaction_id', record_id=square_receipt_id()) }}
 
 ),
 {%- endif %}
@@ -75,7 +74,8 @@ final as (
                 when event_type = 'refund' then -abs(coalesce(net_sales, 0) + coalesce(tax, 0))
                 else coalesce(net_sales, 0) + coalesce(tax, 0)
             end as decimal(18, 2)
-        ) as total_amount
+        ) as total_amount,
+        {{ identity_run_started_at() }} as loaded_at
     from receipts
 
 )
