@@ -8,6 +8,7 @@ tests of staging, unioned and the staging seeds) runs once per module.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -608,3 +609,29 @@ def test_unioned_models(warehouse):
     # a padded re-delivery of a member change is that change, not a second version
     versions = query(warehouse, "select count(*), count(distinct member_version_id) from staging.stg_loyalty__members")
     assert versions == [(2, 2)]
+
+
+@pytest.mark.parametrize("model", ["stg_canonical__order_lines", "stg_square__transactions"])
+def test_daily_run_of_a_table_built_before_loaded_at_stops_before_deleting(warehouse, tmp_path, model):
+    """A derived staging table from before its loaded_at column: the daily run names the fix and stops
+    before its pre-hook deletes anything (dbt would refuse the changed columns only after the delete)."""
+    copy = tmp_path / "build.duckdb"
+    shutil.copyfile(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"alter table staging.{model} drop column loaded_at")
+        (before,) = con.execute(f"select count(*) from staging.{model}").fetchone()
+    data = warehouse.parent.parent
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OMNI_DATA_DIR", str(data))
+        for var in PATH_VARS:
+            mp.delenv(var, raising=False)
+        env = dbt_env(get_paths())
+    env.update(OMNI_WAREHOUSE_PATH=str(copy), OMNI_MIN_DATE=D2.isoformat(), OMNI_MAX_DATE=D2.isoformat())
+    result = subprocess.run(
+        [DBT, "run", "--select", model], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-4000:]
+    assert "was built before its loaded_at column" in out, out[-4000:]
+    assert f"dbt build --full-refresh --select {model}+" in out, out[-4000:]
+    assert query(copy, f"select count(*) from staging.{model}") == [(before,)]

@@ -332,17 +332,20 @@
 {%- endmacro %}
 
 {#- The record ids of `source_name` logged since this derived table's newest loaded_at (every run's when
-    it has none: a table written before the column, which a daily run then refuses on its changed
-    columns), as a select; none when there are none (a query on the small log at render time). -#}
+    it holds no row), as a select; none when there are none (a query on the small log at render time).
+    A table written before the loaded_at column stops the run here, before its pre-hook deletes
+    anything: dbt would refuse the changed columns only after the delete. -#}
 {% macro staging_logged_since_derived(source_name) -%}
     {%- if not (execute and incremental_window_active()) or staging_empty_run() -%}{{ return(none) }}{%- endif -%}
+    {%- if not relation_has_column(this, 'loaded_at') -%}
+        {{ exceptions.raise_compiler_error(this ~ " was built before its loaded_at column: rebuild it once with "
+            ~ "`dbt build --full-refresh --select " ~ this.identifier ~ "+` (a change of its SQL needs a full refresh)") }}
+    {%- endif -%}
     {%- set removed_at = none -%}
-    {%- if relation_has_column(this, 'loaded_at') -%}
-        {%- set since = run_query('select cast(max(loaded_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
-            .columns[0].values()[0] -%}
-        {%- if since is not none -%}
-            {%- set removed_at = "> cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
-        {%- endif -%}
+    {%- set since = run_query('select cast(max(loaded_at) as ' ~ dbt.type_string() ~ ') from ' ~ this)
+        .columns[0].values()[0] -%}
+    {%- if since is not none -%}
+        {%- set removed_at = "> cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
     {%- endif -%}
     {%- set logged = logged_removed_records(source_name, 'record_id', removed_at) -%}
     {%- if run_query('select count(*) from (' ~ logged ~ ') l').columns[0].values()[0] == 0 -%}
