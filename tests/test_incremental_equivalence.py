@@ -34,6 +34,10 @@ Every relation of the public schemas (identity, customers, journeys, quality) is
     row per run or per merge between runs).
 
 Doubles are compared rounded to 9 decimals (sums in a different order may differ in the last bit).
+
+Equal rows do not show that a daily run recomputed each re-cut person only from its change on (a run
+recomputing those persons whole writes the same rows): after the runs that must, the per-person models
+with a loaded_at (BOUNDED_MODELS) must have kept some re-cut person's rows of an earlier run.
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ RUN_DEPENDENT = {
     ("quality", "ingestion_ledger"): {"ledger_row_id", "ingested_at", "run_id"},
     ("quality", "quarantine_rows"): {"quarantine_row_id", "ingested_at"},
     ("quality", "gate_results"): {"gate_result_id", "run_id", "validated_at"},
+    ("intermediate", "int_funnel_step_events"): {"loaded_at"},
+    ("intermediate", "int_funnel_attempts"): {"loaded_at"},
 }
 # (schema, relation) -> hashes over a person id (so history-dependent like the id itself); every input
 # of the hash is compared in its own column.
@@ -755,6 +761,59 @@ def _earlier_activities_reattributed(data: Path, day: date) -> int:
         ).fetchall()[0][0]
 
 
+# The per-person models whose daily run recomputes each person int_activities_sessionized re-cut only from
+# the person's change on (journeys_changed_from in macros/journeys/funnels_incremental.sql), with the column
+# naming the run that wrote a row. Recomputing those persons whole (changed_from at its 1900 fallback, or
+# every person: since 'all') gives the same rows, so the comparison cannot tell: _recomputed_whole can.
+# (journeys.sessions recomputes the same way but holds no such column.)
+BOUNDED_MODELS = (
+    "intermediate.int_funnel_step_events",
+    "intermediate.int_funnel_attempts",
+    "intermediate.int_funnel_step_occurrences",
+    "intermediate.int_purchase_paths",
+)
+# Day index -> the models whose run that day (day 4: the retry) must keep an earlier row of a re-cut person.
+# Day 1: none of the persons it re-cuts has a purchase of day 0 (nothing for int_purchase_paths to keep).
+# Day 2: the new funnel configuration makes the funnel chain recompute every person whole, once.
+# Day 4's retry missed no run of int_activities_sessionized (the stopped run did not reach it); day 5's does.
+BOUNDED_RUNS = {1: BOUNDED_MODELS[:3], 2: BOUNDED_MODELS[3:], 4: BOUNDED_MODELS}
+
+
+def _utc_now() -> datetime:
+    """Now, as the naive UTC timestamp a run's loaded_at is (dbt's run_started_at)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _recomputed_whole(data: Path, started: datetime, models: tuple[str, ...]) -> dict[str, str]:
+    """Of `models`, those that the run started after `started` did not run, or that kept no row an earlier
+    run wrote of any person int_activities_sessionized re-cut in it: {model: what it did}. Recomputing
+    those persons whole rewrites all their rows; recomputing each from its change on keeps the rows of
+    the persons' earlier days (so a run whose re-cut persons all have some is expected to keep some)."""
+    whole = {}
+    with _read_warehouse(data) as con:
+        for model in models:
+            ran = con.execute(
+                "select count(*) from intermediate.int_incremental_watermarks where consumer = ? "
+                "and run_started_at >= ?",
+                [model.split(".")[1], started],
+            ).fetchall()[0][0]
+            recut, keeping, written = con.execute(
+                "with recut as (select distinct person_id from intermediate.int_activities_sessionized "
+                "where loaded_at >= ?) "
+                "select (select count(*) from recut), count(distinct person_id) filter (where loaded_at < ?), "
+                f"count(*) filter (where loaded_at >= ?) from {model} where person_id in (select person_id from recut)",
+                [started, started, started],
+            ).fetchall()[0]
+            if not ran:
+                whole[model] = "did not run"
+            elif not keeping:
+                whole[model] = (
+                    f"kept no earlier row of the {recut} persons int_activities_sessionized re-cut "
+                    f"(wrote {written} rows for them)"
+                )
+    return whole
+
+
 def _dbt(data: Path, args: list[str], target: Path, window=None) -> None:
     dbt = str(Path(sys.executable).parent / "dbt")
     proc = subprocess.run(
@@ -905,6 +964,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         _ingest(daily, day)
         if i == 2:
             compile_funnels(funnels, paths_under(daily))
+        started = _utc_now()
         if i == 1:  # a window given by hand as vars works the same
             window = json.dumps({"min_date": day.isoformat(), "max_date": day.isoformat()})
             _dbt(daily, [*dbt_build_args(command="run"), "--vars", window], target)
@@ -926,6 +986,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             _dbt(daily, [*dbt_build_args(command="run"), "--exclude", "activities+", *no_lookback], target,
                  window=(day, day))  # fmt: skip
             assert _earlier_activities_reattributed(daily, day) > 0
+            started = _utc_now()
             _dbt(daily, [*dbt_build_args(command="run"), *no_lookback], target, window=(day, day))
             # checked here: a later run's lookback window would re-stitch them anyway
             assert _device_persons(daily, late_device) == {(_person_of(daily, f"email:{late_email}"), True)}
@@ -939,6 +1000,10 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
         else:
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
+        # the daily runs recomputed each person int_activities_sessionized re-cut only from its change on
+        # (BOUNDED_RUNS: not day 5's retry, which recomputes whole by design)
+        whole = _recomputed_whole(daily, started, BOUNDED_RUNS.get(i, ()))
+        assert not whole, f"day {i}'s daily run recomputed every re-cut person whole: {whole}"
     rewritten = days[-3]
     device, dropped = _rewrite_ga4_day(landing, rewritten)
     before = _ga4_event_rows(daily, dropped)

@@ -299,7 +299,11 @@ ordered_final as (
     where v.entry_rank is null
 )
 
-select * from ordered_final
+-- loaded_at: the run that (re)computed the attempt (a kept attempt keeps its run's)
+select
+    *,
+    {{ identity_run_started_at() }} as loaded_at
+from ordered_final
 union all
 select
     funnel_name, unit_id, person_id, session_id, count_by, funnel_order, step_count,
@@ -307,5 +311,6 @@ select
     entry_rank as step_1_rank
     {%- for k in range(2, max_steps + 1) %},
     cast(null as {{ dbt.type_bigint() }}) as step_{{ k }}_rank
-    {%- endfor %}
+    {%- endfor %},
+    {{ identity_run_started_at() }} as loaded_at
 from unordered_attempts

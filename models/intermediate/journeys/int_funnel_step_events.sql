@@ -9,10 +9,11 @@
 -- and each from its changed_from on (macros/journeys/funnels_incremental.sql, journeys_changed_from):
 -- nothing of the person before it changed, its sessions that started before it included, so its events
 -- before it keep their rows and ranks (ranks follow time) and the events from it on rank after them.
+-- loaded_at: the run that (re)computed the row (a kept row keeps its run's).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ delete_person_rows_from_change('int_funnel_step_events', 'occurred_at',
         funnel_config_relations()) }}",
     post_hook=["{{ record_consumed_watermark('int_funnel_step_events', 'insert', ref('int_activities_sessionized'),
@@ -171,10 +172,12 @@ select
     r.channel,
     r.step_index,
     {%- if from_change %}
-    coalesce(h.held_rank, 0) + r.unit_rank as event_rank
-from ranked as r
-left join held_ranks as h on r.funnel_name = h.funnel_name and r.unit_id = h.unit_id
+    coalesce(h.held_rank, 0) + r.unit_rank as event_rank,
     {%- else %}
-    r.unit_rank as event_rank
-from ranked as r
+    r.unit_rank as event_rank,
     {%- endif %}
+    {{ identity_run_started_at() }} as loaded_at
+from ranked as r
+{%- if from_change %}
+left join held_ranks as h on r.funnel_name = h.funnel_name and r.unit_id = h.unit_id
+{%- endif %}
