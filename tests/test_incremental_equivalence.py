@@ -779,16 +779,21 @@ BOUNDED_MODELS = (
 BOUNDED_RUNS = {1: BOUNDED_MODELS[:3], 2: BOUNDED_MODELS[3:], 4: BOUNDED_MODELS}
 
 
+# Occurrences (a step-i event some attempt reached) and purchase paths are sparse: in the demo the persons
+# that keep earlier rows have none from their change on, so only "kept an earlier row" is checked there.
+ROWS_FROM_CHANGE_MAY_BE_NONE = {"intermediate.int_funnel_step_occurrences", "intermediate.int_purchase_paths"}
+
+
 def _utc_now() -> datetime:
     """Now, as the naive UTC timestamp a run's loaded_at is (dbt's run_started_at)."""
     return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _recomputed_whole(data: Path, started: datetime, models: tuple[str, ...]) -> dict[str, str]:
-    """Of `models`, those that the run started after `started` did not run, or that kept no row an earlier
-    run wrote of any person int_activities_sessionized re-cut in it: {model: what it did}. Recomputing
-    those persons whole rewrites all their rows; recomputing each from its change on keeps the rows of
-    the persons' earlier days (so a run whose re-cut persons all have some is expected to keep some)."""
+    """Of `models`, those that the run started after `started` did not run, or where no person
+    int_activities_sessionized re-cut in it both kept a row an earlier run wrote and got a row from this
+    run: {model: what it did}. Recomputing those persons whole rewrites all their rows; recomputing none
+    of them writes none; recomputing each from its change on keeps the rows of its earlier days."""
     whole = {}
     with _read_warehouse(data) as con:
         for model in models:
@@ -797,19 +802,24 @@ def _recomputed_whole(data: Path, started: datetime, models: tuple[str, ...]) ->
                 "and run_started_at >= ?",
                 [model.split(".")[1], started],
             ).fetchall()[0][0]
-            recut, keeping, written = con.execute(
+            # per re-cut person: whether it kept a row of an earlier run and got a row from this one
+            recut, keeping, both, written = con.execute(
                 "with recut as (select distinct person_id from intermediate.int_activities_sessionized "
-                "where loaded_at >= ?) "
-                "select (select count(*) from recut), count(distinct person_id) filter (where loaded_at < ?), "
-                f"count(*) filter (where loaded_at >= ?) from {model} where person_id in (select person_id from recut)",
-                [started, started, started],
+                "where loaded_at >= ?), "
+                "per_person as (select person_id, min(loaded_at) < ? as kept, max(loaded_at) >= ? as rewrote, "
+                f"count(*) filter (where loaded_at >= ?) as written from {model} "
+                "where person_id in (select person_id from recut) group by person_id) "
+                "select (select count(*) from recut), count(*) filter (where kept), "
+                "count(*) filter (where kept and rewrote), coalesce(sum(written), 0) from per_person",
+                [started, started, started, started],
             ).fetchall()[0]
             if not ran:
                 whole[model] = "did not run"
-            elif not keeping:
+            elif not keeping or (not both and model not in ROWS_FROM_CHANGE_MAY_BE_NONE):
+                # none kept an earlier row (recomputed whole) or none got a new one (recomputed nothing)
                 whole[model] = (
-                    f"kept no earlier row of the {recut} persons int_activities_sessionized re-cut "
-                    f"(wrote {written} rows for them)"
+                    f"of the {recut} persons int_activities_sessionized re-cut, {keeping} kept an earlier row "
+                    f"and none of them got a row from this run (wrote {written} rows for them)"
                 )
     return whole
 

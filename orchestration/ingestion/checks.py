@@ -121,7 +121,9 @@ def _time_check(plan: CheckPlan, col: str, parsed: str, tz: str, example: str, l
     name = plan.helper(parsed)
     end = limit + dt.timedelta(days=1)
     bound = f"TIMESTAMPTZ '{end} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{end} 00:00:00'"
-    earliest = f"TIMESTAMPTZ '{EARLIEST_TIME} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{EARLIEST_TIME} 00:00:00'"
+    # a naive time may be local (Square): a day later, so that no zone puts it before EARLIEST_TIME in UTC
+    earliest_day = EARLIEST_TIME if tz == "tz" else EARLIEST_TIME + dt.timedelta(days=1)
+    earliest = f"TIMESTAMPTZ '{earliest_day} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{earliest_day} 00:00:00'"
     shown = shown or _c(col)
     plan.add(
         f"NOT {_blank(col)} AND {name} IS NULL",
@@ -133,7 +135,7 @@ def _time_check(plan: CheckPlan, col: str, parsed: str, tz: str, example: str, l
     )
     plan.add(
         f"{name} < {earliest}",
-        f"'ancient_timestamp: {col} ' || {shown} || ' is before {EARLIEST_TIME}, the earliest time the warehouse "
+        f"'ancient_timestamp: {col} ' || {shown} || ' is before {earliest_day}, the earliest time the warehouse "
         "holds (a placeholder date? export the field blank)'",
     )
 
