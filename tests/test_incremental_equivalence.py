@@ -269,6 +269,7 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         ("stg_shopify__order_lines", "order_id", order),
         ("stg_square__items", "transaction_id", receipt),
         ("stg_square__transactions", "receipt_id", receipt),
+        ("stg_square__transactions", "receipt_id", seeded["square_partial"]),
         ("stg_zendesk__tickets", "ticket_id", seeded["ticket"]),
         ("stg_loyalty__members", "loyalty_id", seeded["member"]),
         ("stg_canonical__identifier_links", "source_file", seeded["links_file"]),
@@ -277,7 +278,8 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         ("stg_canonical__customers", "customer_id", seeded["crm_customer"]),
     )
     checks = {
-        table: (f"select count(*) from staging.{table} where {column} = ?", record) for table, column, record in staged
+        f"{table} {record}": (f"select count(*) from staging.{table} where {column} = ?", record)
+        for table, column, record in staged
     }
     for source, record in (
         ("shopify_orders", order),
@@ -339,6 +341,8 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
     )
     held = {
         "square copy": ("stg_square__items", "transaction_id", seeded["square_copied"]),
+        # the refund of the sale that vanished stays, its receipt as before
+        "square refund kept": ("stg_square__transactions", "receipt_id", seeded["square_partial"] + ":refund"),
         "member versions": ("stg_loyalty__members", "loyalty_id", seeded["changed_member"]),
         "crm order copy": ("stg_canonical__orders", "order_id", seeded["crm_order_copied"]),
         "crm order copy lines": ("stg_canonical__order_lines", "order_id", seeded["crm_order_copied"]),
@@ -456,9 +460,20 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     seeded = {}
     _, first = _read_csv(_export(landing, "square_items", first_day), SQUARE_ENCODING)
     sale = dict(first[0], **{"Transaction ID": "VANISHED" + first[0]["Transaction ID"][8:]})
-    _rewrite_csv(_export(landing, "square_items", day), lambda rows: [*rows, dict(first[0]), sale], SQUARE_ENCODING)
+    # a sale and its refund (one transaction, two receipts) in two days' exports: the re-delivery drops
+    # the sale, and the refund, whose file is not read again, must keep its receipt
+    partial = dict(first[0], **{"Transaction ID": "PARTIAL" + first[0]["Transaction ID"][7:], "Event Type": "Payment"})
+    refund = dict(partial, **{"Event Type": "Refund", "Qty": "-1.0"})
+    refund.update({c: f"({partial[c].strip()})" for c in ("Gross Sales", "Net Sales", "Tax")})
+    _rewrite_csv(
+        _export(landing, "square_items", day),
+        lambda rows: [*rows, dict(first[0]), sale, partial],
+        SQUARE_ENCODING,
+    )
+    _rewrite_csv(_export(landing, "square_items", first_day), lambda rows: [*rows, refund], SQUARE_ENCODING)
     seeded["square_copied"] = first[0]["Transaction ID"].strip()
     seeded["square_sale"] = sale["Transaction ID"]
+    seeded["square_partial"] = partial["Transaction ID"]
     tickets = sorted((landing / "zendesk_tickets").glob("*/*.csv"))
     rows = next(r for _, r in map(_read_csv, tickets) if r)
     ticket = dict(
@@ -563,9 +578,15 @@ def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> No
     _write_csv(target, header, [])
     seeded["links_file"] = target.relative_to(landing).as_posix()
     sales = (seeded["square_copied"], seeded["square_sale"])
+    partial_sale = (seeded["square_partial"], "Payment")
     _rewrite_csv(
         _export(landing, "square_items", day),
-        lambda rows: [r for r in rows if r["Transaction ID"].strip() not in sales],
+        lambda rows: [
+            r
+            for r in rows
+            if r["Transaction ID"].strip() not in sales
+            and (r["Transaction ID"].strip(), r["Event Type"]) != partial_sale
+        ],
         SQUARE_ENCODING,
     )
     _rewrite_csv(
