@@ -417,25 +417,29 @@ def fabricate(paths) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("staging") / "data"
+def _paths_below(data: Path):
+    """The paths of a data folder, whatever OMNI_* the test process has."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OMNI_DATA_DIR", str(data))
         for var in PATH_VARS:
             mp.delenv(var, raising=False)
-        paths = get_paths()
-        ensure_schema_stubs(paths)
-        fabricate(paths)
-        paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [DBT, "build", "--select", *SELECTION],
-            cwd=DBT_PROJECT_DIR,
-            env=dbt_env(paths),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return get_paths()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    paths = _paths_below(tmp_path_factory.mktemp("staging") / "data")
+    ensure_schema_stubs(paths)
+    fabricate(paths)
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [DBT, "build", "--select", *SELECTION],
+        cwd=DBT_PROJECT_DIR,
+        env=dbt_env(paths),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return paths.warehouse
 
@@ -620,12 +624,7 @@ def test_daily_run_of_a_table_built_before_loaded_at_stops_before_deleting(wareh
     with duckdb.connect(str(copy)) as con:
         con.execute(f"alter table staging.{model} drop column loaded_at")
         (before,) = con.execute(f"select count(*) from staging.{model}").fetchone()
-    data = warehouse.parent.parent
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OMNI_DATA_DIR", str(data))
-        for var in PATH_VARS:
-            mp.delenv(var, raising=False)
-        env = dbt_env(get_paths())
+    env = dbt_env(_paths_below(warehouse.parent.parent))
     env.update(OMNI_WAREHOUSE_PATH=str(copy), OMNI_MIN_DATE=D2.isoformat(), OMNI_MAX_DATE=D2.isoformat())
     result = subprocess.run(
         [DBT, "run", "--select", model], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300

@@ -324,11 +324,22 @@
     lines, and a transaction's receipts are derived together: the model reads every parent row of the
     `key`s this selects). -#}
 {% macro staging_rederived_records_filter(source_name, key, record_id=none) -%}
+    {{ return(staging_rederived_where(staging_rederived_records(source_name), key, record_id)) }}
+{%- endmacro %}
+
+{#- What a daily run of a derived table re-derives, read once (render-time queries): {new_rows: the
+    `where` of the parent rows written since the newest ingested_at held, logged: the select of the
+    record ids logged since the newest loaded_at, or none}; none outside a daily run. -#}
+{% macro staging_rederived_records(source_name) -%}
     {%- set new_rows = staging_new_lake_rows_filter('ingested_at') -%}
-    {%- if not new_rows -%}{{ return('') }}{%- endif -%}
-    {%- set logged = staging_logged_since_derived(source_name) -%}
-    {%- if logged is none -%}{{ return(new_rows) }}{%- endif -%}
-    {{ return(new_rows ~ ' or ' ~ (record_id or key) ~ ' in (' ~ logged ~ ')') }}
+    {%- if not new_rows -%}{{ return(none) }}{%- endif -%}
+    {{ return({'new_rows': new_rows, 'logged': staging_logged_since_derived(source_name)}) }}
+{%- endmacro %}
+
+{% macro staging_rederived_where(rederived, key, record_id=none) -%}
+    {%- if rederived is none -%}{{ return('') }}{%- endif -%}
+    {%- if rederived.logged is none -%}{{ return(rederived.new_rows) }}{%- endif -%}
+    {{ return(rederived.new_rows ~ ' or ' ~ (record_id or key) ~ ' in (' ~ rederived.logged ~ ')') }}
 {%- endmacro %}
 
 {#- The record ids of `source_name` logged since this derived table's newest loaded_at (every run's when
@@ -362,12 +373,11 @@
     receipt whose every line is gone, of a transaction the model does not derive again: its other
     receipts stay, their lines unchanged). -#}
 {% macro staging_delete_rederived_records(parent, source_name, key, record_id=none, record_column=none) -%}
-    {%- set rederived = staging_rederived_records_filter(source_name, key, record_id) -%}
-    {%- if not rederived -%}{{ return('') }}{%- endif -%}
-    {%- set logged = staging_logged_since_derived(source_name) -%}
+    {%- set rederived = staging_rederived_records(source_name) -%}
+    {%- if rederived is none -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}
-    where {{ key }} in (select {{ key }} from {{ parent }} {{ rederived }})
-    {%- if logged is not none %}
-        or {{ record_column or key }} in ({{ logged }})
+    where {{ key }} in (select {{ key }} from {{ parent }} {{ staging_rederived_where(rederived, key, record_id) }})
+    {%- if rederived.logged is not none %}
+        or {{ record_column or key }} in ({{ rederived.logged }})
     {%- endif %}
 {%- endmacro %}

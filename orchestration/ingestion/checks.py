@@ -116,14 +116,19 @@ def _blank(col: str) -> str:
     return f"({c} IS NULL OR {c} = '' OR (starts_with({c}, ' ') AND trim({c}) = ''))"
 
 
+def _midnight(day: dt.date, tz: str) -> str:
+    """The SQL literal of `day` at 00:00, UTC for "tz" kinds, naive otherwise (compared with the parsed value)."""
+    return f"TIMESTAMPTZ '{day} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{day} 00:00:00'"
+
+
 def _time_check(plan: CheckPlan, col: str, parsed: str, tz: str, example: str, limit: dt.date, shown: str = "") -> None:
     # The parsed value is a helper column: parsed once per row, used by both checks.
     name = plan.helper(parsed)
     end = limit + dt.timedelta(days=1)
-    bound = f"TIMESTAMPTZ '{end} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{end} 00:00:00'"
+    bound = _midnight(end, tz)
     # a naive time may be local (Square): a day later, so that no zone puts it before EARLIEST_TIME in UTC
     earliest_day = EARLIEST_TIME if tz == "tz" else EARLIEST_TIME + dt.timedelta(days=1)
-    earliest = f"TIMESTAMPTZ '{earliest_day} 00:00:00+00'" if tz == "tz" else f"TIMESTAMP '{earliest_day} 00:00:00'"
+    earliest = _midnight(earliest_day, tz)
     shown = shown or _c(col)
     plan.add(
         f"NOT {_blank(col)} AND {name} IS NULL",
