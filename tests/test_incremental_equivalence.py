@@ -500,6 +500,19 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     return seeded
 
 
+def _seed_unzoned_sale(landing: Path, day: date) -> str:
+    """A Square sale of a loyalty member (a copy of one of the demo's) in `day`'s export whose Time Zone is
+    neither in the seed nor an IANA name: its time is unknown (null). It is an activity of the member's,
+    outside every session and funnel, so a daily run that re-cuts the member must leave it out as a
+    rebuild does."""
+    exports = sorted((landing / "square_items").glob("*/*.csv"))
+    member = next(r for _, rows in (_read_csv(p, SQUARE_ENCODING) for p in exports) for r in rows
+                  if r["Customer Reference ID"].strip())  # fmt: skip
+    sale = dict(member, **{"Transaction ID": "UNZONED" + member["Transaction ID"][7:], "Time Zone": "Mars Time"})
+    _rewrite_csv(_export(landing, "square_items", day), lambda rows: [*rows, sale], SQUARE_ENCODING)
+    return sale["Transaction ID"]
+
+
 def _crm_order(order_id: str, at: str, customer: str, email: str, skus: list[str]) -> dict[str, str]:
     lines = [{"sku": sku, "name": f"Item {sku}", "category": "Home", "quantity": "1", "price": "12.50"} for sku in skus]
     return dict(
@@ -983,6 +996,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     seeded = _seed_vanishing_records(landing, days[0], days[1], member)
     # ... and records whose re-delivered version ranks below an older live file's (_seed_reranked_records)
     reranked = _seed_reranked_records(landing, days[0], days[1])
+    # ... and a store sale whose time is unknown (a time zone Square names that the seed lacks)
+    unzoned = _seed_unzoned_sale(landing, days[2])
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
     _dbt(daily, ["parse", "--quiet"], target)
@@ -1115,7 +1130,15 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         "where source = 'loyalty_members' and record_id = ? and identifier_type = 'email' order by 1",
         [member],
     ).fetchall()
+    # the sale of unknown time is the member's activity, with no time, in no session
+    unzoned_rows = con.execute(
+        "select count(*), count(a.occurred_at), count(distinct a.person_id), "
+        "count(s.activity_id) from journeys.activities a "
+        "left join intermediate.int_activities_sessionized s using (activity_id) where a.record_id like ?",
+        [f"{unzoned}%"],
+    ).fetchall()
     con.close()
+    assert unzoned_rows == [(1, 0, 1, 0)], unzoned_rows
     assert not shopify[order].startswith("voided") and shopify[order].endswith(f":{order_lines}")
     assert shopify[refunded].startswith("refunded:")
     assert lines[0][0] == order_lines

@@ -15,6 +15,8 @@
 -- model consumed exactly what journeys.activities had consumed before this run (their records in
 -- int_incremental_watermarks), only those are compared with the rows held; otherwise (a run that
 -- failed or skipped this model, no record yet) every activity is compared.
+-- An activity without a time (a Square sale whose time zone is unknown) is in no session: it is left
+-- out here as if absent, so every model downstream (sessions, funnels, paths) leaves it out too.
 -- An activity gone from journeys.activities (its record vanished from a re-delivered export: logged in
 -- stg_lake__removed_records) is a change at its held time for its held person and scope; the first
 -- post-hook deletes its row (macros/journeys/removed_activities.sql).
@@ -38,6 +40,9 @@
 
 with
 
+timed_activities as (
+    select * from {{ ref('activities') }} where occurred_at is not null
+),
 {%- if window %}
 {%- if follows %}
 {#- the identifiers journeys.activities re-attributed: changed since its previous run #}
@@ -69,11 +74,11 @@ changed as (
         t.occurred_at as old_at
     {%- if follows %}
     from restitched s
-    left join {{ ref('activities') }} a on s.activity_id = a.activity_id
+    left join timed_activities a on s.activity_id = a.activity_id
     left join {{ this }} t on s.activity_id = t.activity_id
     where (a.activity_id is not null or t.activity_id is not null) and (a.activity_id is null
     {%- else %}
-    from {{ ref('activities') }} a
+    from timed_activities a
     full outer join {{ this }} t on a.activity_id = t.activity_id
     where (a.activity_id is null
     {%- endif %}
@@ -138,7 +143,7 @@ activities as (
         session_id as tool_session_id,
         revenue,
         properties
-    from {{ ref('activities') }}
+    from timed_activities
     {%- if window %}
     where person_id in (select person_id from affected_persons)
     {%- endif %}
