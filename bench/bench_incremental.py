@@ -122,6 +122,7 @@ def run(
     command: str = "build",
     data_dir: Path | None = None,
     nodes_file: Path | None = None,
+    threads: int | None = None,
 ) -> dict:
     from orchestration.funnels.compile import compile_funnels
     from orchestration.ingestion import ingest_partition
@@ -129,7 +130,7 @@ def run(
     from orchestration.quality.results import ensure_gate_results_stub
 
     work = Path(tempfile.mkdtemp(prefix="omni-bench-incremental-"))
-    extra = ["--exclude", exclude] if exclude else []
+    extra = (["--exclude", exclude] if exclude else []) + (["--threads", str(threads)] if threads else [])
     try:
         prepared_dir = data_dir or work / "prepared"
         prepared_dir.mkdir(parents=True, exist_ok=True)
@@ -183,6 +184,7 @@ def run(
             "days": days,
             "persons": persons,
             "command": command,
+            "threads": threads,
             "exclude": exclude,
             "activities": activities,
             "prepared": prepared,
@@ -214,9 +216,10 @@ def main() -> None:
     parser.add_argument("--exclude", default=None, help="dbt selector to leave out (e.g. a model being fixed)")
     parser.add_argument("--data", type=Path, default=None, help="keep / re-use the landing folder and lake here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--threads", type=int, default=None, help="dbt threads (default: profiles.yml's)")
     parser.add_argument("--nodes", type=Path, default=None, help="write every node's seconds (JSON) here")
     args = parser.parse_args()
-    result = run(args.days, args.persons, args.exclude, args.keep, args.command, args.data, args.nodes)
+    result = run(args.days, args.persons, args.exclude, args.keep, args.command, args.data, args.nodes, args.threads)
     print(json.dumps(result, indent=2))
 
 
