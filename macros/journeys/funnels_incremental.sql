@@ -203,3 +203,20 @@
         or o.person_id not in (select person_id from {{ ref('int_activities_sessionized') }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- A per-person model that reads journeys.sessions (int_channel_transitions) but recomputes the persons
+    int_activities_sessionized re-cut: sessions must have consumed sessionized's latest run, or the model
+    would record those persons as consumed while reading their old sessions. Raised before its pre-hook
+    deletes anything (a selection that leaves journeys.sessions out, after a run that re-cut persons). -#}
+{% macro require_sessions_current(consumer) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set sessionized = consumed_watermark('int_activities_sessionized', true) -%}
+    {%- set sessions = consumed_watermark('sessions', true) -%}
+    {%- if sessionized is none -%}{{ return('') }}{%- endif -%}
+    {%- set behind = sessions is none or run_query(
+        'select ' ~ sessions.run_started_at ~ ' < ' ~ sessionized.run_started_at)[0][0] -%}
+    {%- if behind -%}
+        {{ exceptions.raise_compiler_error(consumer ~ " reads journeys.sessions, which has not run since "
+            ~ "int_activities_sessionized last did: run them together, e.g. dbt build --select sessions+") }}
+    {%- endif -%}
+{%- endmacro %}
