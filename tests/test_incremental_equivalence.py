@@ -500,17 +500,54 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     return seeded
 
 
-def _seed_unzoned_sale(landing: Path, day: date) -> str:
-    """A Square sale of a loyalty member (a copy of one of the demo's) in `day`'s export whose Time Zone is
-    neither in the seed nor an IANA name: its time is unknown (null). It is an activity of the member's,
-    outside every session and funnel, so a daily run that re-cuts the member must leave it out as a
-    rebuild does."""
+def _seed_unzoned_sale(landing: Path, day: date, prefix: str = "UNZONED", time_zone: str = "Mars Time") -> str:
+    """A Square sale of a loyalty member (a copy of one of the demo's) in `day`'s export. With the default
+    Time Zone, neither in the seed nor an IANA name, its time is unknown (null): it is an activity of the
+    member's, outside every session and funnel, so a daily run that re-cuts the member must leave it out
+    as a rebuild does."""
     exports = sorted((landing / "square_items").glob("*/*.csv"))
     member = next(r for _, rows in (_read_csv(p, SQUARE_ENCODING) for p in exports) for r in rows
                   if r["Customer Reference ID"].strip())  # fmt: skip
-    sale = dict(member, **{"Transaction ID": "UNZONED" + member["Transaction ID"][7:], "Time Zone": "Mars Time"})
+    sale = dict(member, **{"Transaction ID": prefix + member["Transaction ID"][len(prefix) :], "Time Zone": time_zone})
     _rewrite_csv(_export(landing, "square_items", day), lambda rows: [*rows, sale], SQUARE_ENCODING)
     return sale["Transaction ID"]
+
+
+def _unzone_sale(landing: Path, day: date, transaction: str) -> None:
+    """`day`'s Square export delivered again with `transaction`'s Time Zone unknown: its time becomes null."""
+
+    def unzoned(rows):
+        return [dict(r, **{"Time Zone": "Mars Time"}) if r["Transaction ID"] == transaction else r for r in rows]
+
+    _rewrite_csv(_export(landing, "square_items", day), unzoned, SQUARE_ENCODING)
+
+
+REQUESTER_COLUMNS = ("Requester", "Requester id", "Requester external id", "Requester email", "Requester phone")
+
+
+def _seed_reassigned_ticket(landing: Path, day: date) -> tuple[str, dict[str, str]]:
+    """A Zendesk ticket in `day`'s export by the requester of one of the demo's tickets, and the requester
+    of another demo ticket, to whom `day`'s late re-delivery (_reassign_ticket) gives it with nothing else
+    changed: both requesters keep their other ticket, so no identifier changes person, and only the
+    ticket's own identifiers say it moved."""
+    demo = [r for _, rows in map(_read_csv, sorted((landing / "zendesk_tickets").glob("*/*.csv"))) for r in rows]
+    first = demo[0]
+    other = next(
+        r
+        for r in demo
+        if r["Requester id"] != first["Requester id"] and r["Requester email"] != first["Requester email"]
+    )
+    at = f"{day.isoformat()} 11:00:00 +0200"
+    ticket = dict(first, Id="49003", **{f"{column} at": at for column in ("Created", "Updated", "Solved")})
+    _rewrite_csv(_export(landing, "zendesk_tickets", day), lambda rows: [*rows, ticket])
+    return ticket["Id"], {c: other[c] for c in REQUESTER_COLUMNS}
+
+
+def _reassign_ticket(landing: Path, day: date, ticket: str, requester: dict[str, str]) -> None:
+    def reassigned(rows):
+        return [dict(r, **requester) if r["Id"] == ticket else r for r in rows]
+
+    _rewrite_csv(_export(landing, "zendesk_tickets", day), reassigned)
 
 
 def _crm_order(order_id: str, at: str, customer: str, email: str, skus: list[str]) -> dict[str, str]:
@@ -1008,12 +1045,17 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     reranked = _seed_reranked_records(landing, days[0], days[1])
     # ... and a store sale whose time is unknown (a time zone Square names that the seed lacks)
     unzoned = _seed_unzoned_sale(landing, days[2])
+    # ... and one whose zone is known on day 1 and unknown in day 1's late re-delivery (_unzone_sale)
+    rezoned = _seed_unzoned_sale(landing, days[1], "REZONED", "Copenhagen")
+    # ... and a ticket that day 1's late re-delivery gives to another requester, nothing else changed
+    reassigned, requester = _seed_reassigned_ticket(landing, days[1])
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
     _dbt(daily, ["parse", "--quiet"], target)
     for data in (daily, full):
         _dbt(data, ["seed", "--quiet"], target)
 
+    no_lookback = ["--vars", json.dumps({"lookback_days": 0})]
     for i, day in enumerate(days):
         if i == 4:
             late_device, late_email = _land_late_link(daily, landing, day)
@@ -1038,7 +1080,6 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             # without lookback: the activities of earlier days whose identifiers changed person in the
             # stopped run are re-stitched only because their attribution changed since
             # journeys.activities last ran (the retry itself changes no attribution)
-            no_lookback = ["--vars", json.dumps({"lookback_days": 0})]
             _dbt(daily, [*dbt_build_args(command="run"), "--exclude", "activities+", *no_lookback], target,
                  window=(day, day))  # fmt: skip
             assert _earlier_activities_reattributed(daily, day) > 0
@@ -1072,14 +1113,18 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert set(before.values()) == {1}, before
     refunded, dropped_order = _rewrite_shopify_day(landing, days[1], order)
     _drop_seeded_records(landing, days[1], seeded)
+    _unzone_sale(landing, days[1], rezoned)
+    _reassign_ticket(landing, days[1], reassigned, requester)
     _age_reranked_records(landing, days[1], days[0], reranked)
     _ingest(daily, days[1])
     _ingest(daily, rewritten)
     # a run that stops after the staging of the re-delivered files (a failing test on them skips what
-    # reads them), then its retry: the retry must still re-derive the Square receipts they logged
+    # reads them), then its retry: the retry must still re-derive the Square receipts they logged. Both
+    # without lookback: day 1's re-delivered records must be found by what changed, not by the window
     derived = ["stg_square__transactions+", "stg_canonical__order_lines+"]
-    _dbt(daily, [*dbt_build_args(command="run"), "--exclude", *derived], target, window=(rewritten, rewritten))
-    _dbt(daily, dbt_build_args(command="run"), target, window=(rewritten, rewritten))
+    _dbt(daily, [*dbt_build_args(command="run"), "--exclude", *derived, *no_lookback], target,
+         window=(rewritten, rewritten))  # fmt: skip
+    _dbt(daily, [*dbt_build_args(command="run"), *no_lookback], target, window=(rewritten, rewritten))
     # the event the re-export lacks is gone from staging and the activity chain (the comparison below
     # then covers its session and funnel), not merely absent from the full refresh
     after = _ga4_event_rows(daily, dropped)
@@ -1146,15 +1191,23 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         "where source = 'loyalty_members' and record_id = ? and identifier_type = 'email' order by 1",
         [member],
     ).fetchall()
-    # the sale of unknown time is the member's activity, with no time, in no session
+    # the sales of unknown time (from the start, or since the re-delivery) are activities without a time,
+    # in no session
     unzoned_rows = con.execute(
-        "select count(*), count(a.occurred_at), count(distinct a.person_id), "
-        "count(s.activity_id) from journeys.activities a "
-        "left join intermediate.int_activities_sessionized s using (activity_id) where a.record_id like ?",
-        [f"{unzoned}%"],
+        "select count(*), count(a.occurred_at), count(s.activity_id) from journeys.activities a "
+        "left join intermediate.int_activities_sessionized s using (activity_id) "
+        "where a.record_id like ? or a.record_id like ?",
+        [f"{unzoned}%", f"{rezoned}%"],
     ).fetchall()
     con.close()
-    assert unzoned_rows == [(1, 0, 1, 0)], unzoned_rows
+    assert unzoned_rows == [(2, 0, 0)], unzoned_rows
+    # the re-delivered ticket is its new requester's, though no identifier changed person
+    with _read_warehouse(daily) as con:
+        ticket_persons = con.execute(
+            "select person_id from journeys.activities where source = 'zendesk_tickets' and record_id = ?",
+            [reassigned],
+        ).fetchall()
+    assert ticket_persons == [(_person_of(daily, f"email:{requester['Requester email'].strip().lower()}"),)]
     assert not shopify[order].startswith("voided") and shopify[order].endswith(f":{order_lines}")
     assert shopify[refunded].startswith("refunded:")
     assert lines[0][0] == order_lines

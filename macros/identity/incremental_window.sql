@@ -279,9 +279,10 @@ where (held.{{ record_key }} in (select {{ record_key }} from {{ new_relation }}
 {%- endmacro %}
 
 {#- journeys.activities re-stitches, besides what int_activities_unioned wrote, every activity that
-    occurred since the window start or whose record or device carries an identifier whose person, known
-    flag or exclusion changed after `changed_since` (int_identity_person_ids.attribution_changed_at; the
-    start of its own previous run) or, without one, in this run (attribution_changed).
+    occurred since the window start, whose record's identifiers int_identifier_observations (re)loaded,
+    or whose record or device carries an identifier whose person, known flag or exclusion changed, after
+    `changed_since` (int_identity_person_ids.attribution_changed_at; the start of its own previous run)
+    or, without one, in this run (attribution_changed).
     int_activities_sessionized re-checks the same activities. The CTEs (changed_nodes, reattributed,
     changed_devices), the joins of an activity `alias` to them and the condition on that activity.
     The few changed nodes are split into type and value, so the many observations and activities join
@@ -301,9 +302,20 @@ changed_nodes as (
 ),
 
 reattributed as (
-    select distinct o.source, o.record_id
+    select o.source, o.record_id
     from {{ ref('int_identifier_observations') }} o
     join changed_nodes n on o.identifier_type = n.identifier_type and o.identifier_value = n.identifier_value
+    union
+    -- records whose own identifiers were (re)loaded since: a record moves to another person when they
+    -- change (a ticket given to another requester) though no identifier changes person, and a small
+    -- source's record whose content is unchanged is not written again by int_activities_unioned
+    select source, record_id
+    from {{ ref('int_identifier_observations') }}
+    {%- if changed_since %}
+    where loaded_at > {{ changed_since }}
+    {%- else %}
+    where loaded_at = {{ identity_run_started_at() }}
+    {%- endif %}
 ),
 
 changed_devices as (

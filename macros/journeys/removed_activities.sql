@@ -76,13 +76,17 @@
 
 {#- int_activities_sessionized's records: {consumed, upstream, follows}; follows: journeys.activities
     ran in this run, reading from where this model's last run stopped (only what it re-stitched, and
-    the activities logged since this model's last run, can have changed) -#}
+    the activities logged since this model's last run, can have changed). Where it stopped is both the
+    watermark and the run: a run in which int_activities_unioned wrote nothing leaves the watermark as
+    it was, and journeys.activities may have re-attributed activities in it (a merge) while this model
+    did not run. -#}
 {% macro sessionized_inputs(window) -%}
     {%- set consumed = consumed_watermark('int_activities_sessionized', window) -%}
     {%- set upstream = consumed_watermark('activities', window) -%}
     {%- set follows = consumed and upstream and upstream.previous_watermark
         and upstream.in_this_run
-        and upstream.previous_watermark == consumed.watermark -%}
+        and upstream.previous_watermark == consumed.watermark
+        and upstream.previous_run_started_at == consumed.run_started_at -%}
     {{ return({'consumed': consumed, 'upstream': upstream, 'follows': follows}) }}
 {%- endmacro %}
 
@@ -96,4 +100,13 @@
     {%- else -%}
     {{ delete_removed_activities(ref('activities')) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- post_hook of int_activities_sessionized: the rows of activities whose time is unknown now (a Square
+    receipt re-delivered with a time zone the seed lacks), which a rebuild puts in no session. The model's
+    change detection already re-cut the sessions around the row's held time (timed_activities lacks it). -#}
+{% macro delete_untimed_sessionized_activities() -%}
+    {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
+    delete from {{ this }}
+    where activity_id in (select activity_id from {{ plain_relation(ref('activities')) }} where occurred_at is null)
 {%- endmacro %}

@@ -16,7 +16,8 @@
 -- int_incremental_watermarks), only those are compared with the rows held; otherwise (a run that
 -- failed or skipped this model, no record yet) every activity is compared.
 -- An activity without a time (a Square sale whose time zone is unknown) is in no session: it is left
--- out here as if absent, so every model downstream (sessions, funnels, paths) leaves it out too.
+-- out here as if absent, so every model downstream (sessions, funnels, paths) leaves it out too; one
+-- that had a time is a lost activity, and the second post-hook deletes its row.
 -- An activity gone from journeys.activities (its record vanished from a re-delivered export: logged in
 -- stg_lake__removed_records) is a change at its held time for its held person and scope; the first
 -- post-hook deletes its row (macros/journeys/removed_activities.sql).
@@ -31,6 +32,7 @@
     unique_key='activity_id',
     on_schema_change='append_new_columns',
     post_hook=["{{ delete_removed_sessionized_activities() }}",
+        "{{ delete_untimed_sessionized_activities() }}",
         "{{ record_consumed_watermark('int_activities_sessionized', 'insert') }}",
         "{{ record_consumed_watermark('int_activities_sessionized', 'delete') }}"],
 ) }}

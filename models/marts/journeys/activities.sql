@@ -7,10 +7,11 @@
     Incremental (daily runs, var min_date set): only activities that int_activities_unioned wrote since
     this model last consumed it (loaded_at after the watermark this model records in
     int_incremental_watermarks, committed with its rows, so a failed run loses nothing), that occurred
-    since the window start (min_date - lookback_days), or whose record or device carries an identifier
-    whose attribution changed since this model last ran (int_identity_person_ids.attribution_changed_at
-    after the run of its watermark: a run that failed between identity and this model loses nothing)
-    are re-stitched (delete+insert on activity_id); every other
+    since the window start (min_date - lookback_days), whose record's own identifiers were (re)loaded
+    (int_identifier_observations.loaded_at: a ticket given to another requester), or whose record or
+    device carries an identifier whose attribution changed since this model last ran
+    (int_identity_person_ids.attribution_changed_at after the run of its watermark: a run that failed
+    between identity and this model loses nothing) are re-stitched (delete+insert on activity_id); every other
     row keeps the person it had, which is the person a full refresh would give it. Without a watermark
     (first daily run, rebuilt watermarks) the new or changed activities are found by comparing every
     row of int_activities_unioned with the row held. An activity whose record vanished from a
