@@ -525,11 +525,11 @@ def _unzone_sale(landing: Path, day: date, transaction: str) -> None:
 REQUESTER_COLUMNS = ("Requester", "Requester id", "Requester external id", "Requester email", "Requester phone")
 
 
-def _seed_reassigned_ticket(landing: Path, day: date) -> tuple[str, dict[str, str]]:
+def _seed_reassigned_ticket(landing: Path, day: date) -> tuple[str, dict[str, str], str]:
     """A Zendesk ticket in `day`'s export by the requester of one of the demo's tickets, and the requester
     of another demo ticket, to whom `day`'s late re-delivery (_reassign_ticket) gives it with nothing else
     changed: both requesters keep their other ticket, so no identifier changes person, and only the
-    ticket's own identifiers say it moved."""
+    ticket's own identifiers say it moved. (ticket, the new requester's columns, the first one's e-mail)"""
     demo = [r for _, rows in map(_read_csv, sorted((landing / "zendesk_tickets").glob("*/*.csv"))) for r in rows]
     first = demo[0]
     other = next(
@@ -540,7 +540,7 @@ def _seed_reassigned_ticket(landing: Path, day: date) -> tuple[str, dict[str, st
     at = f"{day.isoformat()} 11:00:00 +0200"
     ticket = dict(first, Id="49003", **{f"{column} at": at for column in ("Created", "Updated", "Solved")})
     _rewrite_csv(_export(landing, "zendesk_tickets", day), lambda rows: [*rows, ticket])
-    return ticket["Id"], {c: other[c] for c in REQUESTER_COLUMNS}
+    return ticket["Id"], {c: other[c] for c in REQUESTER_COLUMNS}, first["Requester email"]
 
 
 def _reassign_ticket(landing: Path, day: date, ticket: str, requester: dict[str, str]) -> None:
@@ -1048,7 +1048,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     # ... and one whose zone is known on day 1 and unknown in day 1's late re-delivery (_unzone_sale)
     rezoned = _seed_unzoned_sale(landing, days[1], "REZONED", "Copenhagen")
     # ... and a ticket that day 1's late re-delivery gives to another requester, nothing else changed
-    reassigned, requester = _seed_reassigned_ticket(landing, days[1])
+    reassigned, requester, first_requester = _seed_reassigned_ticket(landing, days[1])
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
     _dbt(daily, ["parse", "--quiet"], target)
@@ -1094,12 +1094,16 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             # and the next run recomputes each person from its change on again
             skipped = ["sessions+", "int_funnel_step_events+"]
             _dbt(daily, [*dbt_build_args(command="run"), "--exclude", *skipped], target, window=(day, day))
-            # int_channel_transitions selected alone would read the sessions that run left behind: it
-            # stops before its pre-hook deletes anything
-            held = _row_count(daily, "intermediate.int_channel_transitions")
-            _dbt(daily, [*dbt_build_args(command="run"), "--select", "int_channel_transitions"], target,
-                 window=(day, day), fails_with="has not run since int_activities_sessionized last did")  # fmt: skip
-            assert _row_count(daily, "intermediate.int_channel_transitions") == held > 0
+            # the models that read journeys.sessions, selected without it, would read the sessions that
+            # run left behind: they stop before their pre-hooks delete anything, in a daily run or a rebuild
+            readers = ("intermediate.int_channel_transitions", "intermediate.int_purchase_paths")
+            held = [_row_count(daily, relation) for relation in readers]
+            behind = "has not run since int_activities_sessionized last did"
+            for rebuild in ([], ["--full-refresh"]):
+                selected = ["--select", *(r.split(".")[1] for r in readers)]
+                _dbt(daily, [*dbt_build_args(command="run"), *rebuild, *selected], target, window=(day, day),
+                     fails_with=behind)  # fmt: skip
+                assert [_row_count(daily, relation) for relation in readers] == held and min(held) > 0
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
         else:
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
@@ -1116,6 +1120,10 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     _unzone_sale(landing, days[1], rezoned)
     _reassign_ticket(landing, days[1], reassigned, requester)
     _age_reranked_records(landing, days[1], days[0], reranked)
+    # (the sale the re-delivery takes the time of is in a session until then)
+    with _read_warehouse(daily) as con:
+        sql = "select count(*) from intermediate.int_activities_sessionized where activity_id like ?"
+        assert con.execute(sql, [f"square_items:{rezoned}%"]).fetchall() == [(1,)]
     _ingest(daily, days[1])
     _ingest(daily, rewritten)
     # a run that stops after the staging of the re-delivered files (a failing test on them skips what
@@ -1208,6 +1216,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
             [reassigned],
         ).fetchall()
     assert ticket_persons == [(_person_of(daily, f"email:{requester['Requester email'].strip().lower()}"),)]
+    assert ticket_persons != [(_person_of(daily, f"email:{first_requester.strip().lower()}"),)]
     assert not shopify[order].startswith("voided") and shopify[order].endswith(f":{order_lines}")
     assert shopify[refunded].startswith("refunded:")
     assert lines[0][0] == order_lines

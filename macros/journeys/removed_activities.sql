@@ -104,7 +104,9 @@
 
 {#- post_hook of int_activities_sessionized: the rows of activities whose time is unknown now (a Square
     receipt re-delivered with a time zone the seed lacks), which a rebuild puts in no session. The model's
-    change detection already re-cut the sessions around the row's held time (timed_activities lacks it). -#}
+    change detection re-cut the sessions around the row's held time (timed_activities lacks it, and
+    int_activities_unioned rewrote it); rows a rebuild of an older release put in a session are only
+    deleted here (docs/operations.md, upgrading). -#}
 {% macro delete_untimed_sessionized_activities() -%}
     {%- if not incremental_window_active() -%}{{ return('') }}{%- endif -%}
     delete from {{ this }}

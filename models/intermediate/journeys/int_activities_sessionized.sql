@@ -11,8 +11,9 @@
 -- A person none of whose rows falls in such a re-cut (an activity moved to another person was the
 -- last of its scope) is re-cut over its whole history, so journeys.sessions recomputes that person.
 -- The changes are found among the activities journeys.activities re-stitched in this run (what
--- int_activities_unioned wrote since then, the window, re-attributed records and devices): when this
--- model consumed exactly what journeys.activities had consumed before this run (their records in
+-- int_activities_unioned wrote since then, the window, records whose identifiers were reloaded,
+-- re-attributed records and devices): when this model consumed exactly what journeys.activities had
+-- consumed before this run, in journeys.activities' previous run (their records in
 -- int_incremental_watermarks), only those are compared with the rows held; otherwise (a run that
 -- failed or skipped this model, no record yet) every activity is compared.
 -- An activity without a time (a Square sale whose time zone is unknown) is in no session: it is left

@@ -21,7 +21,7 @@
 ) }}
 {%- set since = persons_recompute_since('int_channel_transitions') %}
 {%- set from_change = recomputes_from_change(since) %}
-{%- if since is not none %}{{ require_sessions_current('int_channel_transitions') }}{% endif %}
+{{- require_sessions_current('int_channel_transitions') }}
 
 with
 
