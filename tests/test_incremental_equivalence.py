@@ -803,6 +803,33 @@ def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
     return device, email
 
 
+def _land_stale_merge(data: Path, landing: Path, day: date, before: date) -> tuple[str, str]:
+    """A CRM link landed on `day` joining two persons active only before `before`: one's web device and the
+    other's e-mail (a merge: one person's activities, all older than `before`, change person)."""
+    with _read_warehouse(data) as con:
+        found = con.execute(
+            "with stale as (select person_id from journeys.activities group by person_id "
+            "having max(cast(occurred_at as date)) < ?), "
+            "devices as (select person_id, min(device_id) as device_id from journeys.activities "
+            "where person_id in (select person_id from stale) and channel = 'web' and device_id is not null "
+            "group by person_id), "
+            "emails as (select person_id, min(substr(node_key, length('email:') + 1)) as email "
+            "from intermediate.int_identity_person_ids where person_id in (select person_id from stale) "
+            "and identifier_type = 'email' and not is_excluded group by person_id) "
+            "select d.device_id, e.email from devices d join emails e on d.person_id <> e.person_id "
+            "order by 1, 2 limit 1",
+            [before],
+        ).fetchall()
+    assert found, f"the demo has no two persons active only before {before} with a web device and an e-mail"
+    device, email = found[0]
+    row = {column: "" for column in TABLES["canonical_identifier_links"].header}
+    row.update(occurred_at=f"{day.isoformat()}T13:00:00Z", source="crm_merge", email=email, ga_client_id=device)
+    header = list(row)
+    folder = landing / "canonical_identifier_links" / day.isoformat()
+    (folder / "crm_merge_2.csv").write_text(",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n")
+    return device, email
+
+
 def _device_persons(data: Path, device: str) -> set[tuple[str, bool]]:
     with _read_warehouse(data) as con:
         sql = "select distinct person_id, is_known_person from journeys.activities where device_id = ?"
@@ -1111,6 +1138,20 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         # (BOUNDED_RUNS: not day 5's retry, which recomputes whole by design)
         whole = _recomputed_whole(daily, started, BOUNDED_RUNS.get(i, ()))
         assert not whole, f"day {i}'s daily run recomputed every re-cut person whole: {whole}"
+        if i == 4:
+            # an identity-only delivery (a CRM link merging two persons active only before the next run's
+            # window) in a run that stops after journeys.activities: int_activities_unioned writes nothing,
+            # so the watermarks stay as they were, and the next run's sessionization must still take the
+            # merged activities to their person (not only what journeys.activities re-stitches in that run)
+            merged_device, merged_email = _land_stale_merge(daily, landing, day, days[i + 1] - timedelta(days=3))
+            _ingest(daily, day)
+            linked_at = _utc_now()
+            _dbt(daily, [*dbt_build_args(command="run"), "--exclude", "int_activities_sessionized+"], target,
+                 window=(day, day))  # fmt: skip
+            with _read_warehouse(daily) as con:
+                unioned = "select max(loaded_at) from intermediate.int_activities_unioned"
+                assert con.execute(unioned).fetchall()[0][0] < linked_at
+            assert _device_persons(daily, merged_device) == {(_person_of(daily, f"email:{merged_email}"), True)}
     rewritten = days[-3]
     device, dropped = _rewrite_ga4_day(landing, rewritten)
     before = _ga4_event_rows(daily, dropped)
