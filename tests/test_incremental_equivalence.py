@@ -47,6 +47,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -389,6 +390,11 @@ def _rewrite_csv(path: Path, rows_of, encoding: str = "utf-8") -> None:
     _write_csv(path, header, rows_of(rows), encoding)
 
 
+def _with_values(key_column: str, key: str, values: dict) -> Callable[[list[dict]], list[dict]]:
+    """For _rewrite_csv / _rewrite_jsonl: the rows, with `values` set on those whose `key_column` is `key`."""
+    return lambda rows: [dict(r, **values) if r[key_column] == key else r for r in rows]
+
+
 def _rewrite_jsonl(path: Path, rows_of) -> None:
     """Write a JSON-lines export again with the records `rows_of(records)` returns."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -500,7 +506,10 @@ def _seed_vanishing_records(landing: Path, first_day: date, day: date, skip_memb
     return seeded
 
 
-def _seed_unzoned_sale(landing: Path, day: date, prefix: str = "UNZONED", time_zone: str = "Mars Time") -> str:
+UNKNOWN_TIME_ZONE = "Mars Time"  # neither in the square_time_zones seed nor an IANA name
+
+
+def _seed_unzoned_sale(landing: Path, day: date, prefix: str = "UNZONED", time_zone: str = UNKNOWN_TIME_ZONE) -> str:
     """A Square sale of a loyalty member (a copy of one of the demo's) in `day`'s export. With the default
     Time Zone, neither in the seed nor an IANA name, its time is unknown (null): it is an activity of the
     member's, outside every session and funnel, so a daily run that re-cuts the member must leave it out
@@ -513,21 +522,12 @@ def _seed_unzoned_sale(landing: Path, day: date, prefix: str = "UNZONED", time_z
     return sale["Transaction ID"]
 
 
-def _unzone_sale(landing: Path, day: date, transaction: str) -> None:
-    """`day`'s Square export delivered again with `transaction`'s Time Zone unknown: its time becomes null."""
-
-    def unzoned(rows):
-        return [dict(r, **{"Time Zone": "Mars Time"}) if r["Transaction ID"] == transaction else r for r in rows]
-
-    _rewrite_csv(_export(landing, "square_items", day), unzoned, SQUARE_ENCODING)
-
-
 REQUESTER_COLUMNS = ("Requester", "Requester id", "Requester external id", "Requester email", "Requester phone")
 
 
 def _seed_reassigned_ticket(landing: Path, day: date) -> tuple[str, dict[str, str], str]:
     """A Zendesk ticket in `day`'s export by the requester of one of the demo's tickets, and the requester
-    of another demo ticket, to whom `day`'s late re-delivery (_reassign_ticket) gives it with nothing else
+    of another demo ticket, to whom `day`'s late re-delivery gives it with nothing else
     changed: both requesters keep their other ticket, so no identifier changes person, and only the
     ticket's own identifiers say it moved. (ticket, the new requester's columns, the first one's e-mail)"""
     demo = [r for _, rows in map(_read_csv, sorted((landing / "zendesk_tickets").glob("*/*.csv"))) for r in rows]
@@ -541,13 +541,6 @@ def _seed_reassigned_ticket(landing: Path, day: date) -> tuple[str, dict[str, st
     ticket = dict(first, Id="49003", **{f"{column} at": at for column in ("Created", "Updated", "Solved")})
     _rewrite_csv(_export(landing, "zendesk_tickets", day), lambda rows: [*rows, ticket])
     return ticket["Id"], {c: other[c] for c in REQUESTER_COLUMNS}, first["Requester email"]
-
-
-def _reassign_ticket(landing: Path, day: date, ticket: str, requester: dict[str, str]) -> None:
-    def reassigned(rows):
-        return [dict(r, **requester) if r["Id"] == ticket else r for r in rows]
-
-    _rewrite_csv(_export(landing, "zendesk_tickets", day), reassigned)
 
 
 def _crm_order(order_id: str, at: str, customer: str, email: str, skus: list[str]) -> dict[str, str]:
@@ -742,22 +735,19 @@ def _age_reranked_records(landing: Path, day: date, first_day: date, seeded: dic
     ticket, _ = seeded["zendesk_tickets"]
     _rewrite_csv(
         _export(landing, "zendesk_tickets", day),
-        lambda rows: [
-            dict(r, **{"Updated at": RERANKED_TIMES["zendesk_tickets"](early)}) if r["Id"] == ticket else r
-            for r in rows
-        ],
+        _with_values("Id", ticket, {"Updated at": RERANKED_TIMES["zendesk_tickets"](early)}),
     )
     response, _ = seeded["delighted_responses"]
     _rewrite_jsonl(
         next((landing / "delighted_responses" / day.isoformat()).glob("*.jsonl")),
-        lambda rows: [dict(r, updated_at=int(early.timestamp())) if r["id"] == response else r for r in rows],
+        _with_values("id", response, {"updated_at": int(early.timestamp())}),
     )
     email, _ = seeded["mailchimp_audience"]
     unsubscribed = next((landing / "mailchimp_audience" / day.isoformat()).glob("unsubscribed_*.csv"))
     at = RERANKED_TIMES["mailchimp_audience"](early)
     _rewrite_csv(
         unsubscribed,
-        lambda rows: [dict(r, LAST_CHANGED=at, UNSUB_TIME=at) if r["Email Address"] == email else r for r in rows],
+        _with_values("Email Address", email, {"LAST_CHANGED": at, "UNSUB_TIME": at}),
     )
 
 
@@ -780,6 +770,16 @@ def _reranked_versions(data: Path, seeded: dict[str, tuple[str, str]]) -> dict[s
         return found
 
 
+def _write_crm_link(landing: Path, day: date, name: str, hour: int, email: str, device: str) -> None:
+    """A one-row CRM identifier-links export `name`.csv in `day`'s landing folder: `email` and `device`."""
+    folder = landing / "canonical_identifier_links" / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    row = {column: "" for column in TABLES["canonical_identifier_links"].header}
+    row.update(occurred_at=f"{day.isoformat()}T{hour:02d}:00:00Z", source="crm_merge", email=email, ga_client_id=device)
+    header = list(row)
+    (folder / f"{name}.csv").write_text(",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n")
+
+
 def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
     """A CRM link landed on `day`: a known person's e-mail and an anonymous web device with activity on
     earlier days (the device's person changes: its earlier activities must be re-stitched)."""
@@ -794,12 +794,7 @@ def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
             "where identifier_type = 'email' and is_known_person and not is_excluded"
         ).fetchall()[0][0]
     assert device and email, "the demo has no anonymous web device or no known e-mail before the late link"
-    folder = landing / "canonical_identifier_links" / day.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    row = {column: "" for column in TABLES["canonical_identifier_links"].header}
-    row.update(occurred_at=f"{day.isoformat()}T12:00:00Z", source="crm_merge", email=email, ga_client_id=device)
-    header = list(row)
-    (folder / "crm_merge.csv").write_text(",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n")
+    _write_crm_link(landing, day, "crm_merge", 12, email, device)
     return device, email
 
 
@@ -822,11 +817,7 @@ def _land_stale_merge(data: Path, landing: Path, day: date, before: date) -> tup
         ).fetchall()
     assert found, f"the demo has no two persons active only before {before} with a web device and an e-mail"
     device, email = found[0]
-    row = {column: "" for column in TABLES["canonical_identifier_links"].header}
-    row.update(occurred_at=f"{day.isoformat()}T13:00:00Z", source="crm_merge", email=email, ga_client_id=device)
-    header = list(row)
-    folder = landing / "canonical_identifier_links" / day.isoformat()
-    (folder / "crm_merge_2.csv").write_text(",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n")
+    _write_crm_link(landing, day, "crm_merge_2", 13, email, device)
     return device, email
 
 
@@ -1072,7 +1063,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     reranked = _seed_reranked_records(landing, days[0], days[1])
     # ... and a store sale whose time is unknown (a time zone Square names that the seed lacks)
     unzoned = _seed_unzoned_sale(landing, days[2])
-    # ... and one whose zone is known on day 1 and unknown in day 1's late re-delivery (_unzone_sale)
+    # ... and one whose zone is known on day 1 and unknown in day 1's late re-delivery
     rezoned = _seed_unzoned_sale(landing, days[1], "REZONED", "Copenhagen")
     # ... and a ticket that day 1's late re-delivery gives to another requester, nothing else changed
     reassigned, requester, first_requester = _seed_reassigned_ticket(landing, days[1])
@@ -1158,8 +1149,9 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert set(before.values()) == {1}, before
     refunded, dropped_order = _rewrite_shopify_day(landing, days[1], order)
     _drop_seeded_records(landing, days[1], seeded)
-    _unzone_sale(landing, days[1], rezoned)
-    _reassign_ticket(landing, days[1], reassigned, requester)
+    unzoned_in_day_1 = _with_values("Transaction ID", rezoned, {"Time Zone": UNKNOWN_TIME_ZONE})
+    _rewrite_csv(_export(landing, "square_items", days[1]), unzoned_in_day_1, SQUARE_ENCODING)
+    _rewrite_csv(_export(landing, "zendesk_tickets", days[1]), _with_values("Id", reassigned, requester))
     _age_reranked_records(landing, days[1], days[0], reranked)
     # (the sale the re-delivery takes the time of is in a session until then)
     with _read_warehouse(daily) as con:

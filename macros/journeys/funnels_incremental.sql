@@ -208,9 +208,10 @@
     takes the persons to recompute, and its watermark, from int_activities_sessionized: journeys.sessions
     must have run since int_activities_sessionized last did, or the model would record those persons as
     consumed while reading their old sessions (in a daily run or a rebuild alike). Raised when the model
-    is built (run, build, retry; not by dbt compile or docs), before its pre-hook deletes anything: a selection that leaves
-    journeys.sessions out after a run that re-cut persons. Compares the two runs recorded in
-    int_incremental_watermarks (their watermarks can be null: an empty int_activities_sessionized). -#}
+    is built (run, build, retry; not by dbt compile or docs), before its pre-hook deletes anything: a
+    selection that leaves journeys.sessions out after a run that re-cut persons. Compares the two runs
+    recorded in int_incremental_watermarks (their watermarks can be null: an empty
+    int_activities_sessionized). -#}
 {% macro require_sessions_current(consumer) -%}
     {%- if not execute or flags.WHICH not in ('run', 'build', 'retry') -%}{{ return('') }}{%- endif -%}
     {%- set held = load_relation(ref('int_incremental_watermarks')) -%}

@@ -27,17 +27,13 @@ with
 
 {%- if from_change %}
 
-changed as (
-    {{ journeys_changed_from(since, 'int_channel_transitions') }}
-),
-
 -- from the start of the person's last session before its change (sessions that start together all)
 resumed as (
     select
         c.person_id,
         c.changed_from,
         coalesce(max(s.started_at), c.changed_from) as resume_from
-    from changed as c
+    from ({{ journeys_changed_from(since, 'int_channel_transitions') }}) as c
     left join {{ ref('sessions') }} as s
         on c.person_id = s.person_id and s.started_at < c.changed_from
     group by c.person_id, c.changed_from
