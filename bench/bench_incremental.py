@@ -2,12 +2,16 @@
 
 `run(days, persons)` generates a demo of `days` landing days, ingests all but the last into a lake,
 builds the warehouse once (full), then in the same process:
-  1. ingests the last day and times `dbt build` with the window last..last in OMNI_MIN_DATE /
-     OMNI_MAX_DATE (what the Dagster dbt asset runs for that partition: incremental models reprocess
-     the day minus lookback_days, tests on incremental models check the reprocessed window);
-  2. times `dbt build --full-refresh` over the same lake (every day, every test on whole tables).
-The ratio incremental / full is the figure (goal <= 0.05). Per-node seconds of both runs (models and
-tests) show where the incremental run still spends its time.
+  1. times the daily `dbt build` of the day before the last (already in the lake): the first daily run
+     after a rebuild, which compares every held row once (a rebuild may have dropped rows, so the
+     incremental models' shortcuts wait for a daily run to have read it); reported, not the figure;
+  2. ingests the last day and times `dbt build` with the window last..last in OMNI_MIN_DATE /
+     OMNI_MAX_DATE (what the Dagster dbt asset runs for that partition, the day after a daily run:
+     incremental models reprocess the day minus lookback_days, tests on incremental models check the
+     reprocessed window);
+  3. times `dbt build --full-refresh` over the same lake (every day, every test on whole tables).
+The ratio of 2 to 3 is the figure (goal <= 0.05). Per-node seconds of 2 and 3 (models and tests) show
+where the incremental run still spends its time.
 
 --data DIR keeps the generated landing folder and the lake of all but the last day in DIR and re-uses
 them on the next call with the same DIR (generation and ingestion of a 365-day demo take longer than
@@ -151,6 +155,8 @@ def run(
         initial_s, _ = _dbt(paths, dbt_build_args(full_refresh=True, command="run"), target, extra)
 
         last = START + timedelta(days=days - 1)
+        before = last - timedelta(days=1)
+        first_day_s, _ = _dbt(paths, dbt_build_args(command=command), target, extra, (before, before))
         for table in TABLES:
             ingest_partition(table, last, paths, run_id="bench")
         incremental_s, incremental_nodes = _dbt(paths, dbt_build_args(command=command), target, extra, (last, last))
@@ -189,6 +195,7 @@ def run(
             "activities": activities,
             "prepared": prepared,
             "initial_full_run_seconds": round(initial_s, 1),
+            "first_day_after_full_run_seconds": round(first_day_s, 2),
             "incremental_one_day_seconds": round(incremental_s, 2),
             "full_refresh_seconds": round(full_s, 2),
             "ratio_incremental_to_full": round(incremental_s / full_s, 4),

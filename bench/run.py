@@ -137,6 +137,7 @@ def main() -> int:
             "days": r["days"],
             "persons": r["persons"],
             "activities": r["activities"],
+            "first_day_after_full_run_seconds": r["first_day_after_full_run_seconds"],
             "incremental_one_day_seconds": r["incremental_one_day_seconds"],
             "full_refresh_seconds": r["full_refresh_seconds"],
             "ratio_incremental_to_full": r["ratio_incremental_to_full"],

@@ -41,11 +41,11 @@
 {%- set inputs = sessionized_inputs(window) %}
 {%- set consumed, upstream, follows = inputs.consumed, inputs.upstream, inputs.follows %}
 
-with
+{#- a subquery, not a CTE: DuckDB materialises a CTE read twice, every column of every activity, where
+    each reader needs only some rows -#}
+{%- set timed_activities %}(select * from {{ ref('activities') }} where occurred_at is not null){% endset %}
 
-timed_activities as (
-    select * from {{ ref('activities') }} where occurred_at is not null
-),
+with
 {%- if window %}
 {%- if follows %}
 {#- the identifiers journeys.activities re-attributed: changed since its previous run #}
@@ -77,11 +77,11 @@ changed as (
         t.occurred_at as old_at
     {%- if follows %}
     from restitched s
-    left join timed_activities a on s.activity_id = a.activity_id
+    left join {{ timed_activities }} as a on s.activity_id = a.activity_id
     left join {{ this }} t on s.activity_id = t.activity_id
     where (a.activity_id is not null or t.activity_id is not null) and (a.activity_id is null
     {%- else %}
-    from timed_activities a
+    from {{ timed_activities }} as a
     full outer join {{ this }} t on a.activity_id = t.activity_id
     where (a.activity_id is null
     {%- endif %}
@@ -146,7 +146,7 @@ activities as (
         session_id as tool_session_id,
         revenue,
         properties
-    from timed_activities
+    from {{ timed_activities }} as timed_activities
     {%- if window %}
     where person_id in (select person_id from affected_persons)
     {%- endif %}

@@ -1,9 +1,30 @@
 {#- The steps of each unit's best attempt, one row per step reached, with the event that filled it (for
-    unordered funnels only the entry event is known, later steps have no single event). -#}
-{%- set max_steps = funnel_max_steps() -%}
+    unordered funnels only the entry event is known, later steps have no single event).
+    Incremental (daily runs), per person: a unit's best attempt (furthest step, then earliest entry) and
+    its events and their properties are its person's activities, not the as-of time (only the unit's
+    status in int_funnel_units is), so only the persons int_activities_sessionized re-cut since this
+    model's watermark are recomputed, whole; the pre-hook deletes their rows and those of persons
+    without activity any more, and every row after a change of the funnel configuration. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_recomputed_person_rows('int_funnel_unit_steps', funnel_config_relations()) }}",
+    post_hook=["{{ record_consumed_watermark('int_funnel_unit_steps', 'insert', ref('int_activities_sessionized'),
+            relations_fingerprint(funnel_config_relations())) }}",
+        "{{ record_consumed_watermark('int_funnel_unit_steps', 'delete') }}"],
+) }}
+-- depends_on: {{ ref('int_incremental_watermarks') }}
+-- depends_on: {{ ref('int_funnel_definitions') }}
+-- depends_on: {{ ref('int_funnel_step_filters') }}
+-- depends_on: {{ ref('int_funnel_interruptions') }}
+-- depends_on: {{ ref('int_funnel_exclusions') }}
+{%- set since = persons_recompute_since('int_funnel_unit_steps', funnel_config_relations()) %}
+{%- set max_steps = funnel_max_steps() %}
 
 with units as (
     select * from {{ ref('int_funnel_units') }}
+    where true {{ persons_recompute_filter(since) }}
 ),
 
 step_names as (
@@ -44,6 +65,7 @@ events as (
         occurred_at,
         channel
     from {{ ref('int_funnel_step_events') }}
+    where true {{ persons_recompute_filter(since) }}
 ),
 
 activities as (
@@ -51,6 +73,7 @@ activities as (
         activity_id,
         properties
     from {{ ref('int_activities_sessionized') }}
+    where true {{ persons_recompute_filter(since) }}
 )
 
 select
@@ -66,7 +89,8 @@ select
     {{ seconds_between(
         'lag(e.occurred_at) over (partition by us.funnel_name, us.unit_id order by us.step_index)',
         'e.occurred_at'
-    ) }} as seconds_from_previous
+    ) }} as seconds_from_previous,
+    {{ identity_run_started_at() }} as loaded_at
 from unit_steps as us
 left join events as e
     on

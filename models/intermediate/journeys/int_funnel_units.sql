@@ -1,8 +1,31 @@
 {#- One row per funnel and counting unit (person, or session for count_by: session): the unit counts at
     the furthest step reached over all its attempts. Its best attempt (furthest step, then earliest
     entry) gives the entry time and the step times; status is converted when the last step was
-    reached, in_progress while any attempt's window is still open at the as-of time, else dropped. -#}
-{%- set max_steps = funnel_max_steps() -%}
+    reached, in_progress while any attempt's window is still open at the as-of time (status_as_of),
+    else dropped.
+    Incremental (daily runs), per person: the persons int_activities_sessionized re-cut since this
+    model's watermark, and those of the units held in progress, whose status the new as-of time may
+    change (funnel_units_recompute_condition, macros/journeys/funnels_incremental.sql); the recomputed
+    rows are appended and the post-hook deletes the rows they replace. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    post_hook=["{{ delete_replaced_funnel_units() }}",
+        "{{ record_consumed_watermark('int_funnel_units', 'insert', ref('int_activities_sessionized'),
+            relations_fingerprint(funnel_config_relations())) }}",
+        "{{ record_consumed_watermark('int_funnel_units', 'delete') }}"],
+) }}
+-- depends_on: {{ ref('int_incremental_watermarks') }}
+-- depends_on: {{ ref('int_activities_sessionized') }}
+-- depends_on: {{ ref('int_funnel_definitions') }}
+-- depends_on: {{ ref('int_funnel_step_matchers') }}
+-- depends_on: {{ ref('int_funnel_step_filters') }}
+-- depends_on: {{ ref('int_funnel_interruptions') }}
+-- depends_on: {{ ref('int_funnel_exclusions') }}
+-- depends_on: {{ ref('activities') }}
+{%- set since = persons_recompute_since('int_funnel_units', funnel_config_relations()) %}
+{%- set max_steps = funnel_max_steps() %}
 
 with attempts as (
     select
@@ -10,7 +33,12 @@ with attempts as (
         row_number() over (
             partition by funnel_name, unit_id order by reached_step desc, entered_at asc, entry_rank asc
         ) as preference
+    {%- if since is none or since == 'all' %}
     from {{ ref('int_funnel_attempts') }}
+    {%- else %}
+    from {{ ref('int_funnel_attempts') }} as a
+    where {{ funnel_units_recompute_condition(since, 'a') }}
+    {%- endif %}
 ),
 
 per_unit as (
@@ -42,7 +70,9 @@ select
         when u.has_open_attempt = 1 then 'in_progress'
         else 'dropped'
     end as status,
-    u.attempt_count
+    u.attempt_count,
+    {{ journeys_as_of() }} as status_as_of,
+    {{ identity_run_started_at() }} as loaded_at
     {%- for k in range(1, max_steps + 1) %},
     a.step_{{ k }}_rank
 {%- endfor %}
