@@ -123,6 +123,16 @@ def test_dbt_gets_the_partition_window_in_its_environment():
         os.environ.pop("OMNI_MIN_DATE", None)
 
 
+def test_whole_table_data_tests_after_a_build_that_did_not_succeed(tmp_path):
+    from orchestration.dagster_defs.dbt import FULL_DATA_TESTS_ENV, data_tests_env
+
+    marker = tmp_path / "dbt_build_unfinished"
+    assert data_tests_env(marker) == {}
+    # the asset touches it before dbt starts and removes it only after a successful build
+    marker.touch()
+    assert data_tests_env(marker) == {FULL_DATA_TESTS_ENV: "1"}
+
+
 def test_retries_and_freshness_on_public_marts(defs):
     graph = defs.resolve_asset_graph()
     dbt_assets = next(a for a in defs.assets if dg.AssetKey(["journeys", "activities"]) in getattr(a, "keys", ()))

@@ -931,13 +931,13 @@ def _recomputed_whole(data: Path, started: datetime, models: tuple[str, ...]) ->
     return whole
 
 
-def _dbt(data: Path, args: list[str], target: Path, window=None, fails_with: str | None = None) -> None:
-    """Runs dbt; it must succeed, or with `fails_with`, fail saying that."""
+def _dbt(data: Path, args: list[str], target: Path, window=None, fails_with: str | None = None, env=None) -> None:
+    """Runs dbt (`env`: more environment variables); it must succeed, or with `fails_with`, fail saying that."""
     dbt = str(Path(sys.executable).parent / "dbt")
     proc = subprocess.run(
         [dbt, *args, "--target-path", str(target)],
         cwd=DBT_PROJECT_DIR,
-        env={**_env(data), **dbt_window_env(window)},
+        env={**_env(data), **dbt_window_env(window), **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
@@ -946,6 +946,32 @@ def _dbt(data: Path, args: list[str], target: Path, window=None, fails_with: str
         assert proc.returncode != 0 and fails_with in proc.stdout, f"dbt {' '.join(args)}:\n{proc.stdout[-4000:]}"
         return
     assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+
+
+def _write_unit_twice(data: Path, latest_run: bool) -> None:
+    """Inserts a copy of one int_funnel_units row that the latest run wrote, or that an earlier one did."""
+    relation = "intermediate.int_funnel_units"
+    op = "=" if latest_run else "<"
+    with duckdb.connect(str(paths_under(data).warehouse)) as con:
+        copied = con.execute(
+            f"insert into {relation} select * from {relation} "
+            f"where loaded_at {op} (select max(loaded_at) from {relation}) limit 1"
+        ).fetchall()[0][0]
+    assert copied == 1
+
+
+def _assert_narrowed_unique_test_catches(data: Path, target: Path) -> None:
+    """The uniqueness test of int_funnel_units groups only the keys the latest run wrote: a key an
+    earlier run wrote twice passes it, unless the whole table is checked (OMNI_FULL_DATA_TESTS, after a
+    build that failed); a key the latest run wrote twice fails it either way."""
+    select = ["test", "--select", "int_funnel_units,test_name:journeys_unique_combination"]
+    failure = "Failure in test journeys_unique_combination_int_funnel_units"
+    _dbt(data, select, target)
+    _write_unit_twice(data, latest_run=False)
+    _dbt(data, select, target)
+    _dbt(data, select, target, fails_with=failure, env={"OMNI_FULL_DATA_TESTS": "1"})
+    _write_unit_twice(data, latest_run=True)
+    _dbt(data, select, target, fails_with=failure)
 
 
 def _canonical_select(con, db: str, schema: str, table: str) -> str:
@@ -1193,8 +1219,11 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     sessionized = compiled / "intermediate" / "journeys" / "int_activities_sessionized.sql"
     assert "restitched as (" in sessionized.read_text()
     assert "where loaded_at > cast(" in (compiled / "marts" / "journeys" / "sessions.sql").read_text()
-    for model in ("int_funnel_step_events", "int_funnel_attempts"):
+    for model in ("int_funnel_step_events", "int_funnel_attempts", "int_funnel_unit_steps", "int_funnel_units"):
         assert "where loaded_at > cast(" in (compiled / "intermediate" / "journeys" / f"{model}.sql").read_text()
+    # ... int_funnel_units also the units held in progress (the as-of time moved on)
+    units = (compiled / "intermediate" / "journeys" / "int_funnel_units.sql").read_text()
+    assert "h.status = 'in_progress'" in units
     # ... and the staging tables only the lake files ingested since their newest version
     for model in ("shopify/stg_shopify__orders", "loyalty/stg_loyalty__members", "square/stg_square__items"):
         assert "where _ingested_at > cast(" in (compiled / "staging" / f"{model}.sql").read_text()
@@ -1269,3 +1298,5 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert member_emails == sorted([(old_email,), (new_email,)])
     assert found == 1
     assert runs[0][0] > 1
+    # (last: it writes duplicates into the daily warehouse)
+    _assert_narrowed_unique_test_catches(daily, target)

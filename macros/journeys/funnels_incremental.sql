@@ -196,9 +196,9 @@
 {%- endmacro %}
 
 {#- int_funnel_units, whose status depends on the as-of time (journeys_as_of): besides the re-cut persons
-    (persons_recompute_since), a daily run recomputes the persons of every held unit in progress (an
-    attempt's window was open at the held as-of time: it may have closed since), and everyone when the
-    as-of time is earlier than the held one (a dropped unit may be open again). A converted unit stays
+    (persons_recompute_since), a daily run recomputes the persons of the held units in progress whose
+    last attempt window (open_until) has ended by the as-of time, and everyone when the as-of time is
+    earlier than the held one (a dropped unit may be open again). A converted unit stays
     converted and a dropped one stays dropped while the as-of time only moves on: every window of it had
     ended. `alias`: the rows tested (int_funnel_attempts in the body, the held rows in the post-hook);
     held rows are those of earlier runs. -#}
@@ -208,7 +208,10 @@
     {%- endset -%}
     (
         {{ alias }}.person_id in ({{ recomputed_persons(since) }})
-        or {{ alias }}.person_id in (select h.person_id from {{ held }} as h where h.status = 'in_progress')
+        or {{ alias }}.person_id in (
+            select h.person_id from {{ held }} as h
+            where h.status = 'in_progress' and h.open_until <= {{ journeys_as_of() }}
+        )
         or (select max(h.status_as_of) from {{ held }} as h) > {{ journeys_as_of() }}
     )
 {%- endmacro %}

@@ -45,6 +45,22 @@ def last_run_results_path() -> Path:
     return get_paths().warehouse.parent / "last_dbt_run_results.json"
 
 
+# Data tests narrowed to what the latest run wrote (`__loaded_in_latest_run__`, `latest_run_keys`) trust
+# that older rows passed when they were written. Rows of a build that failed (a test failed after its
+# model committed) or never finished (killed) did not: the next build checks whole tables again.
+FULL_DATA_TESTS_ENV = "OMNI_FULL_DATA_TESTS"
+
+
+def unfinished_build_marker() -> Path:
+    """Present while a dbt build runs, and after one that failed or was killed."""
+    return get_paths().warehouse.parent / "dbt_build_unfinished"
+
+
+def data_tests_env(marker: Path) -> dict[str, str]:
+    """{FULL_DATA_TESTS_ENV: "1"} when the previous build did not succeed (its marker is still there)."""
+    return {FULL_DATA_TESTS_ENV: "1"} if marker.exists() else {}
+
+
 @cache
 def dbt_project() -> DbtProject:
     project = DbtProject(
@@ -158,10 +174,18 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # Absolute paths for the subprocess: dbt reads them in profiles.yml and source locations.
         os.environ.update(dbt_env())
         args = dbt_build_args(full_refresh=config.full_refresh)
+        marker = unfinished_build_marker()
+        full_tests = data_tests_env(marker)
+        os.environ.pop(FULL_DATA_TESTS_ENV, None)
+        os.environ.update(full_tests)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
         with window_in_environ(partition_days(context)) as window:
-            context.log.info(f"{' '.join(f'{k}={v}' for k, v in window.items())} dbt {' '.join(args)}".strip())
+            shown = {**window, **full_tests}
+            context.log.info(f"{' '.join(f'{k}={v}' for k, v in shown.items())} dbt {' '.join(args)}".strip())
             invocation = dbt.cli(args, context=context, raise_on_error=False)
             yield from invocation.stream()
+        os.environ.pop(FULL_DATA_TESTS_ENV, None)
         # The publish step (maybe another process) blocks on failed dbt tests: keep the results where
         # it can find them.
         results = Path(invocation.target_path) / "run_results.json"
@@ -171,6 +195,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             # A failed model or test is not transient: do not retry it (RetryPolicy covers exceptions
             # such as a locked database file or a killed subprocess).
             raise dg.Failure(f"dbt build failed; see {last_run_results_path()} and the step's log", allow_retries=False)
+        marker.unlink(missing_ok=True)
 
     return warehouse_dbt_models
 

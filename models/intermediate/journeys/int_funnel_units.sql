@@ -4,8 +4,8 @@
     reached, in_progress while any attempt's window is still open at the as-of time (status_as_of),
     else dropped.
     Incremental (daily runs), per person: the persons int_activities_sessionized re-cut since this
-    model's watermark, and those of the units held in progress, whose status the new as-of time may
-    change (funnel_units_recompute_condition, macros/journeys/funnels_incremental.sql); the recomputed
+    model's watermark, and those of the units held in progress whose last window (open_until) has
+    ended by the new as-of time (funnel_units_recompute_condition, macros/journeys/funnels_incremental.sql); the recomputed
     rows are appended and the post-hook deletes the rows they replace. -#}
 {{ config(
     materialized='incremental',
@@ -46,7 +46,7 @@ per_unit as (
         funnel_name,
         unit_id,
         count(*) as attempt_count,
-        max(case when window_ends_at > {{ journeys_as_of() }} then 1 else 0 end) as has_open_attempt
+        max(window_ends_at) as open_until
     from attempts
     group by funnel_name, unit_id
 )
@@ -67,10 +67,11 @@ select
     case when a.reached_step = a.step_count then a.last_step_at end as converted_at,
     case
         when a.reached_step = a.step_count then 'converted'
-        when u.has_open_attempt = 1 then 'in_progress'
+        when u.open_until > {{ journeys_as_of() }} then 'in_progress'
         else 'dropped'
     end as status,
     u.attempt_count,
+    u.open_until,
     {{ journeys_as_of() }} as status_as_of,
     {{ identity_run_started_at() }} as loaded_at
     {%- for k in range(1, max_steps + 1) %},
