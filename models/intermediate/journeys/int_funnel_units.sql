@@ -5,8 +5,9 @@
     else dropped.
     Incremental (daily runs), per person: the persons int_activities_sessionized re-cut since this
     model's watermark, and those of the units held in progress whose last window (open_until) has
-    ended by the new as-of time (funnel_units_recompute_condition, macros/journeys/funnels_incremental.sql); the recomputed
-    rows are appended and the post-hook deletes the rows they replace. -#}
+    ended by the new as-of time (funnel_units_recompute_condition in
+    macros/journeys/funnels_incremental.sql); the recomputed rows are appended and the post-hook deletes
+    the rows they replace. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
