@@ -185,10 +185,6 @@
     {{ return('path_lookback_days=' ~ (var('path_lookback_days', 30) | int)) }}
 {%- endmacro %}
 
-{#- pre-hook of a per-person model that recomputes a re-cut person only from its change on
-    (journeys_changed_from: nothing of the person before it has changed): the person's rows whose
-    `time_column` is at or after its changed_from, and the rows of persons without activity any more;
-    every row when all are recomputed (no watermark, or `config_relations` / `fingerprint` changed). -#}
 {#- The persons int_activities_sessionized holds: distinct, so that a NOT IN builds its hash over the
     persons, not over every activity (ten times faster at 6M activities) -#}
 {% macro persons_with_activity() -%}
@@ -236,31 +232,27 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- pre-hook of a per-person model that recomputes each re-cut person whole (int_funnel_unit_steps): the
-    rows of those persons and of persons without activity any more; every row when all are recomputed -#}
-{% macro delete_recomputed_person_rows(consumer, config_relations=none) -%}
-    {%- set since = persons_recompute_since(consumer, config_relations) -%}
-    {%- if since == 'all' -%}
-    delete from {{ this }}
-    {%- elif since is not none -%}
-    delete from {{ this }}
-    where
-        person_id in ({{ recomputed_persons(since) }})
-        or person_id not in ({{ persons_with_activity() }})
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro delete_person_rows_from_change(consumer, time_column, config_relations=none, fingerprint=none) -%}
+{#- pre-hook of a per-person model that recomputes a re-cut person only from its change on
+    (journeys_changed_from: nothing of the person before it has changed): the person's rows whose
+    `time_column` is at or after its changed_from; without `time_column`, a model that recomputes each
+    re-cut person whole (int_funnel_unit_steps): all its rows. And the rows of persons without activity
+    any more; every row when all are recomputed (no watermark, or `config_relations` / `fingerprint`
+    changed). -#}
+{% macro delete_person_rows_from_change(consumer, time_column=none, config_relations=none, fingerprint=none) -%}
     {%- set since = persons_recompute_since(consumer, config_relations, fingerprint) -%}
     {%- if since == 'all' -%}
     delete from {{ this }}
     {%- elif since is not none -%}
     delete from {{ this }} as o
     where
+        {%- if time_column %}
         exists (
             select 1 from ({{ journeys_changed_from(since, consumer) }}) as c
             where c.person_id = o.person_id and o.{{ time_column }} >= c.changed_from
         )
+        {%- else %}
+        o.person_id in ({{ recomputed_persons(since) }})
+        {%- endif %}
         or o.person_id not in ({{ persons_with_activity() }})
     {%- endif -%}
 {%- endmacro %}

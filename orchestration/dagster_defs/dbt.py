@@ -129,12 +129,14 @@ def dbt_window_env(window) -> dict[str, str]:
 
 
 @contextmanager
-def window_in_environ(window) -> Iterator[dict[str, str]]:
-    """os.environ carries the window (and nothing of a previous one) for the dbt subprocesses started inside."""
-    saved = {name: os.environ.get(name) for name in WINDOW_ENV_VARS.values()}
-    for name in WINDOW_ENV_VARS.values():
+def window_in_environ(window, extra: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """os.environ carries the window and `extra` (FULL_DATA_TESTS_ENV; nothing of a previous build's)
+    for the dbt subprocesses started inside."""
+    names = [*WINDOW_ENV_VARS.values(), FULL_DATA_TESTS_ENV]
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
         os.environ.pop(name, None)
-    env = dbt_window_env(window)
+    env = {**dbt_window_env(window), **(extra or {})}
     os.environ.update(env)
     try:
         yield env
@@ -176,16 +178,12 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         args = dbt_build_args(full_refresh=config.full_refresh)
         marker = unfinished_build_marker()
         full_tests = data_tests_env(marker)
-        os.environ.pop(FULL_DATA_TESTS_ENV, None)
-        os.environ.update(full_tests)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
-        with window_in_environ(partition_days(context)) as window:
-            shown = {**window, **full_tests}
-            context.log.info(f"{' '.join(f'{k}={v}' for k, v in shown.items())} dbt {' '.join(args)}".strip())
+        with window_in_environ(partition_days(context), full_tests) as env:
+            context.log.info(f"{' '.join(f'{k}={v}' for k, v in env.items())} dbt {' '.join(args)}".strip())
             invocation = dbt.cli(args, context=context, raise_on_error=False)
             yield from invocation.stream()
-        os.environ.pop(FULL_DATA_TESTS_ENV, None)
         # The publish step (maybe another process) blocks on failed dbt tests: keep the results where
         # it can find them.
         results = Path(invocation.target_path) / "run_results.json"
