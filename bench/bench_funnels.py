@@ -18,7 +18,6 @@ copy a new set of persons, or with `dense` onto the same persons) to measure how
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from orchestration.config import dbt_env, get_paths  # noqa: E402
+from orchestration.duckdb_files import copy_database  # noqa: E402
 from orchestration.funnels import compile_funnels, load_funnels  # noqa: E402
 
 FUNNEL = "first_purchase"
@@ -118,7 +118,7 @@ def run(build_db: Path, repeat: int = 3, scale: int = 1, dense: bool = False) ->
     with tempfile.TemporaryDirectory(prefix="bench-funnels-") as tmp:
         tmp = Path(tmp)
         copy = tmp / "build.duckdb"
-        shutil.copyfile(build_db, copy)
+        copy_database(build_db, copy)
         if scale > 1:
             _scale(copy, scale, dense)
         # only the benchmarked funnel, compiled exactly as the pipeline does

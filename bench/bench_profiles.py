@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ import time
 from pathlib import Path
 
 import duckdb
+
+from orchestration.duckdb_files import copy_database
 
 REPO = Path(__file__).resolve().parent.parent
 SELECT = ["path:models/intermediate/customers", "path:models/marts/customers"]
@@ -218,10 +219,7 @@ def run(build_db: Path, project_dir: Path = REPO, scale: int = 1) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench_profiles_") as tmp:
         work = Path(tmp)
         db = work / "build.duckdb"
-        shutil.copyfile(build_db, db)
-        wal = build_db.with_name(build_db.name + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, db.with_name(db.name + ".wal"))
+        copy_database(build_db, db)
         scaled_rows = _replicate(db, scale) if scale > 1 else None
         baseline_before, baseline_cpu, activities, persons = _baseline_seconds(db)
         execution, wall, dbt_cpu, per_model, peak_kib = _dbt_build(db, work, Path(project_dir))

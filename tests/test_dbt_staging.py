@@ -8,7 +8,6 @@ tests of staging, unioned and the staging seeds) runs once per module.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths
+from orchestration.duckdb_files import copy_database
 from orchestration.lake_layout import data_schema, ensure_schema_stubs, raw_dir, write_parquet_atomic
 from orchestration.sources import TABLES
 
@@ -620,7 +620,7 @@ def test_daily_run_of_a_table_built_before_loaded_at_stops_before_deleting(wareh
     """A derived staging table from before its loaded_at column: the daily run names the fix and stops
     before its pre-hook deletes anything (dbt would refuse the changed columns only after the delete)."""
     copy = tmp_path / "build.duckdb"
-    shutil.copyfile(warehouse, copy)
+    copy_database(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute(f"alter table staging.{model} drop column loaded_at")
         (before,) = con.execute(f"select count(*) from staging.{model}").fetchone()
