@@ -156,3 +156,58 @@ def test_one_day_through_dagster_is_an_incremental_build(day_run):
     assert day_run.counts_after == day_run.counts_before
     assert day_run.observation_runs >= 2, "the day's run rebuilt int_identifier_observations instead of its window"
     assert 0 < day_run.observations_rewritten < day_run.observation_rows
+
+
+def _failed_dbt_nodes(data: Path) -> set[str]:
+    import json
+
+    results = json.loads((data / "warehouse" / "last_dbt_run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2] for r in results if r["status"] in ("fail", "error")}
+
+
+def test_build_after_a_failed_one_tests_whole_tables(demo_run, day_run):
+    """A dbt build that fails through Dagster leaves its marker, and the next build runs the narrowed data
+    tests (latest_run_keys, __loaded_in_latest_run__) over whole tables: a duplicate in rows older than
+    the latest run, which the narrowed test skips, fails it. Runs last: it leaves the warehouse broken."""
+    data, _ = demo_run
+    build_db = str(data / "warehouse" / "build.duckdb")
+    marker = data / "warehouse" / "dbt_build_unfinished"
+    assert not marker.exists(), "the successful day run left its marker"
+    last_day = sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
+    with duckdb.connect(build_db) as con:
+        # a duplicate in a public mart: its uniqueness test is not narrowed, so this build fails
+        con.execute("insert into journeys.activities select * from journeys.activities order by activity_id limit 1")
+        # a funnel step event written twice by an earlier run (both copies older than the table's latest
+        # rows), of a person no day's run re-cuts (nothing after the first days): the narrowed test checks
+        # only the keys the latest run wrote, so only a whole-table test sees it
+        con.execute(
+            """create temp table twice as
+               select * replace (loaded_at - interval 1 day as loaded_at) from intermediate.int_funnel_step_events
+               where person_id in (
+                   select person_id from journeys.activities group by person_id
+                   having max(occurred_at) < cast(? as date) - interval 5 day)
+               order by activity_id limit 1""",
+            [last_day],
+        )
+        key = "(funnel_name, unit_id, activity_id, step_index)"
+        con.execute(f"delete from intermediate.int_funnel_step_events where {key} in (select {key} from twice)")
+        con.execute("insert into intermediate.int_funnel_step_events select * from twice union all select * from twice")
+        (found,) = con.execute("select count(*) from twice").fetchone()
+    assert found == 1
+    failed = omni("day", last_day, data=data)
+    assert failed.returncode != 0
+    assert "unique_activities_activity_id" in _failed_dbt_nodes(data)
+    assert marker.exists()
+
+    with duckdb.connect(build_db) as con:
+        con.execute(
+            """delete from journeys.activities where rowid = (
+                   select max(rowid) from journeys.activities where activity_id = (
+                       select activity_id from journeys.activities group by 1 having count(*) > 1))"""
+        )
+    again = omni("day", last_day, data=data)
+    assert again.returncode != 0, "the duplicate step event went unnoticed after a failed build"
+    assert "OMNI_FULL_DATA_TESTS=1" in again.stdout + again.stderr
+    failures = _failed_dbt_nodes(data)
+    assert failures and all("int_funnel_step_events" in n for n in failures), failures
+    assert marker.exists()
