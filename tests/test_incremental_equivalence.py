@@ -931,8 +931,10 @@ def _recomputed_whole(data: Path, started: datetime, models: tuple[str, ...]) ->
     return whole
 
 
-def _dbt(data: Path, args: list[str], target: Path, window=None, fails_with: str | None = None, env=None) -> None:
-    """Runs dbt (`env`: more environment variables); it must succeed, or with `fails_with`, fail saying that."""
+def _dbt(data: Path, args: list[str], target: Path, window=None, fails_with: str | tuple[str, ...] | None = None,
+         env=None) -> None:  # fmt: skip
+    """Runs dbt (`env`: more environment variables); it must succeed, or with `fails_with`, fail saying that
+    (each of them, when several)."""
     dbt = str(Path(sys.executable).parent / "dbt")
     proc = subprocess.run(
         [dbt, *args, "--target-path", str(target)],
@@ -943,7 +945,10 @@ def _dbt(data: Path, args: list[str], target: Path, window=None, fails_with: str
         timeout=600,
     )
     if fails_with is not None:
-        assert proc.returncode != 0 and fails_with in proc.stdout, f"dbt {' '.join(args)}:\n{proc.stdout[-4000:]}"
+        expected = (fails_with,) if isinstance(fails_with, str) else fails_with
+        assert proc.returncode != 0 and all(e in proc.stdout for e in expected), (
+            f"dbt {' '.join(args)}:\n{proc.stdout[-4000:]}"
+        )
         return
     assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
 
@@ -972,6 +977,30 @@ def _assert_narrowed_unique_test_catches(data: Path, target: Path) -> None:
     _dbt(data, select, target, fails_with=failure, env={"OMNI_FULL_DATA_TESTS": "1"})
     _write_unit_twice(data, latest_run=True)
     _dbt(data, select, target, fails_with=failure)
+    # the copies go again
+    with duckdb.connect(str(paths_under(data).warehouse)) as con:
+        con.execute(
+            "delete from intermediate.int_funnel_units where rowid in (select max(rowid) "
+            "from intermediate.int_funnel_units group by funnel_name, unit_id having count(*) > 1)"
+        )
+    _dbt(data, select, target, env={"OMNI_FULL_DATA_TESTS": "1"})
+
+
+def _in_progress_units(data: Path) -> int:
+    return _row_count(data, "intermediate.int_funnel_units where status = 'in_progress'")
+
+
+def _assert_as_of_moving_back_recomputes_units(daily: Path, full: Path, target: Path, days: list[date]) -> None:
+    """A daily run whose as-of time (var as_of, a replay) is earlier than the held units' recomputes every
+    unit (one dropped since may be in progress then), as a rebuild with the same as_of does."""
+    as_of = ["--vars", json.dumps({"as_of": f"{days[-2].isoformat()}T12:00:00"})]
+    selected = ["--select", "int_funnel_units+"]
+    before = _in_progress_units(daily)
+    _dbt(daily, [*dbt_build_args(command="run"), *selected, *as_of], target, window=(days[-1], days[-1]))
+    _dbt(full, [*dbt_build_args(full_refresh=True, command="run"), *selected, *as_of], target)
+    compare_public_marts(paths_under(daily).warehouse, paths_under(full).warehouse)
+    # not vacuous: units the later as-of time had closed are open again
+    assert _in_progress_units(daily) > before
 
 
 def _canonical_select(con, db: str, schema: str, table: str) -> str:
@@ -1160,6 +1189,20 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
                 _dbt(daily, [*dbt_build_args(command="run"), *rebuild, *selected], target, window=(day, day),
                      fails_with=behind)  # fmt: skip
                 assert [_row_count(daily, relation) for relation in readers] == held and min(held) > 0
+            # ... and so do the funnel chain's later tables selected without the earlier ones they read
+            # (together only those that do not read each other: dbt skips a model whose ancestor failed)
+            chain = ("int_funnel_attempts", "int_funnel_units", "int_funnel_unit_steps", "int_funnel_step_occurrences")
+            held = [_row_count(daily, f"intermediate.{model}") for model in chain]
+            reads = {  # the first input each model finds behind
+                "int_funnel_attempts": "int_funnel_step_events",
+                "int_funnel_unit_steps": "int_funnel_units",
+                "int_funnel_units": "int_funnel_attempts",
+                "int_funnel_step_occurrences": "int_funnel_step_events",
+            }
+            for models in (chain[:1], chain[1::2], chain[2:3]):
+                _dbt(daily, [*dbt_build_args(command="run"), "--select", *models], target, window=(day, day),
+                     fails_with=tuple(f"{m} reads {reads[m]}, which {behind}" for m in models))  # fmt: skip
+            assert [_row_count(daily, f"intermediate.{model}") for model in chain] == held and min(held) > 0
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
         else:
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
@@ -1298,5 +1341,6 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     assert member_emails == sorted([(old_email,), (new_email,)])
     assert found == 1
     assert runs[0][0] > 1
-    # (last: it writes duplicates into the daily warehouse)
+    # (before the as-of check, which rewrites every unit: this one needs units of an earlier run)
     _assert_narrowed_unique_test_catches(daily, target)
+    _assert_as_of_moving_back_recomputes_units(daily, full, target, days)

@@ -257,24 +257,27 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A per-person model that reads journeys.sessions (int_channel_transitions, int_purchase_paths) but
-    takes the persons to recompute, and its watermark, from int_activities_sessionized: journeys.sessions
+{#- A per-person model that reads other per-person models (`inputs`: journeys.sessions for
+    int_channel_transitions and int_purchase_paths; the funnel chain's earlier tables for its later ones)
+    but takes the persons to recompute, and its watermark, from int_activities_sessionized: each input
     must have run since int_activities_sessionized last did, or the model would record those persons as
-    consumed while reading their old sessions (in a daily run or a rebuild alike). Raised when the model
-    is built (run, build, retry; not by dbt compile or docs), before its pre-hook deletes anything: a
-    selection that leaves journeys.sessions out after a run that re-cut persons. Compares the two runs
-    recorded in int_incremental_watermarks (their watermarks can be null: an empty
-    int_activities_sessionized). -#}
-{% macro require_sessions_current(consumer) -%}
+    consumed while reading their old rows (in a daily run or a rebuild alike). Raised when the model is
+    built (run, build, retry; not by dbt compile or docs), before its pre-hook deletes anything: a
+    selection that leaves an input out after a run that re-cut persons. Compares the runs recorded in
+    int_incremental_watermarks (each input records one under its own name; their watermarks can be
+    null: an empty int_activities_sessionized). -#}
+{% macro require_inputs_current(consumer, inputs) -%}
     {%- if not execute or flags.WHICH not in ('run', 'build', 'retry') -%}{{ return('') }}{%- endif -%}
     {%- set held = load_relation(ref('int_incremental_watermarks')) -%}
     {%- if held is none -%}{{ return('') }}{%- endif -%}
     {%- set last_run = 'select max(run_started_at) as run_started_at from ' ~ held ~ ' where consumer = ' -%}
-    {%- set behind = run_query(
-        'select coalesce(s.run_started_at < z.run_started_at, z.run_started_at is not null) from ('
-        ~ last_run ~ "'sessions') as s, (" ~ last_run ~ "'int_activities_sessionized') as z")[0][0] -%}
-    {%- if behind -%}
-        {{ exceptions.raise_compiler_error(consumer ~ " reads journeys.sessions, which has not run since "
-            ~ "int_activities_sessionized last did: run them together, e.g. dbt build --select sessions+") }}
-    {%- endif -%}
+    {%- for input in inputs -%}
+        {%- set behind = run_query(
+            'select coalesce(s.run_started_at < z.run_started_at, z.run_started_at is not null) from ('
+            ~ last_run ~ "'" ~ input ~ "') as s, (" ~ last_run ~ "'int_activities_sessionized') as z")[0][0] -%}
+        {%- if behind -%}
+            {{ exceptions.raise_compiler_error(consumer ~ " reads " ~ input ~ ", which has not run since "
+                ~ "int_activities_sessionized last did: run them together, e.g. dbt build --select " ~ input ~ "+") }}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}

@@ -21,7 +21,7 @@
 ) }}
 {%- set since = persons_recompute_since('int_channel_transitions') %}
 {%- set from_change = recomputes_from_change(since) %}
-{{- require_sessions_current('int_channel_transitions') }}
+{{- require_inputs_current('int_channel_transitions', ['sessions']) }}
 
 with
 

@@ -28,6 +28,7 @@
 {%- set since = persons_recompute_since('int_funnel_units', funnel_config_relations()) %}
 {%- set max_steps = funnel_max_steps() %}
 
+{{- require_inputs_current('int_funnel_units', ['int_funnel_attempts']) }}
 with attempts as (
     select
         *,
