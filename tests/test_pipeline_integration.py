@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.config import DBT_PROJECT_DIR, dbt_env, paths_under
+from orchestration.dagster_defs.dbt import FULL_DATA_TESTS_ENV
 from tests.conftest import omni
+
+DBT = str(Path(sys.executable).parent / "dbt")
 
 pytestmark = pytest.mark.integration
 
@@ -175,8 +181,13 @@ def test_build_after_a_failed_one_tests_whole_tables(demo_run, day_run):
     assert not marker.exists(), "the successful day run left its marker"
     last_day = sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
     with duckdb.connect(build_db) as con:
-        # a duplicate in a public mart: its uniqueness test is not narrowed, so this build fails
-        con.execute("insert into journeys.activities select * from journeys.activities order by activity_id limit 1")
+        # a duplicate in a public mart (an activity before the day's re-stitch window, so that the run keeps
+        # both copies): its uniqueness test is not narrowed, so this build fails
+        con.execute(
+            """insert into journeys.activities select * from journeys.activities
+               where occurred_at < cast(? as date) - interval 5 day order by activity_id limit 1""",
+            [last_day],
+        )
         # a funnel step event written twice by an earlier run (both copies older than the table's latest
         # rows), of a person no day's run re-cuts (nothing after the first days): the narrowed test checks
         # only the keys the latest run wrote, so only a whole-table test sees it
@@ -194,6 +205,16 @@ def test_build_after_a_failed_one_tests_whole_tables(demo_run, day_run):
         con.execute("insert into intermediate.int_funnel_step_events select * from twice union all select * from twice")
         (found,) = con.execute("select count(*) from twice").fetchone()
     assert found == 1
+    # the control: the narrowed test alone does not see that duplicate
+    target = data.parent / "dbt_target_narrowed"
+    narrowed = subprocess.run(
+        [DBT, "test", "--select", "int_funnel_step_events,test_type:data", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR, env={**dbt_env(paths_under(data)), FULL_DATA_TESTS_ENV: ""},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert narrowed.returncode == 0 and "PASS journeys_unique_combination_int_funnel_step_events" in narrowed.stdout, (
+        narrowed.stdout[-3000:]
+    )
     failed = omni("day", last_day, data=data)
     assert failed.returncode != 0
     assert "unique_activities_activity_id" in _failed_dbt_nodes(data)

@@ -298,3 +298,23 @@ def test_parquet_copies_replace_atomically(paths):
     f = paths.marts_parquet / "customers.customer_profiles.parquet"
     assert duckdb.sql(f"select count(*), max(version) from '{f}'").fetchall() == [(7, 2)]
     assert not list(paths.marts_parquet.glob(".tmp-*"))
+
+
+def test_a_log_left_beside_serving_is_not_replayed_onto_the_new_version(paths):
+    """A read-write open of the serving file that died left its write-ahead log: publish removes it with
+    the old version, so the new file never gets the old file's transactions replayed onto it."""
+    build_warehouse(paths.warehouse, 1)
+    assert publish(paths, "run-1", build_docs=False)["status"] == "published"
+    con = duckdb.connect(str(paths.serving), config={"checkpoint_threshold": "1GB"})
+    con.execute("pragma disable_checkpoint_on_shutdown")
+    con.execute("create table main.stale as select 1 as i")
+    con.close()
+    wal = paths.serving.with_name(paths.serving.name + ".wal")
+    assert wal.exists()
+    build_warehouse(paths.warehouse, 2)
+    assert publish(paths, "run-2", build_docs=False)["status"] == "published"
+    assert not wal.exists()
+    assert serving_version(paths.serving) == 2
+    with duckdb.connect(str(paths.serving), read_only=True) as con:
+        tables = con.execute("select table_name from information_schema.tables").fetchall()
+    assert ("stale",) not in tables

@@ -261,23 +261,37 @@
     int_channel_transitions and int_purchase_paths; the funnel chain's earlier tables for its later ones)
     but takes the persons to recompute, and its watermark, from int_activities_sessionized: each input
     must have run since int_activities_sessionized last did, or the model would record those persons as
-    consumed while reading their old rows (in a daily run or a rebuild alike). Raised when the model is
+    consumed while reading their old rows (in a daily run or a rebuild alike). With `config_relations`
+    (the funnel chain) each input must also have been built with the configuration they hold now (the
+    fingerprint it recorded): after the funnels are compiled again, the model would recompute everyone
+    from rows of the old funnels and record the new configuration as consumed. Raised when the model is
     built (run, build, retry; not by dbt compile or docs), before its pre-hook deletes anything: a
-    selection that leaves an input out after a run that re-cut persons. Compares the runs recorded in
+    selection that leaves an input out after a run of int_activities_sessionized or a new funnel
+    configuration. `root`: the model to build from, named in the error. Compares the runs recorded in
     int_incremental_watermarks (each input records one under its own name; their watermarks can be
     null: an empty int_activities_sessionized). -#}
-{% macro require_inputs_current(consumer, inputs) -%}
+{% macro require_inputs_current(consumer, inputs, root, config_relations=none) -%}
     {%- if not execute or flags.WHICH not in ('run', 'build', 'retry') -%}{{ return('') }}{%- endif -%}
     {%- set held = load_relation(ref('int_incremental_watermarks')) -%}
     {%- if held is none -%}{{ return('') }}{%- endif -%}
+    {%- set fix = ": run them together, e.g. dbt build --select " ~ root ~ "+" -%}
     {%- set last_run = 'select max(run_started_at) as run_started_at from ' ~ held ~ ' where consumer = ' -%}
+    {%- set fingerprint = relations_fingerprint(config_relations) if config_relations is not none else none -%}
     {%- for input in inputs -%}
         {%- set behind = run_query(
             'select coalesce(s.run_started_at < z.run_started_at, z.run_started_at is not null) from ('
             ~ last_run ~ "'" ~ input ~ "') as s, (" ~ last_run ~ "'int_activities_sessionized') as z")[0][0] -%}
         {%- if behind -%}
             {{ exceptions.raise_compiler_error(consumer ~ " reads " ~ input ~ ", which has not run since "
-                ~ "int_activities_sessionized last did: run them together, e.g. dbt build --select " ~ input ~ "+") }}
+                ~ "int_activities_sessionized last did" ~ fix) }}
+        {%- endif -%}
+        {%- if fingerprint is not none -%}
+            {%- set built_with = run_query('select input_fingerprint from ' ~ held ~ " where consumer = '" ~ input
+                ~ "' order by run_started_at desc limit 1") -%}
+            {%- if built_with | length == 0 or built_with[0][0] != fingerprint -%}
+                {{ exceptions.raise_compiler_error(consumer ~ " reads " ~ input ~ ", which was built with another "
+                    ~ "funnel configuration than the one compiled now" ~ fix) }}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import Paths
+from orchestration.duckdb_files import wal_of
 from orchestration.quality.data_docs import try_build_data_docs
 from orchestration.quality.results import (
     CRITICAL,
@@ -214,11 +215,13 @@ def publish(
         tmp = serving.parent / f"{_tmp_prefix(serving)}{run_id}-{os.getpid()}.duckdb"
         try:
             relations = _write_new_serving(build, tmp)
+            # a log left by a read-write open of the old file must not be replayed onto the new one
+            wal_of(serving).unlink(missing_ok=True)
             os.replace(tmp, serving)
             _fsync_dir(serving.parent)
         except BaseException:
             tmp.unlink(missing_ok=True)
-            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+            wal_of(tmp).unlink(missing_ok=True)
             raise
         parquet = _write_parquet_copies(serving, relations, paths.marts_parquet)
     return {

@@ -21,7 +21,7 @@
 ) }}
 {%- set since = persons_recompute_since('int_channel_transitions') %}
 {%- set from_change = recomputes_from_change(since) %}
-{{- require_inputs_current('int_channel_transitions', ['sessions']) }}
+{{- require_inputs_current('int_channel_transitions', ['sessions'], 'sessions') }}
 
 with
 

@@ -22,7 +22,7 @@
 {%- set since = persons_recompute_since('int_purchase_paths', fingerprint=purchase_paths_fingerprint) %}
 {%- set lookback_days = var('path_lookback_days', 30) | int %}
 {%- set from_change = recomputes_from_change(since) %}
-{{- require_inputs_current('int_purchase_paths', ['sessions']) }}
+{{- require_inputs_current('int_purchase_paths', ['sessions'], 'sessions') }}
 
 with
 {%- if from_change %}
