@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,10 @@ def lake_rows(data: Path) -> dict[str, int]:
         sql = f"select count(*) from read_parquet('{glob}', union_by_name=true)"
         out[table_dir.name] = duckdb.sql(sql).fetchall()[0][0]
     return out
+
+
+def last_landing_day(data: Path) -> str:
+    return sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
 
 
 def lake_files(data: Path) -> set[str]:
@@ -112,7 +117,7 @@ def day_run(demo_run) -> DayRun:
     data, _ = demo_run
     build_db = str(data / "warehouse" / "build.duckdb")
     counts_sql = "select (select count(*) from journeys.activities), (select count(*) from identity.person_identifiers)"
-    last_day = sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
+    last_day = last_landing_day(data)
     ledger = f"{data}/lake/ledger/*/*/*.parquet"
     # An earlier day's loaded export with rows (a header-only one is not deduplicated), renamed into the
     # last day: if ingestion did not know its bytes, its rows would land under another day (lake files
@@ -165,8 +170,6 @@ def test_one_day_through_dagster_is_an_incremental_build(day_run):
 
 
 def _failed_dbt_nodes(data: Path) -> set[str]:
-    import json
-
     results = json.loads((data / "warehouse" / "last_dbt_run_results.json").read_text())["results"]
     return {r["unique_id"].split(".")[2] for r in results if r["status"] in ("fail", "error")}
 
@@ -179,7 +182,7 @@ def test_build_after_a_failed_one_tests_whole_tables(demo_run, day_run):
     build_db = str(data / "warehouse" / "build.duckdb")
     marker = data / "warehouse" / "dbt_build_unfinished"
     assert not marker.exists(), "the successful day run left its marker"
-    last_day = sorted(p.name for p in (data / "landing" / "ga4_events").iterdir() if p.is_dir())[-1]
+    last_day = last_landing_day(data)
     with duckdb.connect(build_db) as con:
         # a duplicate in a public mart (an activity before the day's re-stitch window, so that the run keeps
         # both copies): its uniqueness test is not narrowed, so this build fails

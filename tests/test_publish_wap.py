@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from orchestration.config import REPO_ROOT, get_paths
+from orchestration.duckdb_files import wal_of
 from orchestration.lake_layout import ensure_schema_stubs
 from orchestration.quality import record_gate_results
 from orchestration.quality.publish import PublishBlocked, publish
@@ -309,7 +310,7 @@ def test_a_log_left_beside_serving_is_not_replayed_onto_the_new_version(paths):
     con.execute("pragma disable_checkpoint_on_shutdown")
     con.execute("create table main.stale as select 1 as i")
     con.close()
-    wal = paths.serving.with_name(paths.serving.name + ".wal")
+    wal = wal_of(paths.serving)
     assert wal.exists()
     build_warehouse(paths.warehouse, 2)
     assert publish(paths, "run-2", build_docs=False)["status"] == "published"

@@ -295,3 +295,9 @@
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}
+
+{#- require_inputs_current for the funnel chain: built from int_funnel_step_events, with the funnel
+    configuration -#}
+{% macro require_funnel_inputs_current(consumer, inputs) -%}
+    {{ return(require_inputs_current(consumer, inputs, 'int_funnel_step_events', funnel_config_relations())) }}
+{%- endmacro %}

@@ -30,8 +30,7 @@
 {%- set max_steps = funnel_max_steps() %}
 {%- set from_change = recomputes_from_change(since) %}
 
-{{- require_inputs_current('int_funnel_attempts', ['int_funnel_step_events'],
-    'int_funnel_step_events', funnel_config_relations()) }}
+{{- require_funnel_inputs_current('int_funnel_attempts', ['int_funnel_step_events']) }}
 with definitions as (
     select
         funnel_name, step_count, window_seconds, funnel_order, count_by, interruption_scope,

@@ -34,8 +34,7 @@
 {#- a daily run recomputes each re-cut person's rows from its recompute_from_date on -#}
 {%- set from_change = recomputes_from_change(since) %}
 
-{{- require_inputs_current('int_funnel_step_occurrences', ['int_funnel_step_events', 'int_funnel_attempts'],
-    'int_funnel_step_events', funnel_config_relations()) }}
+{{- require_funnel_inputs_current('int_funnel_step_occurrences', ['int_funnel_step_events', 'int_funnel_attempts']) }}
 with definitions as (
     select
         funnel_name,

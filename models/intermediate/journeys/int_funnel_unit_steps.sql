@@ -23,8 +23,7 @@
 {%- set since = persons_recompute_since('int_funnel_unit_steps', funnel_config_relations()) %}
 {%- set max_steps = funnel_max_steps() %}
 
-{{- require_inputs_current('int_funnel_unit_steps', ['int_funnel_units', 'int_funnel_step_events'],
-    'int_funnel_step_events', funnel_config_relations()) }}
+{{- require_funnel_inputs_current('int_funnel_unit_steps', ['int_funnel_units', 'int_funnel_step_events']) }}
 with units as (
     select * from {{ ref('int_funnel_units') }}
     where true {{ persons_recompute_filter(since) }}

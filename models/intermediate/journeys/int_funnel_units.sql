@@ -28,8 +28,7 @@
 {%- set since = persons_recompute_since('int_funnel_units', funnel_config_relations()) %}
 {%- set max_steps = funnel_max_steps() %}
 
-{{- require_inputs_current('int_funnel_units', ['int_funnel_attempts'],
-    'int_funnel_step_events', funnel_config_relations()) }}
+{{- require_funnel_inputs_current('int_funnel_units', ['int_funnel_attempts']) }}
 with attempts as (
     select
         *,
