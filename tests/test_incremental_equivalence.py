@@ -1194,6 +1194,9 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
                 _dbt(daily, [*dbt_build_args(command="run"), *rebuild, *selected], target, window=(day, day),
                      fails_with=behind)  # fmt: skip
                 assert [_row_count(daily, relation) for relation in readers] == held and min(held) > 0
+            # ... and `dbt retry` of that failed rebuild (the same selection and flags) stops the same way
+            _dbt(daily, ["retry"], target, window=(day, day), fails_with=behind)
+            assert [_row_count(daily, relation) for relation in readers] == held
             # ... and so do the funnel chain's later tables selected without the earlier ones they read
             # (together only those that do not read each other: dbt skips a model whose ancestor failed)
             chain = ("int_funnel_attempts", "int_funnel_units", "int_funnel_unit_steps", "int_funnel_step_occurrences")
@@ -1204,13 +1207,23 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
                 "int_funnel_units": "int_funnel_attempts",
                 "int_funnel_step_occurrences": "int_funnel_step_events",
             }
-            for models in (chain[:1], chain[1::2], chain[2:3]):
-                _dbt(daily, [*dbt_build_args(command="run"), "--select", *models], target, window=(day, day),
-                     fails_with=tuple(f"{m} reads {reads[m]}, which {behind}" for m in models))  # fmt: skip
+            # (a rebuild of later tables alone stops too: it would recompute everyone from stale rows)
+            rebuilt = ["--full-refresh"]
+            for models, rebuild in ((chain[:1], []), (chain[1::2], []), (chain[2:3], []), (chain[1::2], rebuilt)):
+                _dbt(
+                    daily,
+                    [*dbt_build_args(command="run"), *rebuild, "--select", *models],
+                    target,
+                    window=(day, day),
+                    fails_with=tuple(f"{m} reads {reads[m]}, which {behind}" for m in models),
+                )
             assert [_row_count(daily, f"intermediate.{model}") for model in chain] == held and min(held) > 0
             # a model stops on any input behind, not only the first it reads
             _dbt(daily, [*dbt_build_args(command="run"), "--select", "int_funnel_step_events", chain[3]], target,
                  window=(day, day), fails_with=f"{chain[3]} reads int_funnel_attempts, which {behind}")  # fmt: skip
+            # ... also when `dbt retry` runs it alone (the step events it read first succeeded above)
+            _dbt(daily, ["retry"], target, window=(day, day),
+                 fails_with=f"{chain[3]} reads int_funnel_attempts, which {behind}")  # fmt: skip
             assert _row_count(daily, f"intermediate.{chain[3]}") == held[3]
             _dbt(daily, dbt_build_args(command="run"), target, window=(day, day))
         else:
