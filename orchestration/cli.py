@@ -11,6 +11,9 @@
   omni summary                      print the summary of what is in the lake and the serving database
   omni evaluate-identity            pairwise precision / recall of person_identifiers against the truth
 
+Exit codes: 0 done; 1 failed (nothing published for a failed build or gate, see the message); 2 built and
+published, but landed files could not be ingested (named in the message, they stay in landing).
+
 Every run goes through the Dagster instance in DAGSTER_HOME (default data/dagster), so runs, asset
 materialisations and check results show up in `make dev` (the Dagster UI).
 """
@@ -32,6 +35,15 @@ from orchestration.funnels.definitions import FunnelDefinitionError
 
 class CommandError(RuntimeError):
     """An error the user can fix; printed without a traceback."""
+
+    exit_code = 1
+
+
+class UnreadFilesError(CommandError):
+    """The run built and published, but landed files could not be ingested: exit 2, so that a scheduler
+    tells a day with a missing export from a good one (exit 0) and from a failed run (exit 1)."""
+
+    exit_code = 2
 
 
 def _prepare_environment(paths: Paths) -> None:
@@ -106,15 +118,39 @@ def _instance():
     return DagsterInstance.get()
 
 
-def run_daily(start: date, end: date, full_refresh: bool = False) -> None:
+def check_partition_range(start: date, end: date) -> None:
+    """The range must be daily partitions, checked before a run starts: Dagster would otherwise retry
+    each ingestion step and report "Exceeded max_retries", the cause only in stack traces."""
+    from orchestration.dagster_defs.partitions import START_DATE, TIMEZONE, daily_partitions
+
+    if end < start:
+        raise CommandError(f"the range ends ({end}) before it starts ({start})")
+    keys = daily_partitions.get_partition_keys()
+    if start.isoformat() < keys[0]:
+        raise CommandError(
+            f"{start} is before the first daily partition, {keys[0]} (OMNI_START_DATE={START_DATE}): "
+            f"set OMNI_START_DATE={start} (or earlier) to ingest it"
+        )
+    if end.isoformat() > keys[-1]:
+        raise CommandError(
+            f"{end} is after the last daily partition, {keys[-1]} (today in OMNI_TIMEZONE={TIMEZONE}): "
+            "a landing day can be built from that day on"
+        )
+
+
+def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
     """One Dagster run of daily_job over the partition range: ingestion, dbt build, gates, publish.
 
     Every partitioned asset has a single-run backfill policy, so a range is one run and one `dbt build`
     (with the window min_date/max_date); incremental models reprocess the range widened by var lookback_days.
+    Returns what the failed `export_files_ingested` checks say (files that could not be ingested).
     """
     import dagster as dg
 
+    from orchestration.dagster_defs.ingestion import FILES_INGESTED_CHECK
     from orchestration.definitions import defs
+
+    check_partition_range(start, end)
 
     job = defs.resolve_job_def("daily_job")
     tags = {
@@ -131,6 +167,11 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> None:
         flush=True,
     )
     result = job.execute_in_process(instance=_instance(), tags=tags, raise_on_error=False, run_config=run_config)
+    unread = [
+        f"  {ev.asset_key.to_user_string()}: " + (ev.description or "").strip().replace("\n", "\n    ")
+        for ev in result.get_asset_check_evaluations()
+        if ev.check_name == FILES_INGESTED_CHECK and not ev.passed
+    ]
     if not result.success:
         failures = [
             f"  {e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
@@ -142,7 +183,16 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> None:
             if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
                 detail = (ev.description or "").strip().replace("\n", "\n      ")
                 failures.append(f"  check {ev.check_name} on {ev.asset_key.to_user_string()}: {detail}")
-        raise CommandError(f"run {result.run_id} failed:\n" + "\n".join(failures))
+        raise CommandError(f"run {result.run_id} failed:\n" + "\n".join(failures + unread))
+    return unread
+
+
+def _raise_if_unread(unread: list[str]) -> None:
+    if unread:
+        raise UnreadFilesError(
+            "the run built and published, but these landed files could not be ingested (none of their rows "
+            "is in the lake; they stay in landing: land a fixed export, then run the day again):\n" + "\n".join(unread)
+        )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -155,23 +205,25 @@ def run(args: argparse.Namespace) -> None:
         raise CommandError(f"nothing to ingest: no landing/<table>/<YYYY-MM-DD>/ folders under {paths.landing}")
     start = date.fromisoformat(args.start) if args.start else days[0]
     end = date.fromisoformat(args.end) if args.end else days[-1]
+    check_partition_range(start, end)
     dbt_parse(paths)
-    run_daily(start, end, full_refresh=args.full_refresh)
+    unread = run_daily(start, end, full_refresh=args.full_refresh)
     from orchestration.summary import print_summary
 
     print_summary(paths, demo=demo_summary, seconds=time.monotonic() - t0)
+    _raise_if_unread(unread)
 
 
 def run_range(start: date, end: date, full_refresh: bool = False) -> None:
-    if end < start:
-        raise CommandError(f"backfill range ends ({end}) before it starts ({start})")
+    check_partition_range(start, end)
     paths = get_paths()
     _prepare_environment(paths)
     dbt_parse(paths)
-    run_daily(start, end, full_refresh=full_refresh)
+    unread = run_daily(start, end, full_refresh=full_refresh)
     from orchestration.summary import print_summary
 
     print_summary(paths)
+    _raise_if_unread(unread)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             print_identity_evaluation(get_paths())
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except FunnelDefinitionError as exc:
         print(f"error: invalid funnel definitions:\n{exc}", file=sys.stderr)
         return 1

@@ -69,6 +69,52 @@ def test_sensor_requests_a_run_for_changed_landing_days(defs, data_dir):
     assert list(sensor(ctx2)) == []
 
 
+def test_sensor_switched_on_over_an_ingested_landing_requests_nothing(defs, data_dir):
+    import os
+
+    from orchestration.ingestion import ingest_partition
+
+    paths = get_paths()
+    day = date(2026, 10, 2)
+    day_dir = paths.landing / "ga4_events" / day.isoformat()
+    day_dir.mkdir(parents=True)
+    landed = day_dir / "events_20261002.ndjson"
+    shutil.copy(GA4_SAMPLE, landed)
+    assert [r["status"] for r in ingest_partition("ga4_events", day, paths)] == ["loaded"]  # e.g. by `omni run`
+    sensor = defs.resolve_sensor_def("landing_files_sensor")
+    ctx = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())  # first tick: no cursor
+    assert list(sensor(ctx)) == []
+    # the file written again after it was ingested: the day is requested
+    later = landed.stat().st_mtime + 60
+    os.utime(landed, (later, later))
+    ctx2 = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=ctx.cursor)
+    assert [r.partition_key for r in sensor(ctx2)] == [day.isoformat()]
+
+
+def test_sensor_requests_a_day_landed_before_its_partition_exists_once_it_does(defs, data_dir, monkeypatch):
+    import json
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from orchestration.dagster_defs import schedules
+    from orchestration.dagster_defs.partitions import START_DATE, TIMEZONE
+
+    paths = get_paths()
+    # an exporter naming its folders by a date ahead of today in OMNI_TIMEZONE
+    early = (datetime.now(ZoneInfo(TIMEZONE)).date() + timedelta(days=2)).isoformat()
+    day_dir = paths.landing / "ga4_events" / early
+    day_dir.mkdir(parents=True)
+    shutil.copy(GA4_SAMPLE, day_dir / "events.ndjson")
+    sensor = defs.resolve_sensor_def("landing_files_sensor")
+    ctx = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
+    assert list(sensor(ctx)) == [] and early not in json.loads(ctx.cursor)
+    # two days later (the partitions reach that day), the unchanged folder is requested
+    later = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone=TIMEZONE, end_offset=3)
+    monkeypatch.setattr(schedules, "daily_partitions", later)
+    ctx2 = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=ctx.cursor)
+    assert [r.partition_key for r in sensor(ctx2)] == [early]
+
+
 def test_materialise_one_ingestion_partition_in_process(defs, data_dir):
     paths = get_paths()
     day = date(2026, 10, 2)

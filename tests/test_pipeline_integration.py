@@ -100,6 +100,9 @@ class DayRun:
     """One `omni day` of the last landing day, into which a renamed copy of an earlier day's export was landed."""
 
     copy_statuses: list[str]  # the ledger's statuses for the copy
+    returncode: int  # `omni day`'s: a file of the day could not be ingested
+    stderr: str
+    published: bool  # the serving database was replaced by the run
     rows_before: dict[str, int]
     rows_after: dict[str, int]
     counts_before: tuple[int, int]  # journeys.activities, identity.person_identifiers
@@ -132,11 +135,16 @@ def day_run(demo_run) -> DayRun:
     ).fetchall()
     copy = data / "landing" / "shopify_orders" / last_day / f"copy of {Path(export).name}"
     shutil.copy(data / "landing" / export, copy)
+    # ... and an export that cannot be read (not UTF-8): the rest of the day is still built and published
+    unreadable = data / "landing" / "shopify_orders" / last_day / "orders not utf-8.csv"
+    unreadable.write_bytes(b"Name,Email\n#1,a@b.se\n#2,\xff\xfe broken\n")
+    serving = data / "warehouse" / "serving.duckdb"
+    serving_before = serving.stat().st_mtime_ns
     rows_before = lake_rows(data)
     with duckdb.connect(build_db, read_only=True) as con:
         counts_before = con.execute(counts_sql).fetchone()
     proc = omni("day", last_day, data=data)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert proc.returncode in (0, 2), proc.stdout[-4000:] + proc.stderr[-4000:]
     copy_statuses = [
         status
         for (status,) in duckdb.execute(
@@ -151,7 +159,19 @@ def day_run(demo_run) -> DayRun:
             "(select max(loaded_at) from intermediate.int_identifier_observations)) "
             "from intermediate.int_identifier_observations"
         ).fetchone()
-    return DayRun(copy_statuses, rows_before, lake_rows(data), counts_before, counts_after, runs, rows, rewritten)
+    published = serving.stat().st_mtime_ns != serving_before
+    return DayRun(
+        copy_statuses, proc.returncode, proc.stderr, published, rows_before, lake_rows(data), counts_before,
+        counts_after, runs, rows, rewritten,
+    )  # fmt: skip
+
+
+def test_a_day_with_an_unreadable_export_is_published_and_exits_2(day_run, demo_run):
+    """A scheduler must tell a day with a missing export from a good one (0) and a failed run (1)."""
+    assert day_run.returncode == 2, day_run.stderr[-3000:]
+    assert "raw/shopify_orders" in day_run.stderr and "orders not utf-8.csv" in day_run.stderr
+    assert "is not valid utf-8" in day_run.stderr and "Fix: re-export" in day_run.stderr
+    assert day_run.published
 
 
 def test_same_export_under_another_name_adds_no_rows(day_run):

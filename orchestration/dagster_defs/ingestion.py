@@ -13,6 +13,10 @@ from orchestration.dagster_defs.partitions import daily_partitions
 from orchestration.ingestion import ingest_partition
 from orchestration.sources import TABLES
 
+# A landed file that could not be ingested (kept in landing, none of its rows in the lake): a warning on the
+# table's asset, so the rest of the day is still built and published, and `omni` exits 2 naming the file.
+FILES_INGESTED_CHECK = "export_files_ingested"
+
 
 def _days(context: dg.AssetExecutionContext) -> list[date]:
     return [date.fromisoformat(k) for k in context.partition_keys]
@@ -29,6 +33,14 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
         description=f"{spec.description} Landed files -> Parquet lake, one file per landed file.",
         kinds={"parquet", "duckdb"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                FILES_INGESTED_CHECK,
+                asset=["raw", table],
+                description="Every file this run tried to ingest was read (none failed); a failed file is "
+                "named with its error and the fix, and stays in landing.",
+            )
+        ],
     )
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         paths = get_paths()
@@ -42,7 +54,17 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
         statuses: dict[str, int] = {}
         for r in rows:
             statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+        failures = "\n".join(f"{r['source_file']}: {r['error']}" for r in failed)
         return dg.MaterializeResult(
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=FILES_INGESTED_CHECK,
+                    passed=not failed,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=f"{len(failed)} file(s) could not be ingested:\n{failures}" if failed else None,
+                    metadata={"failed_files": len(failed)},
+                )
+            ],
             metadata={
                 "files": len(rows),
                 **totals,
@@ -51,7 +73,7 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
                     [{"file": r["source_file"], "error": r["error"]} for r in failed]
                 ),
                 "lake_folder": dg.MetadataValue.path(str(paths.raw / table)),
-            }
+            },
         )
 
     return _asset

@@ -46,9 +46,9 @@ def daily_ingestion_schedule(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"scheduled:{key}", partition_key=key)
 
 
-def landing_signatures(landing: Path) -> dict[str, str]:
-    """day -> fingerprint of every file (name, size, mtime) landed for that day, over all tables."""
-    per_day: dict[str, list[str]] = {}
+def _landed_files(landing: Path) -> dict[str, list[tuple[str, os.stat_result]]]:
+    """day -> (table/day/name, stat) of every file landed for that day, over all tables."""
+    per_day: dict[str, list[tuple[str, os.stat_result]]] = {}
     for table in TABLES:
         table_dir = landing / table
         if not table_dir.is_dir():
@@ -58,18 +58,49 @@ def landing_signatures(landing: Path) -> dict[str, str]:
                 continue
             for f in sorted(day_dir.iterdir()):
                 if f.is_file() and not f.name.startswith("."):
-                    st = f.stat()
-                    per_day.setdefault(day_dir.name, []).append(f"{table}/{f.name}:{st.st_size}:{st.st_mtime_ns}")
-    return {day: hashlib.sha256("\n".join(sorted(v)).encode()).hexdigest()[:16] for day, v in per_day.items()}
+                    per_day.setdefault(day_dir.name, []).append((f"{table}/{day_dir.name}/{f.name}", f.stat()))
+    return per_day
+
+
+def landing_signatures(landing: Path) -> dict[str, str]:
+    """day -> fingerprint of every file (name, size, mtime) landed for that day, over all tables."""
+    return {
+        day: hashlib.sha256(
+            "\n".join(sorted(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in files)).encode()
+        ).hexdigest()[:16]
+        for day, files in _landed_files(landing).items()
+    }
+
+
+def days_with_unhandled_files(paths, days: set[str]) -> set[str]:
+    """Those of `days` with a landed file that ingestion has not tried since it was last written: no
+    ledger row for its path, or only rows older than the file. A sensor switched on over a landing
+    folder that `omni run` already ingested (no cursor yet) must not request every old day again."""
+    from orchestration.ingestion.ledger import read_attempts
+
+    attempts = read_attempts(paths).select(["source_file", "ingested_at"]).to_pylist()
+    tried: dict[str, float] = {}
+    for row in attempts:
+        at = row["ingested_at"].timestamp()
+        tried[row["source_file"]] = max(at, tried.get(row["source_file"], at))
+    return {
+        day
+        for day, files in _landed_files(paths.landing).items()
+        if day in days and any(tried.get(name, -1.0) < st.st_mtime for name, st in files)
+    }
 
 
 @dg.sensor(job=daily_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_files_sensor(context: dg.SensorEvaluationContext):
-    """Requests a daily_job run for every landing day whose files changed since the last tick."""
+    """Requests a daily_job run for every landing day whose files changed since the last tick and that
+    holds a file ingestion has not tried since it was written. A day that is not a partition yet (a folder
+    named by a later date than today in OMNI_TIMEZONE) stays out of the cursor, so it is requested once
+    its partition exists."""
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = landing_signatures(get_paths().landing)
+    paths = get_paths()
     partitions = set(daily_partitions.get_partition_keys())
-    for day, sig in sorted(current.items()):
-        if seen.get(day) != sig and day in partitions:
-            yield dg.RunRequest(run_key=f"{day}:{sig}", partition_key=day)
+    current = {day: sig for day, sig in landing_signatures(paths.landing).items() if day in partitions}
+    changed = {day for day, sig in current.items() if seen.get(day) != sig}
+    for day in sorted(days_with_unhandled_files(paths, changed) if changed else ()):
+        yield dg.RunRequest(run_key=f"{day}:{current[day]}", partition_key=day)
     context.update_cursor(json.dumps(current))
