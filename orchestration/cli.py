@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import time
 import warnings
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from orchestration.config import DBT_PROJECT_DIR, Paths, dbt_env, get_paths
@@ -46,12 +48,32 @@ class UnreadFilesError(CommandError):
     exit_code = 2
 
 
+# A new Dagster instance runs one run at a time: every run writes the one DuckDB build file, which one
+# process can open for writing; a second run would fail on its lock, or publish marts that its own gates
+# never saw. The daemon queues the runs the schedule and the sensor request; `omni` waits for none and
+# refuses to start beside a run in progress (refuse_if_a_run_is_in_progress).
+INSTANCE_CONFIG = """# written by omni (orchestration/cli.py): one run at a time, see INSTANCE_CONFIG there
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+"""
+# Tags of the runs `omni` starts in-process: a run whose process is gone (killed) is stale, not in progress.
+PID_TAG, HOST_TAG = "omni/pid", "omni/host"
+
+
+def ensure_instance_config(dagster_home: Path) -> None:
+    """INSTANCE_CONFIG in a new (or empty) dagster.yaml; a user's own configuration is kept."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists() or not config.read_text().strip():
+        config.write_text(INSTANCE_CONFIG)
+
+
 def _prepare_environment(paths: Paths) -> None:
     """Absolute paths for every child process and a persistent Dagster instance."""
     os.environ.update(dbt_env(paths))
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
-    paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    (paths.dagster_home / "dagster.yaml").touch()
+    ensure_instance_config(paths.dagster_home)
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     from orchestration.funnels.compile import compile_funnels
     from orchestration.lake_layout import ensure_schema_stubs
@@ -118,6 +140,37 @@ def _instance():
     return DagsterInstance.get()
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def refuse_if_a_run_is_in_progress(instance) -> None:
+    """Two runs at once would both write the build database. A run `omni` started whose process is gone
+    (killed: it never recorded its end) is marked failed instead, or it would block every later run and
+    the daemon's queue."""
+    import dagster as dg
+
+    in_progress = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=in_progress)):
+        run = record.dagster_run
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid and host == socket.gethostname() and not _process_alive(int(pid)):
+            instance.report_run_failed(run, message=f"its omni process ({pid}) ended without recording the run's end")
+            continue
+        started_by = f"omni (pid {pid} on {host})" if pid else "the Dagster daemon or UI"
+        raise CommandError(
+            f"run {run.run_id} of {run.job_name}, started by {started_by}, is in progress on the instance in "
+            f"{os.environ.get('DAGSTER_HOME')}: wait for it to end (two runs at once would both write the build "
+            "database, which one process at a time can open)"
+        )
+
+
 def check_partition_range(start: date, end: date) -> None:
     """The range must be daily partitions, checked before a run starts: Dagster would otherwise retry
     each ingestion step and report "Exceeded max_retries", the cause only in stack traces."""
@@ -156,6 +209,8 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
     }
     run_config = dict(RUN_CONFIG)
     if full_refresh:
@@ -166,15 +221,18 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
         "(one Dagster run) ...",
         flush=True,
     )
-    result = job.execute_in_process(instance=_instance(), tags=tags, raise_on_error=False, run_config=run_config)
+    instance = _instance()
+    refuse_if_a_run_is_in_progress(instance)
+    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False, run_config=run_config)
     unread = [
         f"  {ev.asset_key.to_user_string()}: " + (ev.description or "").strip().replace("\n", "\n    ")
         for ev in result.get_asset_check_evaluations()
         if ev.check_name == FILES_INGESTED_CHECK and not ev.passed
     ]
     if not result.success:
+        # each step's whole message (a publish blocked by an earlier day's gate says which, further down)
         failures = [
-            f"  {e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
+            f"  {e.step_key}: " + "\n    ".join(e.event_specific_data.error.message.strip().splitlines()[:20])
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]

@@ -229,3 +229,23 @@ def test_every_public_mart_has_one_blocking_gx_check_and_every_mart_suite_a_mart
 
     assert {"gx_mart_suites", "warehouse_dbt_models"} <= upstream("serving__warehouse")
     assert upstream("gx_mart_suites") == {"warehouse_dbt_models"}
+
+
+def test_only_transient_dbt_failures_are_retried(tmp_path):
+    import json
+
+    from orchestration.dagster_defs.dbt import dbt_failure_is_transient
+
+    results = tmp_path / "run_results.json"
+
+    def with_messages(*messages: str):
+        results.write_text(json.dumps({"results": [{"status": "error", "message": m} for m in messages]}))
+        return results
+
+    failed_test = with_messages("Got 2 results, configured to fail if != 0")
+    assert not dbt_failure_is_transient(1, failed_test)  # a failed model or test: not retried
+    assert dbt_failure_is_transient(-9, failed_test)  # dbt killed (e.g. out of memory)
+    assert dbt_failure_is_transient(2, failed_test)  # dbt's own runtime error
+    assert dbt_failure_is_transient(1, tmp_path / "absent.json")  # ended before writing its results
+    locked = with_messages('IO Error: Could not set lock on file "build.duckdb": Conflicting lock is held')
+    assert dbt_failure_is_transient(1, locked)

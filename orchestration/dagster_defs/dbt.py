@@ -12,6 +12,7 @@ rebuilds everything. dbt unit tests are left out of this build (they test SQL lo
 pytest suite runs them).
 """
 
+import json
 import os
 import shutil
 import sys
@@ -161,6 +162,21 @@ def dbt_build_args(full_refresh: bool = False, command: str = "build") -> list[s
     return args
 
 
+def dbt_failure_is_transient(returncode: int | None, results: Path | None) -> bool:
+    """A dbt build that failed for a reason a retry can clear: dbt killed by a signal (negative exit code),
+    dbt's own runtime error (exit 2, e.g. the database file could not be opened), or a node that could not
+    take the database file's lock (another process had it open). A failed model or test is not one."""
+    if returncode is not None and (returncode < 0 or returncode == 2):
+        return True
+    if results is None or not results.exists():
+        return True
+    try:
+        nodes = json.loads(results.read_text()).get("results", [])
+    except (OSError, ValueError):
+        return True
+    return any("Could not set lock on file" in (node.get("message") or "") for node in nodes)
+
+
 def build_dbt_assets() -> dg.AssetsDefinition:
     project = dbt_project()
 
@@ -190,9 +206,15 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         if results.exists():
             shutil.copyfile(results, last_run_results_path())
         if not invocation.is_successful():
-            # A failed model or test is not transient: do not retry it (RetryPolicy covers exceptions
-            # such as a locked database file or a killed subprocess).
-            raise dg.Failure(f"dbt build failed; see {last_run_results_path()} and the step's log", allow_retries=False)
+            # A failed model or test is not transient: only what dbt_failure_is_transient says is retried
+            # (DBT_RETRY_POLICY), so a locked database file or a killed dbt gets its retries.
+            transient = dbt_failure_is_transient(invocation.process.returncode, results)
+            raise dg.Failure(
+                f"dbt build failed (exit code {invocation.process.returncode}"
+                f"{'; retried: a transient failure' if transient else ''}); see {last_run_results_path()} "
+                "and the step's log",
+                allow_retries=transient,
+            )
         marker.unlink(missing_ok=True)
 
     return warehouse_dbt_models

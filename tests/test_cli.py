@@ -1,0 +1,77 @@
+"""`omni`'s checks before a run: the partition range, one run at a time on the instance."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from orchestration.cli import (
+    HOST_TAG,
+    INSTANCE_CONFIG,
+    PID_TAG,
+    CommandError,
+    check_partition_range,
+    ensure_instance_config,
+    refuse_if_a_run_is_in_progress,
+)
+from orchestration.dagster_defs.partitions import START_DATE, TIMEZONE
+
+
+def test_a_range_outside_the_partitions_is_refused_with_its_cause():
+    first = date.fromisoformat(START_DATE)
+    with pytest.raises(CommandError, match="before the first daily partition.*OMNI_START_DATE"):
+        check_partition_range(first - timedelta(days=1), first)
+    after_today = datetime.now(ZoneInfo(TIMEZONE)).date() + timedelta(days=2)
+    with pytest.raises(CommandError, match="after the last daily partition.*OMNI_TIMEZONE"):
+        check_partition_range(first, after_today)
+    with pytest.raises(CommandError, match="ends .* before it starts"):
+        check_partition_range(first + timedelta(days=1), first)
+    check_partition_range(first, first + timedelta(days=1))
+
+
+def _started_run(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.DagsterRun:
+    run = dg.DagsterRun(job_name="daily_job", run_id=f"run-{len(instance.get_runs())}", tags=tags)
+    instance.add_run(run)
+    instance.handle_new_event(
+        dg.EventLogEntry(
+            error_info=None, level="DEBUG", user_message="", run_id=run.run_id, timestamp=0.0,
+            dagster_event=dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name="daily_job"),
+        )
+    )  # fmt: skip
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+    return run
+
+
+def test_a_run_in_progress_is_waited_for_and_a_killed_one_is_marked_failed():
+    instance = dg.DagsterInstance.ephemeral()
+    refuse_if_a_run_is_in_progress(instance)  # nothing in progress
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    killed = _started_run(instance, {PID_TAG: str(gone.pid), HOST_TAG: socket.gethostname()})
+    refuse_if_a_run_is_in_progress(instance)
+    assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+    running = _started_run(instance, {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()})
+    with pytest.raises(CommandError, match=f"run {running.run_id} of daily_job, started by omni"):
+        refuse_if_a_run_is_in_progress(instance)
+    instance.report_run_failed(instance.get_run_by_id(running.run_id))
+    daemon = _started_run(instance, {})
+    with pytest.raises(CommandError, match=f"run {daemon.run_id} of daily_job, started by the Dagster daemon"):
+        refuse_if_a_run_is_in_progress(instance)
+
+
+def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept(tmp_path):
+    home = tmp_path / "dagster"
+    ensure_instance_config(home)
+    config = home / "dagster.yaml"
+    assert config.read_text() == INSTANCE_CONFIG
+    instance = dg.DagsterInstance.from_config(str(home))
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    config.write_text("telemetry:\n  enabled: false\n")
+    ensure_instance_config(home)
+    assert config.read_text() == "telemetry:\n  enabled: false\n"
