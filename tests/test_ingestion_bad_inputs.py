@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
+import io
 import shutil
 from pathlib import Path
 
@@ -442,3 +444,39 @@ def test_invalid_utf8_in_json_lines_still_fails_whole(data_dir):
     assert row["status"] == "failed"
     offset = body.index(b"\xf6")
     assert f"byte f6 at byte offset {offset} (line 20) is not valid utf-8" in row["error"], row["error"]
+
+
+# --- Export columns that share a name with DuckDB's hidden row id ----------------------------------------
+
+EVENTS_HEADER = "event_id,occurred_at,activity,channel"
+
+
+def test_export_column_named_rowid_is_kept_as_data(data_dir):
+    # DuckDB tables have a hidden `rowid`; an export column of that name used to hide it (BinderException).
+    paths = get_paths()
+    good = "2024-03-01T10:00:00Z,page_view,web"
+    csv_rows = [f"e1,{good},7", "e2,not a time,page_view,web,7", f"e3,{good},1,extra", f"e4,{good},x"]
+    _land_text(paths, "canonical_events", "a.csv", EVENTS_HEADER + ",RowID\n" + "\n".join(csv_rows) + "\n")
+    key = '{"event_id":"j1","occurred_at":"2024-03-01T10:00:00Z","activity":"page_view","channel":"web","rowid":5}'
+    _land_text(paths, "canonical_events", "b.jsonl", key + "\n")
+    _land_text(paths, "canonical_events", "c.csv", f"{EVENTS_HEADER}\ne5,{good}\n")  # the folder's other file
+    rows = {r["source_file"].rsplit("/", 1)[1]: r for r in ingest_partition("canonical_events", DAY, paths)}
+    counts = {name: (r["status"], r["rows_read"], r["rows_loaded"], r["rows_quarantined"]) for name, r in rows.items()}
+    assert counts == {
+        "a.csv": ("loaded", 4, 2, 2), "b.jsonl": ("loaded", 1, 1, 0), "c.csv": ("loaded", 1, 1, 0),
+    }, rows  # fmt: skip
+    loaded = _read(paths, "raw", "canonical_events", "SELECT * FROM t ORDER BY _source_file, _row_number")
+    assert [(r["event_id"], r["rowid"], r["_row_number"]) for r in loaded] == [
+        ("e1", "7", 1), ("e4", "x", 4), ("j1", "5", 1), ("e5", None, 1),
+    ]  # fmt: skip
+    assert "__rowid" not in loaded[0]
+    bad = _read(paths, "quarantine", "canonical_events")
+    assert [(r["event_id"], r["rowid"], r["_row_number"]) for r in bad] == [("e2", "7", 2), (None, None, 3)]
+    assert bad[0]["_reason"].startswith("bad_timestamp: occurred_at") and bad[1]["_raw_line"] == csv_rows[2]
+    # Shopify's first-row-of-an-order check numbers rows too.
+    orders = list(csv.reader(io.StringIO((FIXTURES / "shopify_orders.csv").read_text(encoding="utf-8-sig"))))
+    out = io.StringIO()
+    csv.writer(out).writerows([orders[0] + ["ROWID"]] + [r + ["9"] for r in orders[1:]])
+    _land_text(paths, "shopify_orders", "orders.csv", out.getvalue())
+    (row,) = ingest_partition("shopify_orders", DAY, paths)
+    assert (row["status"], row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 5, 2, 3)

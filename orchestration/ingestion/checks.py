@@ -165,8 +165,8 @@ def plan_checks(table_name: str, columns: list[str], day: dt.date) -> CheckPlan:
     for col in (c for c in table.required_columns if c in have):
         if table_name == "shopify_orders" and col == "created_at":
             # Order-level fields appear only on the first row of an order; continuation rows stay rows.
-            # A semi-join on the first rowid per order: a window would drag every column through a sort.
-            first = plan.helper('__rowid IN (SELECT min(rowid) FROM src GROUP BY "name")')
+            # A semi-join on the first row per order: a window would drag every column through a sort.
+            first = plan.helper('__rowid IN (SELECT min(__rowid) FROM src GROUP BY "name")')
             plan.add(f"{first} AND {_blank(col)}", f"'missing_value: {col} is blank on the first row of its order'")
         else:
             plan.add(_blank(col), f"'missing_value: {col} is blank'")

@@ -248,17 +248,17 @@ def _load(
     names, malformed_rows = load_file(con, table, scan, path, row["source_file"])
     plan = plan_checks(table.name, names, day)
     source = row["source_file"].replace("'", "''")
-    rows_from, row_number = "src", "src.rowid + 1"
+    rows_from, row_number = "src", "src.__rowid + 1"  # __rowid: see readers (not DuckDB's rowid)
     if malformed_rows:
-        # `src` lacks the malformed rows: a good row's data row number is its rowid + 1 plus the malformed
-        # rows before it. g = good rows before a malformed row; the last g <= rowid gives their count.
+        # `src` lacks the malformed rows: a good row's data row number is its __rowid + 1 plus the malformed
+        # rows before it. g = good rows before a malformed row; the last g <= __rowid gives their count.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE row_shift AS SELECT g, max(j) AS j FROM (SELECT "
             "__row_number - row_number() OVER (ORDER BY __row_number) AS g, "
             "row_number() OVER (ORDER BY __row_number) AS j FROM malformed) GROUP BY g"
         )
-        rows_from = "src ASOF LEFT JOIN row_shift ON src.rowid >= row_shift.g"
-        row_number = "src.rowid + 1 + coalesce(row_shift.j, 0)"
+        rows_from = "src ASOF LEFT JOIN row_shift ON src.__rowid >= row_shift.g"
+        row_number = "src.__rowid + 1 + coalesce(row_shift.j, 0)"
 
     def meta_for(number: str) -> str:
         return (
@@ -267,29 +267,30 @@ def _load(
         )
 
     meta = meta_for(row_number)
-    # One scan evaluates the checks and keeps only the failing rows' (rowid, reason): passing rows are
+    data = "src.* EXCLUDE (__rowid)"
+    # One scan evaluates the checks and keeps only the failing rows' (__rowid, reason): passing rows are
     # never copied inside DuckDB, let alone through Python.
     helpers = "".join(", " + h for h in plan.helpers)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bad AS SELECT __rowid, {reason_sql(plan)} AS _reason "
-        f"FROM (SELECT *{helpers} FROM (SELECT *, rowid AS __rowid FROM src)) WHERE {failing_sql(plan)}"
+        f"FROM (SELECT *{helpers} FROM src) WHERE {failing_sql(plan)}"
     )
     try:
         (failed,) = con.execute("SELECT count(*) FROM bad").fetchone()
         quarantined = failed + malformed_rows
         if quarantined:
-            select = f"SELECT src.*, {meta}, bad._reason FROM {rows_from} JOIN bad ON src.rowid = bad.__rowid"
+            select = f"SELECT {data}, {meta}, bad._reason FROM {rows_from} JOIN bad ON src.__rowid = bad.__rowid"
             if malformed_rows:
                 # A malformed row has no reliable columns: its raw text is kept instead (data columns NULL).
                 select += f" UNION ALL BY NAME SELECT {meta_for('__row_number')}, _reason, _raw_line FROM malformed"
             copy_parquet_atomic(con, f"{select} ORDER BY _row_number", quarantine_target)
-            keep = "WHERE src.rowid NOT IN (SELECT __rowid FROM bad)" if failed else ""
+            keep = "WHERE src.__rowid NOT IN (SELECT __rowid FROM bad)" if failed else ""
         else:
             quarantine_target.unlink(missing_ok=True)
             keep = ""
         # Raw last and always (even with zero rows): its presence marks the file's data as complete.
-        order = " ORDER BY src.rowid" if malformed_rows else ""  # the ASOF join does not keep file order
-        loaded = copy_parquet_atomic(con, f"SELECT src.*, {meta} FROM {rows_from} {keep}{order}", raw_target)
+        order = " ORDER BY src.__rowid" if malformed_rows else ""  # the ASOF join does not keep file order
+        loaded = copy_parquet_atomic(con, f"SELECT {data}, {meta} FROM {rows_from} {keep}{order}", raw_target)
     finally:
         for temp in ("bad", "src", "row_shift", "malformed") if malformed_rows else ("bad", "src"):
             con.execute(f"DROP TABLE IF EXISTS {temp}")

@@ -1,5 +1,9 @@
 """Read one landed file into a DuckDB temporary table `src`: every data column VARCHAR, named by snake_case.
 
+`src` also has `__rowid`, the row's 0-based position among its rows in file order. DuckDB's own `rowid`
+is not used: an export column of that name hides it; snake_case names never start with `_`, so no export
+column is named `__rowid`.
+
 Bytes are scanned once in Python (content hash + encoding check/conversion, a few chunks, never per row);
 parsing is DuckDB's. The header is parsed here so that columns are matched by name, wrong delimiters and
 missing columns are reported before DuckDB runs, and DuckDB's sniffer (which hides the real error of a
@@ -26,6 +30,8 @@ from orchestration.ingestion.errors import FileRejected, duckdb_csv_message, mis
 from orchestration.sources import JSON_LINE_EXTENSIONS, Table, lake_columns, snake
 
 CHUNK = 8 << 20
+# row_number() over an empty window keeps the scan's order (DuckDB's documented order preservation).
+_NUMBERED = "row_number() OVER () - 1 AS __rowid"
 BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -211,7 +217,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_fi
         raise FileRejected(source_file, *problem)
     columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
     read = (
-        f"CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv({_sql_str(str(path))}, "
+        f"CREATE OR REPLACE TEMP TABLE src AS SELECT *, {_NUMBERED} FROM read_csv({_sql_str(str(path))}, "
         f"header=true, auto_detect=false, columns={columns}, delim=',', quote='\"', escape='\"', "
         "strict_mode=true, null_padding=false, encoding='utf-8', "
         f"max_line_size={malformed.MAX_LINE_BYTES}"
@@ -297,7 +303,7 @@ def load_json_lines(
     select = ", ".join(f"{_ident(k)} AS {_ident(n)}" for k, n in zip(keys, names, strict=True))
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE src AS SELECT {select} FROM read_json({_sql_str(str(path))}, "
+            f"CREATE OR REPLACE TEMP TABLE src AS SELECT {select}, {_NUMBERED} FROM read_json({_sql_str(str(path))}, "
             f"format='newline_delimited', records=true, columns={columns}, maximum_object_size=67108864)"
         )
     except duckdb.Error as exc:
