@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.config import get_paths
-from orchestration.ingestion import ingest_partition, landing_days, ledger_frame, summarise
+from orchestration.ingestion import IngestionError, ingest_partition, landing_days, ledger_frame, summarise
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingestion"
 D1, D2, D3 = dt.date(2023, 12, 15), dt.date(2023, 12, 16), dt.date(2023, 12, 17)
@@ -217,3 +218,48 @@ def test_file_with_malformed_rows_is_idempotent(data_dir):
     )  # fmt: skip
     assert quarantine.stat().st_mtime_ns == mtime
     assert _raw_rows(paths, "loyalty_members") == 19
+
+
+class _FailingReads:
+    """A DuckDB connection whose reads of one file raise `error` (as a small memory_limit did)."""
+
+    def __init__(self, con, name: str, error: Exception):
+        self._con, self._name, self._error = con, name, error
+
+    def __getattr__(self, attr):
+        return getattr(self._con, attr)
+
+    def execute(self, sql: str, *args):
+        if "read_csv(" in sql and self._name in sql:
+            raise self._error
+        return self._con.execute(sql, *args)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 MiB"),
+     duckdb.IOException("IO Error: Could not read file"),
+     duckdb.BinderException("Binder Error: a bug of the ingestion")],
+)  # fmt: skip
+def test_error_of_the_ingestion_is_retried_not_recorded_as_a_bad_file(data_dir, monkeypatch, error):
+    paths = get_paths()
+    day = dt.date(2024, 3, 1)
+    folder = paths.landing / "loyalty_members" / day.isoformat()
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "loyalty_members.csv", folder / "a.csv")
+    shutil.copy(FIXTURES / "loyalty_header_only.csv", folder / "b.csv")
+    shutil.copy(FIXTURES / "shopify_semicolon.csv", folder / "c.csv")  # a bad file: failed for good
+    connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: _FailingReads(connect(*a, **k), "/a.csv", error))
+    with pytest.raises(IngestionError, match=f"loyalty_members/{day}/a.csv: not ingested: {type(error).__name__}"):
+        ingest_partition("loyalty_members", day, paths)
+    first = {r["source_file"].rsplit("/", 1)[1]: r for r in ledger_frame(paths).to_pylist()}
+    assert {n: r["status"] for n, r in first.items()} == {"a.csv": "failed", "b.csv": "loaded", "c.csv": "failed"}
+    assert first["a.csv"]["rows_read"] is None and "the next run tries the file again" in first["a.csv"]["error"]
+    assert first["c.csv"]["rows_read"] == 0 and "Fix: export the file comma-separated" in first["c.csv"]["error"]
+    monkeypatch.setattr(duckdb, "connect", connect)
+    (again,) = ingest_partition("loyalty_members", day, paths)  # the bad file c.csv is not tried again
+    assert again["source_file"].endswith("/a.csv") and again["status"] == "loaded"
+    assert (again["rows_read"], again["rows_loaded"], again["rows_quarantined"]) == (4, 2, 2)
+    assert _raw_rows(paths, "loyalty_members") == 2
+    assert ingest_partition("loyalty_members", day, paths) == []

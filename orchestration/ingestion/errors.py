@@ -9,6 +9,12 @@ from __future__ import annotations
 import difflib
 import re
 
+import duckdb
+
+# DuckDB's errors about a file's content (parse, encoding, conversion): the file is bad. Any other error
+# (out of memory, I/O, an interrupt) says nothing about the file and must not mark it failed for good.
+CONTENT_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
+
 
 class FileRejected(Exception):
     """Raised by the readers for a bad file; the ingestion turns it into a `failed` ledger row."""
@@ -18,6 +24,11 @@ class FileRejected(Exception):
         self.source_file = source_file
         self.cause = cause
         self.fix = fix
+
+
+class IngestionError(Exception):
+    """Raised by ingest_partition after its other files ran, when files hit an error of the ingestion
+    itself rather than of their content; each has a `failed` ledger row that the next run retries."""
 
 
 _SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}

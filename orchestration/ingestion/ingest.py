@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 from orchestration.config import Paths
 from orchestration.ingestion.checks import failing_sql, plan_checks, reason_sql
-from orchestration.ingestion.errors import FileRejected
-from orchestration.ingestion.ledger import TableState, now_utc, write_attempt
+from orchestration.ingestion.errors import FileRejected, IngestionError
+from orchestration.ingestion.ledger import TableState, now_utc, retryable, write_attempt
 from orchestration.ingestion.readers import (
     Scan,
     find_invalid_bytes,
@@ -103,23 +103,37 @@ def ingest_partition(table: str, day: dt.date, paths: Paths, run_id: str = "") -
     if not files:
         return []
     written: list[dict] = []
+    errors: list[Exception] = []
     with table_lock(paths, table):
         _remove_orphans(paths, table)
         state = TableState.load(paths, table)
         scratch = Path(tempfile.mkdtemp(prefix="omni-ingest-"))
-        con = duckdb.connect()
+        con = _connect()
         try:
-            con.execute("SET TimeZone = 'UTC'")
             for path in files:
                 result = _ingest_file(con, state, TABLES[table], day, path, paths, run_id, scratch)
                 if result is not None:
-                    row, ledger_file = result
+                    row, ledger_file, error = result
                     state.record(row, ledger_file)
                     written.append(row)
+                    if error is not None:
+                        errors.append(error)
+                        con.close()  # it may be unusable after the error (out of memory, interrupted)
+                        con = _connect()
         finally:
             con.close()
             shutil.rmtree(scratch, ignore_errors=True)
+    if errors:
+        # After the other files: fail the run so that it is retried (Dagster's retry policy).
+        failed = "; ".join(r["error"] for r in written if retryable(r))
+        raise IngestionError(f"{len(errors)} file(s) of {table} {day} not ingested: {failed}") from errors[0]
     return written
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def _targets(paths: Paths, table: str, day: dt.date, sha: str) -> tuple[Path, Path]:
@@ -136,22 +150,38 @@ def _ingest_file(
     paths: Paths,
     run_id: str,
     scratch: Path,
-) -> tuple[dict, Path] | None:
+) -> tuple[dict, Path, Exception | None] | None:
+    """None when the file was handled before; else its ledger row, written, and the error of the ingestion
+    that stopped it (a bad file is not an error here: it is a `failed` row)."""
     source_file = f"{table.name}/{day.isoformat()}/{path.name}"
-    scan = scan_file(path, table.encoding, scratch)
+    row = {
+        "table_name": table.name, "landing_date": day, "source_file": source_file,
+        "file_sha256": None, "file_bytes": None, "rows_read": 0, "rows_loaded": 0,
+        "rows_quarantined": 0, "status": None, "error": None, "replaces_sha256": None,
+        "lake_file": None, "ingested_at": now_utc(), "run_id": run_id,
+    }  # fmt: skip
+    scan = None
     try:
+        scan = scan_file(path, table.encoding, scratch)
         if state.latest.get(source_file) == scan.sha256:
             return None  # this exact file was handled before: a re-run is a no-op
-        row = {
-            "table_name": table.name, "landing_date": day, "source_file": source_file,
-            "file_sha256": scan.sha256, "file_bytes": path.stat().st_size, "rows_read": 0, "rows_loaded": 0,
-            "rows_quarantined": 0, "status": None, "error": None, "replaces_sha256": None,
-            "lake_file": None, "ingested_at": now_utc(), "run_id": run_id,
-        }  # fmt: skip
+        row.update(file_sha256=scan.sha256, file_bytes=path.stat().st_size)
         _decide_and_load(con, state, table, day, path, paths, scan, row)
-        return row, write_attempt(paths, row)
+    except Exception as exc:  # recorded; ingest_partition raises it after the other files
+        # NULL counts make the row retryable (ledger.retryable): the file is tried again by the next run.
+        cause = (str(exc).strip().splitlines() or [""])[0]
+        row.update(
+            status="failed", rows_read=None, rows_loaded=None, rows_quarantined=None, lake_file=None,
+            replaces_sha256=None,
+            error=f"{source_file}: not ingested: {type(exc).__name__}: {cause}; nothing loaded. This is an error "
+            "of the ingestion, not of the file: the next run tries the file again. Fix: run the ingestion "
+            "again; if it fails the same way, report this message",
+        )  # fmt: skip
+        return row, write_attempt(paths, row), exc
     finally:
-        remove_scratch(scan, path)
+        if scan is not None:
+            remove_scratch(scan, path)
+    return row, write_attempt(paths, row), None
 
 
 def _decide_and_load(

@@ -72,10 +72,16 @@ def _read_files(files: list[str]) -> list[dict]:
 
 def write_attempt(paths: Paths, row: dict) -> Path:
     table = pa.Table.from_pylist([row], schema=LEDGER_SCHEMA)
-    name = f"{row['file_sha256']}-{time.time_ns()}.parquet"
+    name = f"{row['file_sha256'] or 'unhashed'}-{time.time_ns()}.parquet"  # unhashed: the file could not be read
     target = ledger_dir(paths, row["table_name"]) / f"ingest_date={row['landing_date']}" / name
     write_parquet_atomic(table, target)
     return target
+
+
+def retryable(row: dict) -> bool:
+    """A `failed` attempt that ended on an error of the ingestion (out of memory, I/O, a bug), not of the
+    file: its rows_read is unknown (NULL). It does not count as handled: the next run tries the file again."""
+    return row["status"] == "failed" and row["rows_read"] is None
 
 
 def replace_key(table_name: str, source_file: str) -> tuple:
@@ -116,6 +122,8 @@ class TableState:
         self.seen.add(str(ledger_file))
 
     def apply(self, row: dict) -> None:
+        if retryable(row):
+            return
         self.latest[row["source_file"]] = row["file_sha256"]
         if row["status"] == "replaced" and row["replaces_sha256"]:
             key = replace_key(self.table_name, row["source_file"])

@@ -26,7 +26,12 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingestion import malformed
-from orchestration.ingestion.errors import FileRejected, duckdb_csv_message, missing_columns_message
+from orchestration.ingestion.errors import (
+    CONTENT_ERRORS,
+    FileRejected,
+    duckdb_csv_message,
+    missing_columns_message,
+)
 from orchestration.sources import JSON_LINE_EXTENSIONS, Table, lake_columns, snake
 
 CHUNK = 8 << 20
@@ -227,13 +232,13 @@ def load_csv(con: duckdb.DuckDBPyConnection, table: Table, path: Path, source_fi
     try:
         con.execute(read + ")")
         return names, 0
-    except duckdb.Error:
+    except CONTENT_ERRORS:  # others (out of memory, I/O) propagate: a retry may succeed
         pass
     malformed.drop_rejects(con)
     try:
         con.execute(f"{read}, {malformed.REJECT_OPTIONS})")
         return names, malformed.collect(con, path, len(raw), source_file)
-    except duckdb.Error as exc:  # errors ignore_errors does not cover (e.g. an unreadable file)
+    except CONTENT_ERRORS as exc:  # errors ignore_errors does not cover (e.g. an unreadable file)
         raise FileRejected(
             source_file,
             f"not readable as CSV at {duckdb_csv_message(exc)}",
@@ -279,13 +284,13 @@ def load_json_lines(
     malformed_rows = 0
     try:
         found = _json_keys(con, path)
-    except duckdb.Error:
+    except CONTENT_ERRORS:
         found = None
     if found is None or NOT_OBJECT in found:
         path, malformed_rows = malformed.split_json_lines(con, path, scratch, source_file)
         try:
             found = _json_keys(con, path)
-        except duckdb.Error as exc:  # what Python's parser accepts and DuckDB's does not: the file fails
+        except CONTENT_ERRORS as exc:  # what Python's parser accepts and DuckDB's does not: the file fails
             msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
             raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
         if NOT_OBJECT in found:
@@ -306,7 +311,7 @@ def load_json_lines(
             f"CREATE OR REPLACE TEMP TABLE src AS SELECT {select}, {_NUMBERED} FROM read_json({_sql_str(str(path))}, "
             f"format='newline_delimited', records=true, columns={columns}, maximum_object_size=67108864)"
         )
-    except duckdb.Error as exc:
+    except CONTENT_ERRORS as exc:
         msg = str(exc).split("\n")[0].replace("Invalid Input Error: ", "")
         raise FileRejected(source_file, f"not readable as JSON lines: {msg}", fix) from exc
     finally:
