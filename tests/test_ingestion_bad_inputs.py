@@ -117,6 +117,27 @@ def test_square_cp1252_refunds_and_money(data_dir):
     assert bad[4].startswith("bad_timestamp: date '13/45/2018 25:07:00' is not MM/DD/YYYY HH:MM:SS")
 
 
+def test_square_utf8_file_with_bom_is_read_as_utf8(data_dir):
+    # Square's table is declared cp1252, but a file that starts with the UTF-8 BOM (Excel's "CSV UTF-8") is
+    # UTF-8: read as cp1252 it loaded "CafÃ© crÃ¨me".
+    paths = get_paths()
+    _land(paths, "square_items", "square_items.csv")  # a real cp1252 file loads as before
+    lines = (FIXTURES / "square_items.csv").read_bytes().decode("cp1252").splitlines()
+    text = "\r\n".join([lines[0] + ",Customer Name", lines[1] + ",Zoë Müller", lines[2] + ",Łukasz ☕"]) + "\r\n"
+    (paths.landing / "square_items" / DAY.isoformat() / "items_utf8.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    rows = {r["source_file"].rsplit("/", 1)[1]: r for r in ingest_partition("square_items", DAY, paths)}
+    counts = {name: (r["status"], r["rows_read"], r["rows_loaded"], r["rows_quarantined"]) for name, r in rows.items()}
+    assert counts == {"square_items.csv": ("loaded", 4, 2, 2), "items_utf8.csv": ("loaded", 2, 2, 0)}
+    loaded = _read(paths, "raw", "square_items", "SELECT * FROM t ORDER BY _source_file, _row_number")
+    assert [(r["category"], r["item"], r["location"], r["customer_name"]) for r in loaded] == [
+        ("Café", "Crème brûlée", "Montréal", "Zoë Müller"),
+        ("Café", "Espresso €", "Montréal", "Łukasz ☕"),
+        ("Café", "Crème brûlée", "Montréal", None),
+        ("Café", "Espresso €", "Montréal", None),
+    ]
+    assert "date" in loaded[0]  # the BOM is not part of the first column's name
+
+
 def test_loyalty_times_need_an_offset_and_a_plausible_year(data_dir):
     row, paths = _ingest_one("loyalty_members", "loyalty_members.csv")
     assert (row["rows_loaded"], row["rows_quarantined"]) == (2, 2)

@@ -235,15 +235,15 @@ def _decide_and_load(
         loaded = pq.read_metadata(raw_target).num_rows
         quarantined = pq.read_metadata(quarantine_target).num_rows if quarantine_target.exists() else 0
     elif scan.encoding_error:
-        row.update(status="failed", error=_encoding_error(table, source_file, scan.encoding_error))
+        row.update(status="failed", error=_encoding_error(table, scan, source_file, scan.encoding_error))
         return
     else:
         try:
             loaded, quarantined = _load(con, table, day, path, scan, row, raw_target, quarantine_target)
         except FileRejected as exc:
             # DuckDB rejects invalid UTF-8 too; name the first bad byte rather than its parse error.
-            bad = find_invalid_bytes(scan.utf8_path, "utf-8") if codecs.lookup(table.encoding).name == "utf-8" else None
-            row.update(status="failed", error=_encoding_error(table, source_file, bad) if bad else str(exc))
+            bad = find_invalid_bytes(scan.utf8_path, "utf-8") if codecs.lookup(scan.encoding).name == "utf-8" else None
+            row.update(status="failed", error=_encoding_error(table, scan, source_file, bad) if bad else str(exc))
             return
     row.update(
         rows_read=loaded + quarantined, rows_loaded=loaded, rows_quarantined=quarantined,
@@ -257,7 +257,12 @@ def _decide_and_load(
         row.update(status="replaced", replaces_sha256=prior["file_sha256"])
 
 
-def _encoding_error(table: Table, source_file: str, cause: str) -> str:
+def _encoding_error(table: Table, scan: Scan, source_file: str, cause: str) -> str:
+    if scan.encoding != table.encoding:  # read as UTF-8 because of its BOM
+        return (
+            f"{source_file}: {cause} (the file starts with a UTF-8 byte order mark, so it is read as UTF-8). "
+            f"Fix: re-export the file as UTF-8, or as {table.encoding} without the mark, and land it again"
+        )
     return (
         f"{source_file}: {cause}, the declared encoding of {table.name}. Fix: re-export the file as "
         f"{table.encoding} (or convert it, e.g. iconv -f <its encoding> -t {table.encoding}) and land it again"

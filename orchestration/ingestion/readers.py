@@ -51,6 +51,7 @@ class Scan:
     scratch: Path  # private folder for converted copies
     encoding_error: str | None  # cause, with byte offset and line (non-UTF-8 tables, found while converting)
     gzip_error: str | None = None  # a gzip delivery that cannot be decompressed (truncated, corrupt)
+    encoding: str = "utf-8"  # what the file is read as: the table's encoding, or UTF-8 after a BOM
 
 
 def content_name(path: Path) -> Path:
@@ -79,10 +80,13 @@ def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
     error = None
     gzip_error = None
     compressed = is_gzip(path)
+    opener = gzip.open if compressed else open
+    # A UTF-8 BOM makes the file UTF-8 whatever the table's encoding (Excel's "CSV UTF-8" of a cp1252 tool).
+    if codecs.lookup(encoding).name != "utf-8" and _starts_with_bom(path, opener):
+        encoding = "utf-8"
     utf8 = codecs.lookup(encoding).name == "utf-8"
     target = path if utf8 and not compressed else scratch / (content_name(path).name + ".utf8")
     out = None if target == path else open(target, "wb")  # noqa: SIM115 - closed in finally
-    opener = gzip.open if compressed else open
     try:
         with opener(path, "rb") as fh:
             while chunk := _read_chunk(fh, path, compressed):
@@ -107,7 +111,15 @@ def scan_file(path: Path, encoding: str, scratch: Path) -> Scan:
     finally:
         if out is not None:
             out.close()
-    return Scan(digest.hexdigest(), size, target, blank, has_bom, scratch, error, gzip_error)
+    return Scan(digest.hexdigest(), size, target, blank, has_bom, scratch, error, gzip_error, encoding)
+
+
+def _starts_with_bom(path: Path, opener) -> bool:
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(len(BOM)) == BOM
+    except (OSError, EOFError, zlib.error):  # a broken gzip stream: scan_file reports it
+        return False
 
 
 def _read_chunk(fh, path: Path, compressed: bool) -> bytes | str:
