@@ -263,3 +263,58 @@ def test_error_of_the_ingestion_is_retried_not_recorded_as_a_bad_file(data_dir, 
     assert (again["rows_read"], again["rows_loaded"], again["rows_quarantined"]) == (4, 2, 2)
     assert _raw_rows(paths, "loyalty_members") == 2
     assert ingest_partition("loyalty_members", day, paths) == []
+
+
+def _land_bytes(paths, table: str, day: dt.date, name: str, data: bytes) -> None:
+    folder = paths.landing / table / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+
+
+def test_duplicate_of_a_replaced_version_is_loaded(data_dir):
+    # Day 2's export has day 1's bytes (a duplicate: nothing written); then day 1's file is re-delivered
+    # with one row. Day 2's rows were in the lake only through day 1's old version: they must be loaded.
+    paths = get_paths()
+    both, a_only = b"Email Address,First Name\na@x.com,A\nb@x.com,B\n", b"Email Address,First Name\na@x.com,A\n"
+    _land_bytes(paths, "mailchimp_audience", D1, "subscribed.csv", both)
+    _land_bytes(paths, "mailchimp_audience", D2, "subscribed.csv", both)
+    statuses = [r["status"] for d in (D1, D2) for r in ingest_partition("mailchimp_audience", d, paths)]
+    assert statuses == ["loaded", "duplicate"]
+    _land_bytes(paths, "mailchimp_audience", D1, "subscribed.csv", a_only)
+    rows = {r["source_file"]: r for r in ingest_partition("mailchimp_audience", D1, paths)}
+    counts = {f: (r["status"], r["rows_read"], r["rows_loaded"], r["rows_quarantined"]) for f, r in rows.items()}
+    assert counts == {
+        f"mailchimp_audience/{D1}/subscribed.csv": ("replaced", 1, 1, 0),
+        f"mailchimp_audience/{D2}/subscribed.csv": ("loaded", 2, 2, 0),
+    }
+    con = duckdb.connect()
+    try:
+        glob = str(paths.raw / "mailchimp_audience" / "ingest_date=2*" / "*.parquet")
+        lake = con.execute(f"SELECT _landing_date, email_address FROM '{glob}' ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    assert lake == [(D1, "a@x.com"), (D2, "a@x.com"), (D2, "b@x.com")]
+    assert [ingest_partition("mailchimp_audience", d, paths) for d in (D1, D2)] == [[], []]
+    audience = next(s for s in summarise(paths) if s["table"] == "mailchimp_audience")
+    assert (audience["live_files"], audience["rows_read"], audience["rows_loaded"]) == (2, 3, 3)
+    # A crash before day 2's load (its data and ledger row gone): the table's next run loads it.
+    (paths.lake / rows[f"mailchimp_audience/{D2}/subscribed.csv"]["lake_file"]).unlink()
+    max((paths.ledger / "mailchimp_audience" / f"ingest_date={D2}").glob("*.parquet")).unlink()
+    (again,) = ingest_partition("mailchimp_audience", D1, paths)
+    assert (again["source_file"], again["status"], again["rows_loaded"]) == (
+        f"mailchimp_audience/{D2}/subscribed.csv",
+        "loaded",
+        2,
+    )
+
+
+def test_duplicate_superseded_by_its_own_file_is_not_loaded(data_dir):
+    # GA4 replaces by name: day 2's copy of events_20231215 is older than day 3's rewrite of it.
+    paths = get_paths()
+    _ga4_file(paths, D1, 3)
+    ingest_partition("ga4_events", D1, paths)
+    shutil.copytree(paths.landing / "ga4_events" / D1.isoformat(), paths.landing / "ga4_events" / D2.isoformat())
+    assert [r["status"] for r in ingest_partition("ga4_events", D2, paths)] == ["duplicate"]
+    _ga4_file(paths, D3, 5)
+    assert [r["status"] for r in ingest_partition("ga4_events", D3, paths)] == ["replaced"]
+    assert _raw_rows(paths) == 5

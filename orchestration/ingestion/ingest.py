@@ -109,17 +109,35 @@ def ingest_partition(table: str, day: dt.date, paths: Paths, run_id: str = "") -
         state = TableState.load(paths, table)
         scratch = Path(tempfile.mkdtemp(prefix="omni-ingest-"))
         con = _connect()
+
+        def ingest(path: Path, on_day: dt.date, force: bool = False) -> None:
+            nonlocal con
+            result = _ingest_file(con, state, TABLES[table], on_day, path, paths, run_id, scratch, force)
+            if result is not None:
+                row, ledger_file, error = result
+                state.record(row, ledger_file)
+                written.append(row)
+                if error is not None:
+                    errors.append(error)
+                    con.close()  # it may be unusable after the error (out of memory, interrupted)
+                    con = _connect()
+
         try:
             for path in files:
-                result = _ingest_file(con, state, TABLES[table], day, path, paths, run_id, scratch)
-                if result is not None:
-                    row, ledger_file, error = result
-                    state.record(row, ledger_file)
-                    written.append(row)
-                    if error is not None:
-                        errors.append(error)
-                        con.close()  # it may be unusable after the error (out of memory, interrupted)
-                        con = _connect()
+                ingest(path, day)
+            # A replaced version may have been the loaded copy of duplicates (same bytes, other files): their
+            # rows are in no lake file now, and re-runs would skip them. Load them (once per call).
+            tried: set[str] = set()
+            while orphans := [r for r in state.orphaned_duplicates() if r["source_file"] not in tried]:
+                for dup in orphans:
+                    tried.add(dup["source_file"])
+                    landed = paths.landing / dup["source_file"]
+                    if landed.is_file():
+                        ingest(landed, dup["landing_date"], force=True)
+                    else:
+                        row, ledger_file = _record_vanished_duplicate(paths, dup, run_id)
+                        state.record(row, ledger_file)
+                        written.append(row)
         finally:
             con.close()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -150,9 +168,10 @@ def _ingest_file(
     paths: Paths,
     run_id: str,
     scratch: Path,
+    force: bool = False,
 ) -> tuple[dict, Path, Exception | None] | None:
-    """None when the file was handled before; else its ledger row, written, and the error of the ingestion
-    that stopped it (a bad file is not an error here: it is a `failed` row)."""
+    """None when the file was handled before (unless `force`); else its ledger row, written, and the error of
+    the ingestion that stopped it (a bad file is not an error here: it is a `failed` row)."""
     source_file = f"{table.name}/{day.isoformat()}/{path.name}"
     row = {
         "table_name": table.name, "landing_date": day, "source_file": source_file,
@@ -163,7 +182,7 @@ def _ingest_file(
     scan = None
     try:
         scan = scan_file(path, table.encoding, scratch)
-        if state.latest.get(source_file) == scan.sha256:
+        if not force and state.latest.get(source_file) == scan.sha256:
             return None  # this exact file was handled before: a re-run is a no-op
         row.update(file_sha256=scan.sha256, file_bytes=path.stat().st_size)
         _decide_and_load(con, state, table, day, path, paths, scan, row)
@@ -182,6 +201,17 @@ def _ingest_file(
         if scan is not None:
             remove_scratch(scan, path)
     return row, write_attempt(paths, row), None
+
+
+def _record_vanished_duplicate(paths: Paths, dup: dict, run_id: str) -> tuple[dict, Path]:
+    row = {
+        **dup, "status": "failed", "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "lake_file": None,
+        "replaces_sha256": None, "ingested_at": now_utc(), "run_id": run_id,
+        "error": f"{dup['source_file']}: its rows were loaded through another file with the same bytes, whose "
+        "version was replaced since, and this file is no longer in landing: they are not in the lake. Fix: land "
+        "the export again in a new day's folder",
+    }  # fmt: skip
+    return row, write_attempt(paths, row)
 
 
 def _decide_and_load(

@@ -99,6 +99,8 @@ class TableState:
     # a path whose bytes went back to an earlier version is handled again (that version is no longer live).
     latest: dict[str, str] = field(default_factory=dict)
     live: dict[tuple[str, str], dict] = field(default_factory=dict)  # (sha, source_file) -> ledger row
+    # source_file -> its latest attempt, when that is a `duplicate` (its rows are in the lake via another file)
+    duplicates: dict[str, dict] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)  # ledger files already replayed
 
     @classmethod
@@ -125,6 +127,10 @@ class TableState:
         if retryable(row):
             return
         self.latest[row["source_file"]] = row["file_sha256"]
+        if row["status"] == "duplicate":
+            self.duplicates[row["source_file"]] = row
+        else:
+            self.duplicates.pop(row["source_file"], None)
         if row["status"] == "replaced" and row["replaces_sha256"]:
             key = replace_key(self.table_name, row["source_file"])
             for k, old in list(self.live.items()):
@@ -140,6 +146,21 @@ class TableState:
             if other_sha == sha and row["rows_read"]:
                 return row
         return None
+
+    def orphaned_duplicates(self) -> list[dict]:
+        """Duplicates whose rows the lake no longer holds: the copy they matched was replaced since, and no
+        later version of their own file (same replace key) superseded them. They must be loaded."""
+        with_rows = {sha for (sha, _), row in self.live.items() if row["rows_read"]}
+        newest: dict[tuple, dt.datetime] = {}  # replace key -> when its live version was ingested
+        for (_, other_file), row in self.live.items():
+            key = replace_key(self.table_name, other_file)
+            newest[key] = max(newest.get(key, row["ingested_at"]), row["ingested_at"])
+        orphans = []
+        for source_file, dup in self.duplicates.items():
+            superseded = newest.get(replace_key(self.table_name, source_file))
+            if dup["file_sha256"] not in with_rows and not (superseded and superseded > dup["ingested_at"]):
+                orphans.append(dup)
+        return sorted(orphans, key=lambda r: (r["ingested_at"], r["source_file"]))
 
     def live_with_key(self, source_file: str, sha: str) -> dict | None:
         key = replace_key(self.table_name, source_file)
