@@ -26,27 +26,60 @@
     make_timestamp(try_cast({{ expr }} as bigint) * 1000000)
 {%- endmacro %}
 
-{#- Text with a UTC offset to UTC: Shopify/Zendesk '2021-05-13 11:01:12 +0200', ISO 8601
-    '2026-10-03T09:12:44+02:00', '...Z', '...123-05:00'. Text without an offset is taken as UTC already
-    (Mailchimp writes naive UTC). -#}
+{#- Text with a UTC offset to UTC; every shape the ingestion checks accept (orchestration/ingestion/checks.py):
+    Shopify/Zendesk '2021-05-13 11:01:12 +0200' (also +02 and +02:00, PostgreSQL's text), Zendesk
+    '01 Mar 2024 10:15:00 +0100', ISO 8601 '2026-10-03T09:12:44+02:00', '...+02', '...+0200', '...Z',
+    '...123-05:00', '2026-10-03T09:12+02:00'. Text without an offset is taken as UTC already (Mailchimp
+    writes naive UTC, Zendesk API syncs too); text with a zone none of these read is null, never naive. -#}
 {% macro timestamp_from_offset_text(expr) -%}
     {{ return(adapter.dispatch('timestamp_from_offset_text', 'omni_warehouse')(expr)) }}
 {%- endmacro %}
 
 {% macro default__timestamp_from_offset_text(expr) -%}
-    {#- Spark's to_timestamp honours an offset and yields session-zone time; shift that to UTC. -#}
+    {%- set text = "trim(" ~ expr ~ ")" -%}
+    {#- Zendesk's 'dd Mon yyyy ...' becomes 'yyyy-m-dd ...' (month names in English, any case, as DuckDB's %b) -#}
+    {%- set named = "'^([0-9]{1,2}) +([A-Za-z]{3}) +([0-9]{4}) +(.*)$'" -%}
+    {%- set month_at = "instr('|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|', concat('|', lower(regexp_extract("
+        ~ text ~ ", " ~ named ~ ", 2)), '|'))" -%}
+    {%- set iso_text -%}
+        case
+            when {{ text }} rlike {{ named }} and {{ month_at }} > 0
+                then concat(
+                    regexp_extract({{ text }}, {{ named }}, 3), '-', cast(({{ month_at }} + 3) div 4 as string), '-',
+                    regexp_extract({{ text }}, {{ named }}, 1), ' ', regexp_extract({{ text }}, {{ named }}, 4)
+                )
+            else {{ text }}
+        end
+    {%- endset -%}
+    {#- Spark's cast reads Z, +hh, +hhmm and +hh:mm, after a space or not, but no offset after hh:mm
+        without seconds: add ':00'. It honours the offset and yields session-zone time; shift that to UTC. -#}
     to_utc_timestamp(
-        to_timestamp(regexp_replace(trim({{ expr }}), ' ([+-][0-9]{2}):?([0-9]{2})$', '$1:$2')),
+        try_cast(regexp_replace(
+            {{ iso_text }},
+            '^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[T ] *[0-9]{1,2}:[0-9]{1,2})( *(Z|[+-][0-9]{2}(:?[0-9]{2})?))$',
+            '$1:00$2'
+        ) as timestamp),
         current_timezone()
     )
 {%- endmacro %}
 
 {% macro duckdb__timestamp_from_offset_text(expr) -%}
-    {%- set normalised = "regexp_replace(trim(" ~ expr ~ "), ' ?([+-][0-9]{2}):?([0-9]{2})$', '\\1:\\2')" -%}
+    {%- set text = "trim(" ~ expr ~ ")" -%}
+    {#- The checks' own readers: the ISO shape (iso_offset, zendesk) read by DuckDB's cast, which takes
+        +hh, +hhmm, +hh:mm and Z (but no space before them), then strptime's %z (shopify, zendesk), which
+        takes +hh, +hhmm and +hh:mm after a space. Text with anything but digits after its time has a
+        zone and never reaches the naive cast, which would drop the offset. -#}
     case
-        when regexp_matches(trim({{ expr }}), '([+-][0-9]{2}:?[0-9]{2}|Z)$')
-            then try_cast({{ normalised }} as timestamptz) at time zone 'UTC'
-        else try_cast(trim({{ expr }}) as timestamp)
+        when regexp_matches({{ text }}, ':\d{1,2}(\.\d*)?\s*[^\d\s.:]')
+            then coalesce(
+                case
+                    when regexp_full_match(
+                        {{ text }}, '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}(:?\d{2})?)'
+                    ) then try_cast({{ text }} as timestamptz)
+                end,
+                try_strptime({{ text }}, ['%Y-%m-%d %H:%M:%S %z', '%d %b %Y %H:%M:%S %z'])
+            ) at time zone 'UTC'
+        else try_cast({{ text }} as timestamp)
     end
 {%- endmacro %}
 
