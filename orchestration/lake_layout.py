@@ -46,7 +46,8 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("rows_read", pa.int64()),
         pa.field("rows_loaded", pa.int64()),
         pa.field("rows_quarantined", pa.int64()),
-        # loaded | replaced (loaded, superseding an earlier version) | duplicate | stale | empty | failed
+        # loaded | replaced (loaded, superseding an earlier version) | duplicate | stale | empty | failed;
+        # failed with null row counts: an error of the ingestion, not of the file, tried again next run
         pa.field("status", pa.string()),
         pa.field("error", pa.string()),
         pa.field("replaces_sha256", pa.string()),

@@ -11,6 +11,7 @@ from orchestration.config import get_paths
 from orchestration.dagster_defs.jobs import INGESTION_GROUP
 from orchestration.dagster_defs.partitions import daily_partitions
 from orchestration.ingestion import ingest_partition
+from orchestration.ingestion.errors import IngestionError
 from orchestration.sources import TABLES
 
 # A landed file that could not be ingested (kept in landing, none of its rows in the lake): a warning on the
@@ -45,8 +46,14 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         paths = get_paths()
         rows: list[dict] = []
+        errors: list[IngestionError] = []
         for day in _days(context):
-            rows += ingest_partition(table, day, paths, run_id=context.run.run_id)
+            try:
+                rows += ingest_partition(table, day, paths, run_id=context.run.run_id)
+            except IngestionError as exc:  # an error of the ingestion: the range's other days first
+                errors.append(exc)
+        if errors:
+            raise errors[0]  # retried (retry_policy); each file's error is in the ledger
         failed = [r for r in rows if r["status"] == "failed"]
         for r in failed:
             context.log.error(f"{table}: {r['source_file']}: {r['error']}")

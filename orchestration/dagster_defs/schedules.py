@@ -76,11 +76,13 @@ def days_with_unhandled_files(paths, days: set[str]) -> set[str]:
     """Those of `days` with a landed file that ingestion has not tried since it was last written: no
     ledger row for its path, or only rows older than the file. A sensor switched on over a landing
     folder that `omni run` already ingested (no cursor yet) must not request every old day again."""
-    from orchestration.ingestion.ledger import read_attempts
+    from orchestration.ingestion.ledger import read_attempts, retryable
 
-    attempts = read_attempts(paths).select(["source_file", "ingested_at"]).to_pylist()
+    attempts = read_attempts(paths).select(["source_file", "ingested_at", "status", "rows_read"]).to_pylist()
     tried: dict[str, float] = {}
     for row in attempts:
+        if retryable(row):  # an error of the ingestion: the file is still to be tried
+            continue
         at = row["ingested_at"].timestamp()
         tried[row["source_file"]] = max(at, tried.get(row["source_file"], at))
     return {
