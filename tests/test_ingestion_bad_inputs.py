@@ -105,6 +105,33 @@ def test_shopify_rows_checked_and_nothing_lost(data_dir):
     assert bad[5] == "missing_value: created_at is blank on the first row of its order"
 
 
+def test_shopify_order_whose_first_row_is_quarantined_keeps_its_rows_together(data_dir):
+    """A continuation row alone would be an order without time, e-mail or total in staging."""
+    paths = get_paths()
+    header = "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Total\n"
+    rows = (
+        "#1001,ann@example.com,paid,2024-03-01 10:00:00 +0100,2,Mug,$8.00,USD 30.00\n"  # bad money
+        "#1001,,,,1,Plate,12.50,\n"
+        "#1001,,,,1,Bowl,9.50,\n"
+        "#1002,bob@example.com,paid,2024-03-01 11:00:00 +0100,1,Jug,4.00,4.00\n"
+        "#1002,,,,1,Cup,5.00,\n"
+    )
+    _land_text(paths, "shopify_orders", "orders.csv", header + rows)
+    (row,) = ingest_partition("shopify_orders", DAY, paths)
+    assert (row["status"], row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 5, 2, 3)
+    assert [(r["name"], r["lineitem_name"]) for r in _read(paths, "raw", "shopify_orders")] == [
+        ("#1002", "Jug"),
+        ("#1002", "Cup"),
+    ]
+    bad = {r["_row_number"]: r["_reason"] for r in _read(paths, "quarantine", "shopify_orders")}
+    assert bad[1].startswith("bad_money: total 'USD 30.00'")
+    assert (
+        bad[2]
+        == bad[3]
+        == ("order_incomplete: the first row of order #1001 was quarantined or malformed; its rows are kept together")
+    )
+
+
 def test_square_cp1252_refunds_and_money(data_dir):
     row, paths = _ingest_one("square_items", "square_items.csv")
     assert row["status"] == "loaded", row["error"]

@@ -340,6 +340,17 @@ def _load(
         f"CREATE OR REPLACE TEMP TABLE bad AS SELECT __rowid, {reason_sql(plan)} AS _reason "
         f"FROM (SELECT *{helpers} FROM src) WHERE {failing_sql(plan)}"
     )
+    if table.name == "shopify_orders" and "name" in names:
+        # An order's order-level fields (time, e-mail, total) are on its first row only: with that row
+        # quarantined (or malformed, so its next row comes first), its other rows would make staging an
+        # order without them (a null time fails the build's tests). They are quarantined with it.
+        con.execute(
+            """INSERT INTO bad SELECT s.__rowid, 'order_incomplete: the first row of order ' || s."name"
+                || ' was quarantined or malformed; its rows are kept together'
+            FROM src AS s JOIN (SELECT "name", min(__rowid) AS first_row FROM src GROUP BY "name") AS o
+                ON s."name" = o."name"
+            WHERE o.first_row IN (SELECT __rowid FROM bad) AND s.__rowid NOT IN (SELECT __rowid FROM bad)"""
+        )
     try:
         (failed,) = con.execute("SELECT count(*) FROM bad").fetchone()
         quarantined = failed + malformed_rows
