@@ -528,3 +528,26 @@ def test_export_column_named_rowid_is_kept_as_data(data_dir):
     _land_text(paths, "shopify_orders", "orders.csv", out.getvalue())
     (row,) = ingest_partition("shopify_orders", DAY, paths)
     assert (row["status"], row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == ("loaded", 5, 2, 3)
+
+
+def test_checks_accept_what_staging_reads_and_only_that(data_dir):
+    """An offset after a space is read by staging (strptime %z): it is loaded, not quarantined. An
+    unbalanced parenthesis in money would be read as a positive amount: it is quarantined."""
+    paths = get_paths()
+    members = [
+        "M01,2024-03-01 10:15:00 +01:00,,m1@example.com,,A,B",
+        "M02,2024-03-01T10:15:00 Z,,m2@example.com,,A,B",  # neither reader takes a space before Z
+    ]
+    _land_text(paths, "loyalty_members", "members.csv", "\n".join([LOYALTY_HEADER, *members]) + "\n")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert (row["rows_loaded"], row["rows_quarantined"]) == (1, 1)
+    assert [r["member_id"] for r in _read(paths, "raw", "loyalty_members")] == ["M01"]
+    orders = "order_id,ordered_at,channel,customer_id,email,total,currency\n" + "".join(
+        f"O{i},2024-03-01T10:00:00Z,web,C{i},c{i}@example.com,{total},EUR\n"
+        for i, total in enumerate(['"(3.00)"', '"(3.00"', '"3.00)"', "-3.00"])
+    )
+    _land_text(paths, "canonical_orders", "orders.csv", orders)
+    (row,) = ingest_partition("canonical_orders", DAY, paths)
+    assert row["status"] == "loaded", row["error"]
+    bad = {r["_row_number"]: r["_reason"] for r in _read(paths, "quarantine", "canonical_orders")}
+    assert sorted(bad) == [2, 3] and all(r.startswith("bad_money: total") for r in bad.values())

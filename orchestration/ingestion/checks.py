@@ -28,10 +28,12 @@ _KINDS = {
     ),
     "ga4_date": ("try_strptime(v, '%Y%m%d')", "naive", "YYYYMMDD like 20231215"),
     "shopify": ("try_strptime(v, '%Y-%m-%d %H:%M:%S %z')", "tz", "a Shopify time like 2021-05-13 11:01:12 +0200"),
+    # staging's reader (timestamp_from_offset_text): DuckDB's cast takes no space before the offset,
+    # strptime's %z does (2024-03-01 10:15:00 +01:00)
     "iso_offset": (
-        "CASE WHEN regexp_full_match(v, "
+        "coalesce(CASE WHEN regexp_full_match(v, "
         "'\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s?(Z|[+-]\\d{2}(:?\\d{2})?)') "
-        "THEN try_cast(v AS TIMESTAMPTZ) END",
+        "THEN try_cast(v AS TIMESTAMPTZ) END, try_strptime(v, '%Y-%m-%d %H:%M:%S %z'))",
         "tz",
         "ISO 8601 with an offset like 2024-03-01T10:15:00+01:00 or ...Z",
     ),
@@ -81,8 +83,10 @@ _TIMES = {
 
 # A money cell is parseable when it has this shape (one regex per cell; casting is staging's job):
 # `$8.00`, `"$1,149.00 "`, `($33.62)` (negative), `-$3.00`, `525.33`, `1.234,50` / `12,50` (decimal
-# comma), `1,234` (thousands). Currency symbols go before the number; a currency code or text fails.
-MONEY_PATTERN = r"\s*\(?-?[$€£¥]?\s?-?(\d+|\d{1,3}([,.\s]\d{3})+)([.,]\d+)?\s*\)?\s*"
+# comma), `1,234` (thousands). Currency symbols go before the number; a currency code or text fails, and
+# so does an unbalanced parenthesis (`(3.00` would be read as positive).
+_AMOUNT = r"-?[$€£¥]?\s?-?(\d+|\d{1,3}([,.\s]\d{3})+)([.,]\d+)?"
+MONEY_PATTERN = rf"\s*(\({_AMOUNT}\s*\)|{_AMOUNT})\s*"
 
 
 @dataclass
