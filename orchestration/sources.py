@@ -104,9 +104,15 @@ CANONICAL_CUSTOMER_COLUMNS = [
 ]  # fmt: skip
 
 
+PARTITION_KEY = "ingest_date"  # lake folders are <table>/ingest_date=<landing day>/
+
+
 def snake(name: str) -> str:
     """Lake column name of an export header: lower snake_case, so SQL needs no quoting on any engine."""
     s = re.sub(r"[^0-9a-zA-Z]+", "_", name.strip()).strip("_").lower()
+    if s == PARTITION_KEY:
+        # the lake's hive partition key: read with hive_partitioning, the folder's value would replace the export's
+        return f"export_{s}"
     return s or "column"
 
 

@@ -551,3 +551,17 @@ def test_checks_accept_what_staging_reads_and_only_that(data_dir):
     assert row["status"] == "loaded", row["error"]
     bad = {r["_row_number"]: r["_reason"] for r in _read(paths, "quarantine", "canonical_orders")}
     assert sorted(bad) == [2, 3] and all(r.startswith("bad_money: total") for r in bad.values())
+
+
+def test_an_export_column_named_like_the_lake_partition_key_keeps_its_values(data_dir):
+    """dbt reads the lake with hive partitioning: a column `ingest_date` would show the folder's date."""
+    paths = get_paths()
+    _land_text(paths, "loyalty_members", "members.csv", f"{LOYALTY_HEADER},Ingest Date\n{_member(1)},2023-01-01\n")
+    (row,) = ingest_partition("loyalty_members", DAY, paths)
+    assert row["status"] == "loaded", row["error"]
+    lake = f"{paths.raw}/loyalty_members/*/*.parquet"
+    values = duckdb.sql(
+        f"select ingest_date, export_ingest_date from read_parquet('{lake}', hive_partitioning=true, "
+        "union_by_name=true) where member_id = 'M01'"
+    ).fetchall()
+    assert values == [(DAY, "2023-01-01")]
