@@ -98,6 +98,19 @@ def test_changed_file_same_day_and_name_replaces_with_its_quarantine(data_dir):
     assert not old_quarantine.exists() and not (paths.lake / old["lake_file"]).exists()
 
 
+def test_re_delivery_without_rows_replaces_with_a_warning(data_dir):
+    paths = get_paths()
+    folder = paths.landing / "shopify_orders" / D1.isoformat()
+    folder.mkdir(parents=True)
+    landed = Path(shutil.copy(FIXTURES / "shopify_orders.csv", folder / "orders.csv"))
+    (old,) = ingest_partition("shopify_orders", D1, paths)
+    assert old["error"] is None and old["rows_read"] == 5
+    landed.write_bytes(landed.read_bytes().split(b"\n", 1)[0] + b"\n")  # the header alone: cut, or emptied?
+    (new,) = ingest_partition("shopify_orders", D1, paths)
+    assert new["status"] == "replaced" and _raw_rows(paths, "shopify_orders") == 0
+    assert "warning: this re-delivery has no rows, so the 5 row(s)" in new["error"]
+
+
 def test_older_delivery_is_stale(data_dir):
     paths = get_paths()
     _ga4_file(paths, D3, 5)

@@ -57,6 +57,9 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
         failed = [r for r in rows if r["status"] == "failed"]
         for r in failed:
             context.log.error(f"{table}: {r['source_file']}: {r['error']}")
+        for r in rows:
+            if r["status"] == "replaced" and r["error"]:  # e.g. a re-delivery without rows emptied the file
+                context.log.warning(f"{table}: {r['error']}")
         totals = {k: sum(int(r[k] or 0) for r in rows) for k in ("rows_read", "rows_loaded", "rows_quarantined")}
         statuses: dict[str, int] = {}
         for r in rows:

@@ -285,6 +285,12 @@ def _decide_and_load(
         old_raw.unlink(missing_ok=True)
         old_quarantine.unlink(missing_ok=True)
         row.update(status="replaced", replaces_sha256=prior["file_sha256"])
+        if not row["rows_read"] and prior["rows_read"]:
+            # Allowed (an export can legitimately empty), but a cut or failed export looks the same.
+            row["error"] = (
+                f"{source_file}: warning: this re-delivery has no rows, so the {prior['rows_read']} row(s) of the "
+                "version it replaces left the lake. Fix: if the export was cut or failed, land the complete file again"
+            )
 
 
 def _encoding_error(table: Table, scan: Scan, source_file: str, cause: str) -> str:
