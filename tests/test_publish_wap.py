@@ -154,6 +154,20 @@ def test_a_bad_day_blocks_until_it_is_redelivered_and_passes(paths):
     assert publish(paths, "run-2", build_docs=False)["status"] == "published"
 
 
+def test_a_bad_day_whose_files_were_all_replaced_by_a_later_day_no_longer_blocks(paths):
+    day = date(2026, 10, 12)
+    write_partition(paths, "shopify_orders", day, corrupt_shopify(good_rows("shopify_orders", day)))
+    record_gate_results(validate_raw_partition("shopify_orders", day, paths, run_id="ingest-1", now=NOW), paths)
+    build_warehouse(paths.warehouse, 1)
+    with pytest.raises(PublishBlocked, match=f"land a fixed export of {day}.*omni day"):
+        publish(paths, "run-1", build_docs=False)
+    # a corrected version landed under a later day replaced the day's files (GA4 rewrites by name): the
+    # day holds nothing its failed gate judged, and is never validated again
+    for f in (paths.raw / "shopify_orders" / f"ingest_date={day}").glob("*.parquet"):
+        f.unlink()
+    assert publish(paths, "run-2", build_docs=False)["status"] == "published"
+
+
 def test_referential_integrity_to_profiles_blocks(paths):
     build_warehouse(paths.warehouse, 1)
     con = duckdb.connect(str(paths.warehouse))

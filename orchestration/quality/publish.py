@@ -18,6 +18,7 @@ import duckdb
 
 from orchestration.config import Paths
 from orchestration.duckdb_files import wal_of
+from orchestration.lake_layout import STUB_NAME
 from orchestration.quality.data_docs import try_build_data_docs
 from orchestration.quality.results import (
     CRITICAL,
@@ -145,6 +146,12 @@ def _clean_stale(serving: Path) -> list[str]:
     return removed
 
 
+def _raw_partition_has_files(paths: Paths, result: GateResult) -> bool:
+    table = result.asset.split(".", 1)[1]
+    folder = paths.raw / table / f"ingest_date={result.partition_key}"
+    return any(p.name != STUB_NAME for p in folder.glob("*.parquet"))
+
+
 def audit(
     paths: Paths, run_id: str, dbt_run_results: Path | None = None, *, reuse_mart_results: bool = False
 ) -> list[GateResult]:
@@ -155,8 +162,9 @@ def audit(
     marts without a result in this run are validated now.
     """
     # The latest gate of every raw partition, from whichever run checked it (ingestion runs apart from
-    # the build): a bad day blocks until it is re-delivered and passes.
-    earlier = read_gate_results(paths, latest_raw=True)
+    # the build): a bad day blocks until it is re-delivered and passes, or until its files were all
+    # replaced by a later day's delivery (a GA4 day rewritten by name), which leaves it nothing to judge.
+    earlier = [r for r in read_gate_results(paths, latest_raw=True) if _raw_partition_has_files(paths, r)]
     suites = mart_suites()
     reused = [r for r in read_gate_results(paths, run_id=run_id) if r.asset in suites] if reuse_mart_results else []
     done = {r.asset for r in reused}
@@ -200,6 +208,13 @@ def publish(
     summary["data_docs"] = try_build_data_docs(paths) if build_docs else None
     if failed:
         message = "publish blocked, serving keeps the previous version.\n" + describe_failures(results)
+        days = sorted({r.partition_key for r in failed if r.asset.startswith("raw.") and r.partition_key})
+        if days:
+            message += (
+                "\nA raw partition is judged by its latest validation: land a fixed export of "
+                + ", ".join(days)
+                + " and run `omni day <day>` for each, which validates it again."
+            )
         if raise_on_block:
             raise PublishBlocked(message, results)
         return {**summary, "status": "blocked", "message": message}
