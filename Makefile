@@ -52,7 +52,8 @@ lint: $(STAMP)
 # The Dagster UI on localhost, on the same instance `make run` records its runs in.
 dev: $(STAMP)
 	$(BIN)/python -c "from orchestration.cli import _prepare_environment, dbt_parse; from orchestration.config import get_paths; p = get_paths(); _prepare_environment(p); dbt_parse(p)"
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster} $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$$($(BIN)/python -c "from orchestration.config import get_paths; print(get_paths().dagster_home)") \
+		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 # Figures and ratios against baselines run in the same process (sizes: see bench/run.py --help).
 bench: $(STAMP)

@@ -12,7 +12,8 @@
   omni evaluate-identity            pairwise precision / recall of person_identifiers against the truth
 
 Exit codes: 0 done; 1 failed (nothing published for a failed build or gate, see the message); 2 built and
-published, but landed files could not be ingested (named in the message, they stay in landing).
+published, but landed files could not be ingested (named in the message, they stay in landing); 3 another
+run is in progress on the instance (nothing done: try again later).
 
 Every run goes through the Dagster instance in DAGSTER_HOME (default data/dagster), so runs, asset
 materialisations and check results show up in `make dev` (the Dagster UI).
@@ -41,6 +42,12 @@ class CommandError(RuntimeError):
     exit_code = 1
 
 
+class BusyError(CommandError):
+    """Another run is in progress on the instance: exit 3, so that a scheduler can try again later."""
+
+    exit_code = 3
+
+
 class UnreadFilesError(CommandError):
     """The run built and published, but landed files could not be ingested: exit 2, so that a scheduler
     tells a day with a missing export from a good one (exit 0) and from a failed run (exit 1)."""
@@ -67,13 +74,22 @@ def ensure_instance_config(dagster_home: Path) -> None:
     config = dagster_home / "dagster.yaml"
     if not config.exists() or not config.read_text().strip():
         config.write_text(INSTANCE_CONFIG)
+    elif "max_concurrent_runs: 1" not in config.read_text():
+        print(
+            f"warning: {config} does not set concurrency.runs.max_concurrent_runs: 1; runs the daemon starts "
+            "at once would collide on the build database (see INSTANCE_CONFIG in orchestration/cli.py)",
+            file=sys.stderr,
+        )
 
 
-def _prepare_environment(paths: Paths) -> None:
-    """Absolute paths for every child process and a persistent Dagster instance."""
+def _prepare_environment(paths: Paths, refuse_busy: bool = False) -> None:
+    """Absolute paths for every child process and a persistent Dagster instance. refuse_busy: stop first if
+    a run is in progress on the instance (before the funnels and dbt's manifest are written again)."""
     os.environ.update(dbt_env(paths))
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     ensure_instance_config(paths.dagster_home)
+    if refuse_busy:
+        refuse_if_a_run_is_in_progress(_instance())
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     from orchestration.funnels.compile import compile_funnels
     from orchestration.lake_layout import ensure_schema_stubs
@@ -164,10 +180,11 @@ def refuse_if_a_run_is_in_progress(instance) -> None:
             instance.report_run_failed(run, message=f"its omni process ({pid}) ended without recording the run's end")
             continue
         started_by = f"omni (pid {pid} on {host})" if pid else "the Dagster daemon or UI"
-        raise CommandError(
+        raise BusyError(
             f"run {run.run_id} of {run.job_name}, started by {started_by}, is in progress on the instance in "
-            f"{os.environ.get('DAGSTER_HOME')}: wait for it to end (two runs at once would both write the build "
-            "database, which one process at a time can open)"
+            f"{os.environ.get('DAGSTER_HOME')}: try again when it has ended (two runs at once would both write "
+            "the build database, which one process at a time can open). If it is not running any more (its "
+            "machine restarted), terminate it in the Dagster UI (make dev: Runs, the run, Terminate, force)"
         )
 
 
@@ -255,7 +272,7 @@ def _raise_if_unread(unread: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> None:
     paths = get_paths()
-    _prepare_environment(paths)
+    _prepare_environment(paths, refuse_busy=True)
     t0 = time.monotonic()
     demo_summary = generate_demo_if_empty(paths, args)
     days = landing_days(paths)
@@ -275,7 +292,7 @@ def run(args: argparse.Namespace) -> None:
 def run_range(start: date, end: date, full_refresh: bool = False) -> None:
     check_partition_range(start, end)
     paths = get_paths()
-    _prepare_environment(paths)
+    _prepare_environment(paths, refuse_busy=True)
     dbt_parse(paths)
     unread = run_daily(start, end, full_refresh=full_refresh)
     from orchestration.summary import print_summary

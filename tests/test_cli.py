@@ -57,15 +57,16 @@ def test_a_run_in_progress_is_waited_for_and_a_killed_one_is_marked_failed():
     refuse_if_a_run_is_in_progress(instance)
     assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
     running = _started_run(instance, {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()})
-    with pytest.raises(CommandError, match=f"run {running.run_id} of daily_job, started by omni"):
+    with pytest.raises(CommandError, match=f"run {running.run_id} of daily_job, started by omni") as busy:
         refuse_if_a_run_is_in_progress(instance)
+    assert busy.value.exit_code == 3 and "terminate it in the Dagster UI" in str(busy.value)
     instance.report_run_failed(instance.get_run_by_id(running.run_id))
     daemon = _started_run(instance, {})
     with pytest.raises(CommandError, match=f"run {daemon.run_id} of daily_job, started by the Dagster daemon"):
         refuse_if_a_run_is_in_progress(instance)
 
 
-def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept(tmp_path):
+def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept(tmp_path, capsys):
     home = tmp_path / "dagster"
     ensure_instance_config(home)
     config = home / "dagster.yaml"
@@ -75,3 +76,4 @@ def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept
     config.write_text("telemetry:\n  enabled: false\n")
     ensure_instance_config(home)
     assert config.read_text() == "telemetry:\n  enabled: false\n"
+    assert "does not set concurrency.runs.max_concurrent_runs: 1" in capsys.readouterr().err

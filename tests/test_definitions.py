@@ -89,6 +89,12 @@ def test_sensor_switched_on_over_an_ingested_landing_requests_nothing(defs, data
     os.utime(landed, (later, later))
     ctx2 = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=ctx.cursor)
     assert [r.partition_key for r in sensor(ctx2)] == [day.isoformat()]
+    # a re-delivery copied with its old mtime (cp -p, rsync -a), older than the ingestion: still requested
+    old = landed.stat().st_mtime - 3600
+    landed.write_text(landed.read_text() + "\n")
+    os.utime(landed, (old, old))
+    ctx3 = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=ctx2.cursor)
+    assert [r.partition_key for r in sensor(ctx3)] == [day.isoformat()]
 
 
 def test_sensor_requests_a_day_landed_before_its_partition_exists_once_it_does(defs, data_dir, monkeypatch):
@@ -249,3 +255,25 @@ def test_only_transient_dbt_failures_are_retried(tmp_path):
     assert dbt_failure_is_transient(1, tmp_path / "absent.json")  # ended before writing its results
     locked = with_messages('IO Error: Could not set lock on file "build.duckdb": Conflicting lock is held')
     assert dbt_failure_is_transient(1, locked)
+
+
+def test_an_ingestion_error_outlasting_the_retries_is_reported_not_fatal(defs, data_dir, monkeypatch):
+    """A file that fails the ingestion itself on every attempt (e.g. too large for the memory limit) must not
+    stop the rest of the day: after the retries it fails export_files_ingested, as a bad file does."""
+    from orchestration.dagster_defs import ingestion
+    from orchestration.ingestion import IngestionError
+
+    calls = []
+
+    def failing(table, day, paths, run_id=""):
+        calls.append(day)
+        row = {"status": "failed", "source_file": f"{table}/{day}/big.csv", "error": "not ingested: OutOfMemory",
+               "rows_read": None, "rows_loaded": None, "rows_quarantined": None}  # fmt: skip
+        raise IngestionError("1 file(s) not ingested", [row])
+
+    monkeypatch.setattr(ingestion, "ingest_partition", failing)
+    asset = next(a for a in defs.assets if getattr(a, "key", None) == dg.AssetKey(["raw", "ga4_events"]))
+    result = dg.materialize([asset], partition_key="2026-10-02", instance=dg.DagsterInstance.ephemeral())
+    assert result.success and len(calls) == 1 + ingestion.INGESTION_RETRY_POLICY.max_retries
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and "big.csv: not ingested: OutOfMemory" in check.description

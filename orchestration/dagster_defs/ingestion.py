@@ -19,6 +19,9 @@ from orchestration.sources import TABLES
 FILES_INGESTED_CHECK = "export_files_ingested"
 
 
+INGESTION_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
 def _days(context: dg.AssetExecutionContext) -> list[date]:
     return [date.fromisoformat(k) for k in context.partition_keys]
 
@@ -31,7 +34,7 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
         group_name=INGESTION_GROUP,
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+        retry_policy=INGESTION_RETRY_POLICY,
         description=f"{spec.description} Landed files -> Parquet lake, one file per landed file.",
         kinds={"parquet", "duckdb"},
         check_specs=[
@@ -52,8 +55,12 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
                 rows += ingest_partition(table, day, paths, run_id=context.run.run_id)
             except IngestionError as exc:  # an error of the ingestion: the range's other days first
                 errors.append(exc)
-        if errors:
-            raise errors[0]  # retried (retry_policy); each file's error is in the ledger
+                rows += exc.rows
+        if errors and context.retry_number < INGESTION_RETRY_POLICY.max_retries:
+            raise errors[0]  # retried; each file's error is in the ledger
+        # Still failing after the retries (e.g. a file too large for the memory limit): reported like a bad
+        # file (the check below, `omni` exits 2) so that the rest of the day is built and published; its
+        # ledger row stays retryable, so the next run of the day tries it again.
         failed = [r for r in rows if r["status"] == "failed"]
         for r in failed:
             context.log.error(f"{table}: {r['source_file']}: {r['error']}")

@@ -15,6 +15,7 @@ import dagster as dg
 from orchestration.config import get_paths
 from orchestration.dagster_defs.jobs import daily_job
 from orchestration.dagster_defs.partitions import TIMEZONE, daily_partitions
+from orchestration.ingestion.ingest import landed_files
 from orchestration.sources import TABLES
 
 DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -46,7 +47,7 @@ def daily_ingestion_schedule(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"scheduled:{key}", partition_key=key)
 
 
-def _landed_files(landing: Path) -> dict[str, list[tuple[str, os.stat_result]]]:
+def _landed_by_day(landing: Path) -> dict[str, list[tuple[str, os.stat_result]]]:
     """day -> (table/day/name, stat) of every file landed for that day, over all tables."""
     per_day: dict[str, list[tuple[str, os.stat_result]]] = {}
     for table in TABLES:
@@ -56,9 +57,8 @@ def _landed_files(landing: Path) -> dict[str, list[tuple[str, os.stat_result]]]:
         for day_dir in table_dir.iterdir():
             if not (day_dir.is_dir() and DAY_DIR.match(day_dir.name)):
                 continue
-            for f in sorted(day_dir.iterdir()):
-                if f.is_file() and not f.name.startswith("."):
-                    per_day.setdefault(day_dir.name, []).append((f"{table}/{day_dir.name}/{f.name}", f.stat()))
+            for f in landed_files(day_dir):  # what ingestion reads (no hidden or editor temp files)
+                per_day.setdefault(day_dir.name, []).append((f"{table}/{day_dir.name}/{f.name}", f.stat()))
     return per_day
 
 
@@ -68,14 +68,15 @@ def landing_signatures(landing: Path) -> dict[str, str]:
         day: hashlib.sha256(
             "\n".join(sorted(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in files)).encode()
         ).hexdigest()[:16]
-        for day, files in _landed_files(landing).items()
+        for day, files in _landed_by_day(landing).items()
     }
 
 
 def days_with_unhandled_files(paths, days: set[str]) -> set[str]:
     """Those of `days` with a landed file that ingestion has not tried since it was last written: no
-    ledger row for its path, or only rows older than the file. A sensor switched on over a landing
-    folder that `omni run` already ingested (no cursor yet) must not request every old day again."""
+    ledger row for its path, or only rows older than the file (or an ingestion error to try again). For
+    days the sensor has not seen (no cursor yet, or a new day): a sensor switched on over a landing folder
+    `omni run` already ingested must not request every old day again."""
     from orchestration.ingestion.ledger import read_attempts, retryable
 
     attempts = read_attempts(paths).select(["source_file", "ingested_at", "status", "rows_read"]).to_pylist()
@@ -87,22 +88,26 @@ def days_with_unhandled_files(paths, days: set[str]) -> set[str]:
         tried[row["source_file"]] = max(at, tried.get(row["source_file"], at))
     return {
         day
-        for day, files in _landed_files(paths.landing).items()
+        for day, files in _landed_by_day(paths.landing).items()
         if day in days and any(tried.get(name, -1.0) < st.st_mtime for name, st in files)
     }
 
 
 @dg.sensor(job=daily_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_files_sensor(context: dg.SensorEvaluationContext):
-    """Requests a daily_job run for every landing day whose files changed since the last tick and that
-    holds a file ingestion has not tried since it was written. A day that is not a partition yet (a folder
-    named by a later date than today in OMNI_TIMEZONE) stays out of the cursor, so it is requested once
-    its partition exists."""
+    """Requests a daily_job run for every landing day whose files changed since the last tick, and for a
+    day it has not seen that holds a file ingestion has not tried since it was written. A day that is not
+    a partition yet (a folder named by a later date than today in OMNI_TIMEZONE) stays out of the cursor,
+    so it is requested once its partition exists. A run that ended on an ingestion error is not requested
+    again by itself: run the day again (`omni day`, or re-execute the run in the UI)."""
     seen = json.loads(context.cursor) if context.cursor else {}
     paths = get_paths()
     partitions = set(daily_partitions.get_partition_keys())
     current = {day: sig for day, sig in landing_signatures(paths.landing).items() if day in partitions}
-    changed = {day for day, sig in current.items() if seen.get(day) != sig}
-    for day in sorted(days_with_unhandled_files(paths, changed) if changed else ()):
+    changed = {day for day, sig in current.items() if day in seen and seen[day] != sig}
+    # a day seen before whose files changed is requested whatever the ledger says (a re-delivery copied
+    # with its old mtime, clock skew); a day not seen before only if something in it is still to ingest
+    unseen = {day for day in current if day not in seen}
+    for day in sorted(changed | (days_with_unhandled_files(paths, unseen) if unseen else set())):
         yield dg.RunRequest(run_key=f"{day}:{current[day]}", partition_key=day)
     context.update_cursor(json.dumps(current))

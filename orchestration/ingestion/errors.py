@@ -28,7 +28,12 @@ class FileRejected(Exception):
 
 class IngestionError(Exception):
     """Raised by ingest_partition after its other files ran, when files hit an error of the ingestion
-    itself rather than of their content; each has a `failed` ledger row that the next run retries."""
+    itself rather than of their content; each has a `failed` ledger row that the next run retries.
+    `rows`: every ledger row the call wrote (those files' and the others')."""
+
+    def __init__(self, message: str, rows: list[dict] | None = None):
+        super().__init__(message)
+        self.rows = rows or []
 
 
 _SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
