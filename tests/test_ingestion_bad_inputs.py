@@ -531,8 +531,8 @@ def test_export_column_named_rowid_is_kept_as_data(data_dir):
 
 
 def test_checks_accept_what_staging_reads_and_only_that(data_dir):
-    """An offset after a space is read by staging (strptime %z): it is loaded, not quarantined. An
-    unbalanced parenthesis in money would be read as a positive amount: it is quarantined."""
+    """An offset after a space is read by staging (strptime %z): it is loaded, not quarantined. Money that
+    staging would read wrongly or not at all (an unbalanced parenthesis, mixed grouping) is quarantined."""
     paths = get_paths()
     members = [
         "M01,2024-03-01 10:15:00 +01:00,,m1@example.com,,A,B",
@@ -544,13 +544,14 @@ def test_checks_accept_what_staging_reads_and_only_that(data_dir):
     assert [r["member_id"] for r in _read(paths, "raw", "loyalty_members")] == ["M01"]
     orders = "order_id,ordered_at,channel,customer_id,email,total,currency\n" + "".join(
         f"O{i},2024-03-01T10:00:00Z,web,C{i},c{i}@example.com,{total},EUR\n"
-        for i, total in enumerate(['"(3.00)"', '"(3.00"', '"3.00)"', "-3.00"])
+        for i, total in enumerate(['"(3.00)"', '"(3.00"', '"3.00)"', "-3.00", "1.234.5", '"1.234,567"', "1.234.567"])
     )
     _land_text(paths, "canonical_orders", "orders.csv", orders)
     (row,) = ingest_partition("canonical_orders", DAY, paths)
     assert row["status"] == "loaded", row["error"]
     bad = {r["_row_number"]: r["_reason"] for r in _read(paths, "quarantine", "canonical_orders")}
-    assert sorted(bad) == [2, 3] and all(r.startswith("bad_money: total") for r in bad.values())
+    # (1.234.5 is null in staging, 1.234,567 would be 1.23; 1.234.567 is read as 1234567)
+    assert sorted(bad) == [2, 3, 5, 6] and all(r.startswith("bad_money: total") for r in bad.values())
 
 
 def test_an_export_column_named_like_the_lake_partition_key_keeps_its_values(data_dir):

@@ -85,7 +85,13 @@ _TIMES = {
 # `$8.00`, `"$1,149.00 "`, `($33.62)` (negative), `-$3.00`, `525.33`, `1.234,50` / `12,50` (decimal
 # comma), `1,234` (thousands). Currency symbols go before the number; a currency code or text fails, and
 # so does an unbalanced parenthesis (`(3.00` would be read as positive).
-_AMOUNT = r"-?[$€£¥]?\s?-?(\d+|\d{1,3}([,.\s]\d{3})+)([.,]\d+)?"
+# One grouping separator per number, and a decimal part staging's parse_money reads as one (a comma
+# before 3 digits groups thousands, so `1.234,567` and `1.234.5` fail rather than become 1.23 or null).
+_NUMBER = (
+    r"(\d+(\.\d+|,\d{1,3})?|\d{1,3}(,\d{3})+(\.\d+)?|\d{1,3}(\.\d{3})+(,\d{1,2})?"
+    r"|\d{1,3}(\s\d{3})+(\.\d+|,\d{1,2})?)"
+)
+_AMOUNT = rf"-?[$€£¥]?\s?-?{_NUMBER}"
 MONEY_PATTERN = rf"\s*(\({_AMOUNT}\s*\)|{_AMOUNT})\s*"
 
 

@@ -131,7 +131,8 @@ class TableState:
             self.duplicates[row["source_file"]] = row
         else:
             self.duplicates.pop(row["source_file"], None)
-        if row["status"] == "replaced" and row["replaces_sha256"]:
+        # a duplicate can replace too: the file's own earlier version, by bytes another live file holds
+        if row["status"] in ("replaced", "duplicate") and row["replaces_sha256"]:
             key = replace_key(self.table_name, row["source_file"])
             for k, old in list(self.live.items()):
                 if k[0] == row["replaces_sha256"] and replace_key(self.table_name, old["source_file"]) == key:
@@ -178,16 +179,20 @@ def ledger_frame(paths: Paths) -> pa.Table:
     attempts = read_attempts(paths)
     latest: dict[tuple, dict] = {}
     superseded: dict[tuple, str] = {}
+    last_try: dict[tuple, object] = {}
     for row in attempts.to_pylist():
         table, sha = row["table_name"], row["file_sha256"]
         key = replace_key(table, row["source_file"])
         latest[(table, row["source_file"], sha)] = row
-        if row["status"] == "replaced" and row["replaces_sha256"]:
+        last_try[(table, row["source_file"])] = row["ingested_at"]  # attempts come oldest first
+        if row["status"] in ("replaced", "duplicate") and row["replaces_sha256"]:
             superseded[(table, row["replaces_sha256"], key)] = sha
         if row["status"] in LIVE:
             superseded.pop((table, sha, key), None)
     rows = []
     for row in latest.values():
+        if retryable(row) and row["ingested_at"] < last_try[(row["table_name"], row["source_file"])]:
+            continue  # an error of the ingestion that a later attempt of the same file got past
         key = (row["table_name"], row["file_sha256"], replace_key(row["table_name"], row["source_file"]))
         rows.append({**row, "superseded_by": superseded.get(key) if row["status"] in LIVE else None})
     schema = LEDGER_SCHEMA.append(pa.field("superseded_by", pa.string()))
