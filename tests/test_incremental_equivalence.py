@@ -92,7 +92,8 @@ RUN_HISTORY = {
 }
 # The ingestion ledger is the history of deliveries: the daily lake saw the rewritten GA4 file twice (the
 # second row says it `replaced` the first), the full lake once. Compared: the latest ingestion of every
-# landed file, with `replaced` read as `loaded` and without the replaced file's hash.
+# landed file, with `replaced` read as `loaded` and without the replaced file's hash or the replacement's
+# warning.
 LATEST_DELIVERY = {("quality", "ingestion_ledger"): ("source_file", "ingested_at")}
 DELIVERY_HISTORY = {("quality", "ingestion_ledger"): {"replaces_sha256"}}
 # Columns holding a person id / a sessionized session id (or a funnel unit, which is either).
@@ -1029,6 +1030,9 @@ def _canonical_select(con, db: str, schema: str, table: str) -> str:
             )
         elif name == "status" and (schema, table) in LATEST_DELIVERY:
             expr = f"case when {ref} = 'replaced' then 'loaded' else {ref} end"
+        elif name == "error" and (schema, table) in LATEST_DELIVERY:
+            # a replacement's warning is about the version it replaced (e.g. one with rows): history too
+            expr = f"case when t.\"status\" = 'replaced' then null else {ref} end"
         elif data_type in ("DOUBLE", "FLOAT", "REAL"):
             expr = f"round({ref}, 9)"
         else:
