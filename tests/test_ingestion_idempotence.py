@@ -351,23 +351,3 @@ def test_an_unreadable_attempt_is_forgotten_once_the_file_loads(data_dir, monkey
     assert row["status"] == "loaded"
     (ga4,) = [t for t in summarise(paths) if t["table"] == "ga4_events"]
     assert (ga4["failed_files"], ga4["files"], ga4["rows_loaded"]) == (0, 1, 3)
-
-
-def test_re_delivery_with_another_files_bytes_replaces_its_own_earlier_version(data_dir):
-    """Day 1's file re-delivered with the bytes day 2's file holds: a duplicate (nothing written), but day 1's
-    earlier version must leave the lake, as with any re-delivery."""
-    paths = get_paths()
-    both, a_only = b"Email Address,First Name\na@x.com,A\nb@x.com,B\n", b"Email Address,First Name\na@x.com,A\n"
-    _land_bytes(paths, "mailchimp_audience", D1, "subscribed.csv", a_only)
-    _land_bytes(paths, "mailchimp_audience", D2, "subscribed.csv", both)
-    statuses = [r["status"] for d in (D1, D2) for r in ingest_partition("mailchimp_audience", d, paths)]
-    assert statuses == ["loaded", "loaded"]
-    _land_bytes(paths, "mailchimp_audience", D1, "subscribed.csv", both)
-    (row,) = ingest_partition("mailchimp_audience", D1, paths)
-    assert row["status"] == "duplicate" and row["replaces_sha256"] is not None
-    glob = str(paths.raw / "mailchimp_audience" / "ingest_date=2*" / "*.parquet")
-    lake = duckdb.sql(f"SELECT _landing_date, email_address FROM '{glob}' ORDER BY ALL").fetchall()
-    assert lake == [(D2, "a@x.com"), (D2, "b@x.com")]
-    assert [ingest_partition("mailchimp_audience", d, paths) for d in (D1, D2)] == [[], []]
-    audience = next(s for s in summarise(paths) if s["table"] == "mailchimp_audience")
-    assert (audience["live_files"], audience["rows_loaded"]) == (1, 2)

@@ -243,20 +243,14 @@ def _decide_and_load(
             )
         return
     first = state.loaded_copy(scan.sha256)
-    prior = state.live_with_key(source_file, scan.sha256)
     if first is not None:
         row.update(
             status="duplicate",
             lake_file=first["lake_file"],
             error=f"{source_file}: same bytes as {first['source_file']}, already loaded; nothing written",
         )
-        if prior is not None and prior["landing_date"] <= day:
-            # The file's own earlier version goes, as for any re-delivery: its new bytes are in the lake
-            # already (through the other file), so nothing is written, but the old rows must not stay.
-            _remove_version(paths, table, prior)
-            row["replaces_sha256"] = prior["file_sha256"]
-            row["error"] += f"; the earlier version of {source_file} was replaced"
         return
+    prior = state.live_with_key(source_file, scan.sha256)
     if prior is not None and prior["landing_date"] > day:
         row["status"] = "stale"
         row["error"] = (

@@ -131,8 +131,7 @@ class TableState:
             self.duplicates[row["source_file"]] = row
         else:
             self.duplicates.pop(row["source_file"], None)
-        # a duplicate can replace too: the file's own earlier version, by bytes another live file holds
-        if row["status"] in ("replaced", "duplicate") and row["replaces_sha256"]:
+        if row["status"] == "replaced" and row["replaces_sha256"]:
             key = replace_key(self.table_name, row["source_file"])
             for k, old in list(self.live.items()):
                 if k[0] == row["replaces_sha256"] and replace_key(self.table_name, old["source_file"]) == key:
@@ -185,7 +184,7 @@ def ledger_frame(paths: Paths) -> pa.Table:
         key = replace_key(table, row["source_file"])
         latest[(table, row["source_file"], sha)] = row
         last_try[(table, row["source_file"])] = row["ingested_at"]  # attempts come oldest first
-        if row["status"] in ("replaced", "duplicate") and row["replaces_sha256"]:
+        if row["status"] == "replaced" and row["replaces_sha256"]:
             superseded[(table, row["replaces_sha256"], key)] = sha
         if row["status"] in LIVE:
             superseded.pop((table, sha, key), None)
