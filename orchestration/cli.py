@@ -68,13 +68,26 @@ concurrency:
 PID_TAG, HOST_TAG = "omni/pid", "omni/host"
 
 
+def _max_concurrent_runs(config: Path):
+    """The run limit a dagster.yaml sets (concurrency.runs, or the queued run coordinator's), else None."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(config.read_text()) or {}
+    except yaml.YAMLError:
+        return None
+    runs = (data.get("concurrency") or {}).get("runs") or {}
+    coordinator = ((data.get("run_coordinator") or {}).get("config") or {}).get("max_concurrent_runs")
+    return runs.get("max_concurrent_runs", coordinator)
+
+
 def ensure_instance_config(dagster_home: Path) -> None:
     """INSTANCE_CONFIG in a new (or empty) dagster.yaml; a user's own configuration is kept."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists() or not config.read_text().strip():
         config.write_text(INSTANCE_CONFIG)
-    elif "max_concurrent_runs: 1" not in config.read_text():
+    elif _max_concurrent_runs(config) != 1:
         print(
             f"warning: {config} does not set concurrency.runs.max_concurrent_runs: 1; runs the daemon starts "
             "at once would collide on the build database (see INSTANCE_CONFIG in orchestration/cli.py)",

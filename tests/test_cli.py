@@ -77,3 +77,9 @@ def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept
     ensure_instance_config(home)
     assert config.read_text() == "telemetry:\n  enabled: false\n"
     assert "does not set concurrency.runs.max_concurrent_runs: 1" in capsys.readouterr().err
+    config.write_text("# max_concurrent_runs: 1\nconcurrency:\n  runs:\n    max_concurrent_runs:  10\n")
+    ensure_instance_config(home)
+    assert "does not set" in capsys.readouterr().err
+    config.write_text("run_coordinator:\n  module: m\n  class: C\n  config:\n    max_concurrent_runs: 1\n")
+    ensure_instance_config(home)
+    assert capsys.readouterr().err == ""

@@ -20,10 +20,13 @@ def defs():
     import tempfile
 
     from orchestration.cli import _prepare_environment, dbt_parse
+    from tests.conftest import PATH_VARS
 
     saved = dict(os.environ)
     tmp = tempfile.mkdtemp(prefix="omni-defs-")
     os.environ["OMNI_DATA_DIR"] = f"{tmp}/data"
+    for var in PATH_VARS:  # never a developer's own instance or folders
+        os.environ.pop(var, None)
     try:
         paths = get_paths()
         _prepare_environment(paths)
@@ -88,13 +91,22 @@ def test_sensor_switched_on_over_an_ingested_landing_requests_nothing(defs, data
     later = landed.stat().st_mtime + 60
     os.utime(landed, (later, later))
     ctx2 = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=ctx.cursor)
-    assert [r.partition_key for r in sensor(ctx2)] == [day.isoformat()]
+    second = list(sensor(ctx2))
+    assert [r.partition_key for r in second] == [day.isoformat()]
     # a re-delivery copied with its old mtime (cp -p, rsync -a), older than the ingestion: still requested
     old = landed.stat().st_mtime - 3600
     landed.write_text(landed.read_text() + "\n")
     os.utime(landed, (old, old))
     ctx3 = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=ctx2.cursor)
-    assert [r.partition_key for r in sensor(ctx3)] == [day.isoformat()]
+    third = list(sensor(ctx3))
+    assert [r.partition_key for r in third] == [day.isoformat()]
+    # ... and the file restored as it was on the second tick (same name, size and mtime, so the same
+    # signature): requested under a new run key (Dagster drops a request whose run key it has seen)
+    landed.write_text(landed.read_text()[:-1])
+    os.utime(landed, (later, later))
+    ctx4 = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=ctx3.cursor)
+    fourth = list(sensor(ctx4))
+    assert [r.partition_key for r in fourth] == [day.isoformat()] and fourth[0].run_key != second[0].run_key
 
 
 def test_sensor_requests_a_day_landed_before_its_partition_exists_once_it_does(defs, data_dir, monkeypatch):
@@ -113,7 +125,7 @@ def test_sensor_requests_a_day_landed_before_its_partition_exists_once_it_does(d
     shutil.copy(GA4_SAMPLE, day_dir / "events.ndjson")
     sensor = defs.resolve_sensor_def("landing_files_sensor")
     ctx = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
-    assert list(sensor(ctx)) == [] and early not in json.loads(ctx.cursor)
+    assert list(sensor(ctx)) == [] and early not in json.loads(ctx.cursor)["days"]
     # two days later (the partitions reach that day), the unchanged folder is requested
     later = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone=TIMEZONE, end_offset=3)
     monkeypatch.setattr(schedules, "daily_partitions", later)
@@ -262,14 +274,23 @@ def test_an_ingestion_error_outlasting_the_retries_is_reported_not_fatal(defs, d
     stop the rest of the day: after the retries it fails export_files_ingested, as a bad file does."""
     from orchestration.dagster_defs import ingestion
     from orchestration.ingestion import IngestionError
+    from orchestration.ingestion.ledger import now_utc, write_attempt
 
     calls = []
 
     def failing(table, day, paths, run_id=""):
+        row = {"table_name": table, "landing_date": day, "source_file": f"{table}/{day}/big.csv",
+               "file_sha256": "b" * 64, "file_bytes": 9, "rows_read": None, "rows_loaded": None,
+               "rows_quarantined": None, "status": "failed", "error": "not ingested: OutOfMemory",
+               "replaces_sha256": None, "lake_file": None, "ingested_at": now_utc(), "run_id": run_id}  # fmt: skip
+        # the first attempt also finds a bad file, which later attempts do not try again (bytes handled)
+        bad = {**row, "source_file": f"{table}/{day}/bad.csv", "file_sha256": "a" * 64, "rows_read": 0,
+               "rows_loaded": 0, "rows_quarantined": 0, "error": "not valid utf-8"}  # fmt: skip
+        written = [row, bad] if not calls else [row]
+        for r in written:
+            write_attempt(paths, r)
         calls.append(day)
-        row = {"status": "failed", "source_file": f"{table}/{day}/big.csv", "error": "not ingested: OutOfMemory",
-               "rows_read": None, "rows_loaded": None, "rows_quarantined": None}  # fmt: skip
-        raise IngestionError("1 file(s) not ingested", [row])
+        raise IngestionError("1 file(s) not ingested", written)
 
     monkeypatch.setattr(ingestion, "ingest_partition", failing)
     asset = next(a for a in defs.assets if getattr(a, "key", None) == dg.AssetKey(["raw", "ga4_events"]))
@@ -277,3 +298,4 @@ def test_an_ingestion_error_outlasting_the_retries_is_reported_not_fatal(defs, d
     assert result.success and len(calls) == 1 + ingestion.INGESTION_RETRY_POLICY.max_retries
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed and "big.csv: not ingested: OutOfMemory" in check.description
+    assert "bad.csv: not valid utf-8" in check.description and "2 file(s)" in check.description

@@ -22,6 +22,16 @@ FILES_INGESTED_CHECK = "export_files_ingested"
 INGESTION_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
+def _failed_in_run(paths, table: str, run_id: str, rows: list[dict]) -> list[dict]:
+    """The files of this run whose latest attempt failed, over every attempt of the step: a retry does not
+    try again a file an earlier attempt found bad (its bytes are handled), so `rows` alone would miss it."""
+    from orchestration.ingestion.ledger import read_attempts
+
+    latest = {r["source_file"]: r for r in read_attempts(paths, [table]).to_pylist() if r["run_id"] == run_id}
+    latest.update({r["source_file"]: r for r in rows})
+    return [r for r in latest.values() if r["status"] == "failed"]
+
+
 def _days(context: dg.AssetExecutionContext) -> list[date]:
     return [date.fromisoformat(k) for k in context.partition_keys]
 
@@ -61,7 +71,11 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
         # Still failing after the retries (e.g. a file too large for the memory limit): reported like a bad
         # file (the check below, `omni` exits 2) so that the rest of the day is built and published; its
         # ledger row stays retryable, so the next run of the day tries it again.
-        failed = [r for r in rows if r["status"] == "failed"]
+        failed = (
+            _failed_in_run(paths, table, context.run.run_id, rows)
+            if context.retry_number
+            else [r for r in rows if r["status"] == "failed"]
+        )
         for r in failed:
             context.log.error(f"{table}: {r['source_file']}: {r['error']}")
         for r in rows:

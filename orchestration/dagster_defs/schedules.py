@@ -100,7 +100,10 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     a partition yet (a folder named by a later date than today in OMNI_TIMEZONE) stays out of the cursor,
     so it is requested once its partition exists. A run that ended on an ingestion error is not requested
     again by itself: run the day again (`omni day`, or re-execute the run in the UI)."""
-    seen = json.loads(context.cursor) if context.cursor else {}
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    if "days" not in cursor:  # a cursor of an earlier release: the days alone
+        cursor = {"days": cursor, "requests": 0}
+    seen, requests = cursor["days"], cursor["requests"]
     paths = get_paths()
     partitions = set(daily_partitions.get_partition_keys())
     current = {day: sig for day, sig in landing_signatures(paths.landing).items() if day in partitions}
@@ -109,5 +112,9 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     # with its old mtime, clock skew); a day not seen before only if something in it is still to ingest
     unseen = {day for day in current if day not in seen}
     for day in sorted(changed | (days_with_unhandled_files(paths, unseen) if unseen else set())):
-        yield dg.RunRequest(run_key=f"{day}:{current[day]}", partition_key=day)
-    context.update_cursor(json.dumps(current))
+        # numbered: Dagster drops a request whose run key it has seen, and files restored to an earlier
+        # state bring back an earlier signature
+        requests += 1
+        yield dg.RunRequest(run_key=f"{day}:{current[day]}:{requests}", partition_key=day)
+    # days whose files are gone for a while stay seen: when they come back changed, they are requested
+    context.update_cursor(json.dumps({"days": {**seen, **current}, "requests": requests}))
