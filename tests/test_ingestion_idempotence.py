@@ -83,12 +83,18 @@ def test_changed_file_later_day_replaces_by_name(data_dir):
     assert (ga4["files"], ga4["live_files"], ga4["rows_loaded"]) == (2, 1, 5)
 
 
-def test_changed_file_same_day_and_name_replaces_with_its_quarantine(data_dir):
-    paths = get_paths()
+def _ingested_shopify_orders(paths) -> tuple[Path, dict]:
+    """The Shopify fixture landed on D1 as orders.csv and ingested: its path and ledger row."""
     folder = paths.landing / "shopify_orders" / D1.isoformat()
     folder.mkdir(parents=True)
     landed = Path(shutil.copy(FIXTURES / "shopify_orders.csv", folder / "orders.csv"))
-    (old,) = ingest_partition("shopify_orders", D1, paths)
+    (row,) = ingest_partition("shopify_orders", D1, paths)
+    return landed, row
+
+
+def test_changed_file_same_day_and_name_replaces_with_its_quarantine(data_dir):
+    paths = get_paths()
+    landed, old = _ingested_shopify_orders(paths)
     old_quarantine = paths.quarantine / "shopify_orders" / f"ingest_date={D1}" / f"{old['file_sha256']}.parquet"
     assert old_quarantine.exists()
     landed.write_bytes(landed.read_bytes().replace(b"2099-01-01", b"2023-12-14"))
@@ -100,10 +106,7 @@ def test_changed_file_same_day_and_name_replaces_with_its_quarantine(data_dir):
 
 def test_re_delivery_without_rows_replaces_with_a_warning(data_dir):
     paths = get_paths()
-    folder = paths.landing / "shopify_orders" / D1.isoformat()
-    folder.mkdir(parents=True)
-    landed = Path(shutil.copy(FIXTURES / "shopify_orders.csv", folder / "orders.csv"))
-    (old,) = ingest_partition("shopify_orders", D1, paths)
+    landed, old = _ingested_shopify_orders(paths)
     assert old["error"] is None and old["rows_read"] == 5
     landed.write_bytes(landed.read_bytes().split(b"\n", 1)[0] + b"\n")  # the header alone: cut, or emptied?
     (new,) = ingest_partition("shopify_orders", D1, paths)
