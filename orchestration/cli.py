@@ -233,8 +233,6 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
     from orchestration.dagster_defs.ingestion import FILES_INGESTED_CHECK
     from orchestration.definitions import defs
 
-    check_partition_range(start, end)
-
     job = defs.resolve_job_def("daily_job")
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
@@ -251,9 +249,8 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
         "(one Dagster run) ...",
         flush=True,
     )
-    instance = _instance()
-    refuse_if_a_run_is_in_progress(instance)
-    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False, run_config=run_config)
+    # (a run in progress was refused by _prepare_environment, before the funnels and the manifest)
+    result = job.execute_in_process(instance=_instance(), tags=tags, raise_on_error=False, run_config=run_config)
     unread = [
         f"  {ev.asset_key.to_user_string()}: " + (ev.description or "").strip().replace("\n", "\n    ")
         for ev in result.get_asset_check_evaluations()
@@ -294,23 +291,25 @@ def run(args: argparse.Namespace) -> None:
     start = date.fromisoformat(args.start) if args.start else days[0]
     end = date.fromisoformat(args.end) if args.end else days[-1]
     check_partition_range(start, end)
-    dbt_parse(paths)
-    unread = run_daily(start, end, full_refresh=args.full_refresh)
-    from orchestration.summary import print_summary
-
-    print_summary(paths, demo=demo_summary, seconds=time.monotonic() - t0)
-    _raise_if_unread(unread)
+    _build_days(paths, start, end, args.full_refresh, demo=demo_summary, started=t0)
 
 
 def run_range(start: date, end: date, full_refresh: bool = False) -> None:
     check_partition_range(start, end)
     paths = get_paths()
     _prepare_environment(paths, refuse_busy=True)
+    _build_days(paths, start, end, full_refresh)
+
+
+def _build_days(
+    paths: Paths, start: date, end: date, full_refresh: bool, demo: dict | None = None, started: float | None = None
+) -> None:
+    """dbt's manifest, one run over the (checked) range, the summary; exit 2 when files were not ingested."""
     dbt_parse(paths)
     unread = run_daily(start, end, full_refresh=full_refresh)
     from orchestration.summary import print_summary
 
-    print_summary(paths)
+    print_summary(paths, demo=demo, seconds=None if started is None else time.monotonic() - started)
     _raise_if_unread(unread)
 
 

@@ -62,6 +62,11 @@ def raw_dir(paths: Paths, table: str) -> Path:
     return paths.raw / table
 
 
+def raw_partition_files(paths: Paths, table: str, day: str) -> list[Path]:
+    """The lake files of one raw partition (landing day)."""
+    return sorted((raw_dir(paths, table) / f"ingest_date={day}").glob("*.parquet"))
+
+
 def quarantine_dir(paths: Paths, table: str) -> Path:
     return paths.quarantine / table
 

@@ -12,6 +12,7 @@ from orchestration.dagster_defs.jobs import INGESTION_GROUP
 from orchestration.dagster_defs.partitions import daily_partitions
 from orchestration.ingestion import ingest_partition
 from orchestration.ingestion.errors import IngestionError
+from orchestration.ingestion.ledger import latest_attempts
 from orchestration.sources import TABLES
 
 # A landed file that could not be ingested (kept in landing, none of its rows in the lake): a warning on the
@@ -22,14 +23,11 @@ FILES_INGESTED_CHECK = "export_files_ingested"
 INGESTION_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
-def _failed_in_run(paths, table: str, run_id: str, rows: list[dict]) -> list[dict]:
-    """The files of this run whose latest attempt failed, over every attempt of the step: a retry does not
-    try again a file an earlier attempt found bad (its bytes are handled), so `rows` alone would miss it."""
-    from orchestration.ingestion.ledger import read_attempts
-
-    latest = {r["source_file"]: r for r in read_attempts(paths, [table]).to_pylist() if r["run_id"] == run_id}
-    latest.update({r["source_file"]: r for r in rows})
-    return [r for r in latest.values() if r["status"] == "failed"]
+def _failed_in_run(paths, table: str, run_id: str) -> list[dict]:
+    """The files of this run whose latest attempt failed, over every attempt of the step (all in the
+    ledger): a retry does not try again a file an earlier attempt found bad (its bytes are handled), so the
+    last attempt's rows alone would miss it."""
+    return [r for r in latest_attempts(paths, [table], run_id=run_id).values() if r["status"] == "failed"]
 
 
 def _days(context: dg.AssetExecutionContext) -> list[date]:
@@ -71,11 +69,7 @@ def _ingestion_asset(table: str) -> dg.AssetsDefinition:
         # Still failing after the retries (e.g. a file too large for the memory limit): reported like a bad
         # file (the check below, `omni` exits 2) so that the rest of the day is built and published; its
         # ledger row stays retryable, so the next run of the day tries it again.
-        failed = (
-            _failed_in_run(paths, table, context.run.run_id, rows)
-            if context.retry_number
-            else [r for r in rows if r["status"] == "failed"]
-        )
+        failed = _failed_in_run(paths, table, context.run.run_id)
         for r in failed:
             context.log.error(f"{table}: {r['source_file']}: {r['error']}")
         for r in rows:

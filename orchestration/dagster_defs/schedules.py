@@ -6,19 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 
 from orchestration.config import get_paths
 from orchestration.dagster_defs.jobs import daily_job
 from orchestration.dagster_defs.partitions import TIMEZONE, daily_partitions
-from orchestration.ingestion.ingest import landed_files
+from orchestration.ingestion.ingest import landed_files, landing_days
 from orchestration.sources import TABLES
-
-DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 SCHEDULE_HOUR = int(os.environ.get("OMNI_SCHEDULE_HOUR", "6"))
 SCHEDULE_MINUTE = int(os.environ.get("OMNI_SCHEDULE_MINUTE", "0"))
@@ -47,48 +43,40 @@ def daily_ingestion_schedule(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"scheduled:{key}", partition_key=key)
 
 
-def _landed_by_day(landing: Path) -> dict[str, list[tuple[str, os.stat_result]]]:
-    """day -> (table/day/name, stat) of every file landed for that day, over all tables."""
+def _landed_by_day(paths) -> dict[str, list[tuple[str, os.stat_result]]]:
+    """day -> (table/day/name, stat) of every file ingestion would read for that day, over all tables."""
     per_day: dict[str, list[tuple[str, os.stat_result]]] = {}
     for table in TABLES:
-        table_dir = landing / table
-        if not table_dir.is_dir():
-            continue
-        for day_dir in table_dir.iterdir():
-            if not (day_dir.is_dir() and DAY_DIR.match(day_dir.name)):
-                continue
-            for f in landed_files(day_dir):  # what ingestion reads (no hidden or editor temp files)
-                per_day.setdefault(day_dir.name, []).append((f"{table}/{day_dir.name}/{f.name}", f.stat()))
+        for day in landing_days(table, paths):
+            folder = paths.landing / table / day.isoformat()
+            for f in landed_files(folder):
+                per_day.setdefault(day.isoformat(), []).append((f"{table}/{day.isoformat()}/{f.name}", f.stat()))
     return per_day
 
 
-def landing_signatures(landing: Path) -> dict[str, str]:
-    """day -> fingerprint of every file (name, size, mtime) landed for that day, over all tables."""
+def landing_signatures(landed: dict[str, list[tuple[str, os.stat_result]]]) -> dict[str, str]:
+    """day -> fingerprint of every file (name, size, mtime) landed for that day (_landed_by_day)."""
     return {
         day: hashlib.sha256(
             "\n".join(sorted(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in files)).encode()
         ).hexdigest()[:16]
-        for day, files in _landed_by_day(landing).items()
+        for day, files in landed.items()
     }
 
 
-def days_with_unhandled_files(paths, days: set[str]) -> set[str]:
+def days_with_unhandled_files(paths, landed: dict[str, list[tuple[str, os.stat_result]]], days: set[str]) -> set[str]:
     """Those of `days` with a landed file that ingestion has not tried since it was last written: no
     ledger row for its path, or only rows older than the file (or an ingestion error to try again). For
     days the sensor has not seen (no cursor yet, or a new day): a sensor switched on over a landing folder
     `omni run` already ingested must not request every old day again."""
-    from orchestration.ingestion.ledger import read_attempts, retryable
+    from orchestration.ingestion.ledger import latest_attempts
 
-    attempts = read_attempts(paths).select(["source_file", "ingested_at", "status", "rows_read"]).to_pylist()
-    tried: dict[str, float] = {}
-    for row in attempts:
-        if retryable(row):  # an error of the ingestion: the file is still to be tried
-            continue
-        at = row["ingested_at"].timestamp()
-        tried[row["source_file"]] = max(at, tried.get(row["source_file"], at))
+    # an error of the ingestion (retryable) leaves the file still to be tried
+    latest = latest_attempts(paths, skip_retryable=True)
+    tried = {name: row["ingested_at"].timestamp() for name, row in latest.items()}
     return {
         day
-        for day, files in _landed_by_day(paths.landing).items()
+        for day, files in landed.items()
         if day in days and any(tried.get(name, -1.0) < st.st_mtime for name, st in files)
     }
 
@@ -106,12 +94,13 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     seen, requests = cursor["days"], cursor["requests"]
     paths = get_paths()
     partitions = set(daily_partitions.get_partition_keys())
-    current = {day: sig for day, sig in landing_signatures(paths.landing).items() if day in partitions}
+    landed = _landed_by_day(paths)
+    current = {day: sig for day, sig in landing_signatures(landed).items() if day in partitions}
     changed = {day for day, sig in current.items() if day in seen and seen[day] != sig}
     # a day seen before whose files changed is requested whatever the ledger says (a re-delivery copied
     # with its old mtime, clock skew); a day not seen before only if something in it is still to ingest
     unseen = {day for day in current if day not in seen}
-    for day in sorted(changed | (days_with_unhandled_files(paths, unseen) if unseen else set())):
+    for day in sorted(changed | (days_with_unhandled_files(paths, landed, unseen) if unseen else set())):
         # numbered: Dagster drops a request whose run key it has seen, and files restored to an earlier
         # state bring back an earlier signature
         requests += 1

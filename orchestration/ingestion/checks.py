@@ -18,6 +18,13 @@ FUTURE_DAYS = 2  # late-arriving clocks are tolerated this far past the landing 
 # (macros journeys_changed_from, incremental components), so an earlier time would escape a recompute.
 EARLIEST_TIME = dt.date(1900, 1, 1)
 
+# The ISO shape with an offset or Z, read by DuckDB's cast (as staging's timestamp_from_offset_text does).
+_ISO_CAST = (
+    "CASE WHEN regexp_full_match(v, "
+    "'\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s?(Z|[+-]\\d{2}(:?\\d{2})?)') "
+    "THEN try_cast(v AS TIMESTAMPTZ) END"
+)
+
 # name -> (SQL parsing the value `v` into a timestamp or NULL, "tz" or "naive", example for the reason).
 # Values are not trimmed (a string copy per cell): exports do not pad times, and a padded one is reported.
 _KINDS = {
@@ -31,19 +38,14 @@ _KINDS = {
     # staging's reader (timestamp_from_offset_text): DuckDB's cast takes no space before the offset,
     # strptime's %z does (2024-03-01 10:15:00 +01:00)
     "iso_offset": (
-        "coalesce(CASE WHEN regexp_full_match(v, "
-        "'\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s?(Z|[+-]\\d{2}(:?\\d{2})?)') "
-        "THEN try_cast(v AS TIMESTAMPTZ) END, try_strptime(v, '%Y-%m-%d %H:%M:%S %z'))",
+        f"coalesce({_ISO_CAST}, try_strptime(v, '%Y-%m-%d %H:%M:%S %z'))",
         "tz",
         "ISO 8601 with an offset like 2024-03-01T10:15:00+01:00 or ...Z",
     ),
     # Naive Zendesk times are UTC: the API writes UTC, and API syncs (Fivetran, Airbyte) store it without
     # the zone; staging's timestamp_from_offset_text reads naive text as UTC too.
     "zendesk": (
-        "coalesce(try_strptime(v, ['%Y-%m-%d %H:%M:%S %z', '%d %b %Y %H:%M:%S %z']), "
-        "CASE WHEN regexp_full_match(v, "
-        "'\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s?(Z|[+-]\\d{2}(:?\\d{2})?)') "
-        "THEN try_cast(v AS TIMESTAMPTZ) END, "
+        f"coalesce(try_strptime(v, ['%Y-%m-%d %H:%M:%S %z', '%d %b %Y %H:%M:%S %z']), {_ISO_CAST}, "
         "timezone('UTC', try_strptime(v, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f'])))",
         "tz",
         "a time like 2024-03-01 10:15:00 +0100, 2024-03-01T10:15:00+01:00 or 2024-03-01 09:15:00 (UTC)",

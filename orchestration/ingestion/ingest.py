@@ -281,7 +281,9 @@ def _decide_and_load(
     )  # fmt: skip
     assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"]
     if prior is not None:
-        _remove_version(paths, table, prior)
+        old_raw, old_quarantine = _targets(paths, table.name, prior["landing_date"], prior["file_sha256"])
+        old_raw.unlink(missing_ok=True)
+        old_quarantine.unlink(missing_ok=True)
         row.update(status="replaced", replaces_sha256=prior["file_sha256"])
         if not row["rows_read"] and prior["rows_read"]:
             # Allowed (an export can legitimately empty), but a cut or failed export looks the same.
@@ -289,12 +291,6 @@ def _decide_and_load(
                 f"{source_file}: warning: this re-delivery has no rows, so the {prior['rows_read']} row(s) of the "
                 "version it replaces left the lake. Fix: if the export was cut or failed, land the complete file again"
             )
-
-
-def _remove_version(paths: Paths, table: Table, version: dict) -> None:
-    old_raw, old_quarantine = _targets(paths, table.name, version["landing_date"], version["file_sha256"])
-    old_raw.unlink(missing_ok=True)
-    old_quarantine.unlink(missing_ok=True)
 
 
 def _encoding_error(table: Table, scan: Scan, source_file: str, cause: str) -> str:

@@ -49,6 +49,18 @@ def read_attempts(paths: Paths, tables: list[str] | None = None) -> pa.Table:
     return result.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
 
 
+def latest_attempts(
+    paths: Paths, tables: list[str] | None = None, *, run_id: str | None = None, skip_retryable: bool = False
+) -> dict[str, dict]:
+    """source_file -> its latest ledger row: among one run's rows with run_id; leaving out the errors of
+    the ingestion (retryable) with skip_retryable."""
+    latest = {}
+    for row in read_attempts(paths, tables).to_pylist():  # oldest first: the latest stays
+        if (run_id is None or row["run_id"] == run_id) and not (skip_retryable and retryable(row)):
+            latest[row["source_file"]] = row
+    return latest
+
+
 def _read_files(files: list[str]) -> list[dict]:
     """Ledger rows of the given files, oldest first; pyarrow for a few, DuckDB (parallel) for many."""
     if not files:

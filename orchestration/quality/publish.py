@@ -18,7 +18,7 @@ import duckdb
 
 from orchestration.config import Paths
 from orchestration.duckdb_files import wal_of
-from orchestration.lake_layout import STUB_NAME
+from orchestration.lake_layout import raw_partition_files
 from orchestration.quality.data_docs import try_build_data_docs
 from orchestration.quality.results import (
     CRITICAL,
@@ -147,9 +147,7 @@ def _clean_stale(serving: Path) -> list[str]:
 
 
 def _raw_partition_has_files(paths: Paths, result: GateResult) -> bool:
-    table = result.asset.split(".", 1)[1]
-    folder = paths.raw / table / f"ingest_date={result.partition_key}"
-    return any(p.name != STUB_NAME for p in folder.glob("*.parquet"))
+    return bool(raw_partition_files(paths, result.raw_table, result.partition_key))
 
 
 def audit(
@@ -208,7 +206,7 @@ def publish(
     summary["data_docs"] = try_build_data_docs(paths) if build_docs else None
     if failed:
         message = "publish blocked, serving keeps the previous version.\n" + describe_failures(results)
-        days = sorted({r.partition_key for r in failed if r.asset.startswith("raw.") and r.partition_key})
+        days = sorted({r.partition_key for r in failed if r.raw_table and r.partition_key})
         if days:
             message += (
                 "\nA raw partition is judged by its latest validation: land a fixed export of "

@@ -57,6 +57,11 @@ class GateResult:
     validated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
+    def raw_table(self) -> str | None:
+        """The lake table of a raw partition's gate (asset `raw.<table>`), else None."""
+        return self.asset.split(".", 1)[1] if self.asset.startswith("raw.") else None
+
+    @property
     def is_blocking(self) -> bool:
         return self.severity == CRITICAL and not self.success
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from orchestration.config import Paths
-from orchestration.lake_layout import STUB_PARTITION, data_schema, raw_dir
+from orchestration.lake_layout import STUB_PARTITION, data_schema, raw_dir, raw_partition_files
 from orchestration.quality.data_docs import store_validation
 from orchestration.quality.results import CRITICAL, WARNING, GateResult
 from orchestration.quality.suites import expectation_label, mart_suites, raw_suite
@@ -270,13 +270,9 @@ def run_suite(
 # ---- raw partitions ----------------------------------------------------------------------------
 
 
-def _partition_files(paths: Paths, table: str, day: str) -> list[Path]:
-    return sorted((raw_dir(paths, table) / f"ingest_date={day}").glob("*.parquet"))
-
-
 def read_raw_partition(table: str, day: date | str, paths: Paths) -> pd.DataFrame:
     """All loaded rows of one landing day; an absent or empty partition is an empty frame with the schema."""
-    files = _partition_files(paths, table, str(day))
+    files = raw_partition_files(paths, table, str(day))
     if not files:
         return data_schema(TABLES[table]).empty_table().to_pandas()
     con = duckdb.connect()
