@@ -299,3 +299,63 @@ def test_an_ingestion_error_outlasting_the_retries_is_reported_not_fatal(defs, d
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed and "big.csv: not ingested: OutOfMemory" in check.description
     assert "bad.csv: not valid utf-8" in check.description and "2 file(s)" in check.description
+
+
+def test_sensor_requests_a_day_again_after_an_ingestion_error_a_limited_number_of_times(defs, data_dir, monkeypatch):
+    """A run that ended on an error of the ingestion (not of the file: the ledger's retryable row) leaves
+    the file to try again: the sensor requests its day again, at most every RETRY_MINUTES, RETRY_LIMIT times
+    for the same files, and not while a run of that day is in progress; a bad file is never requested again."""
+    import json
+
+    from dagster._core.test_utils import create_run_for_test
+
+    from orchestration.dagster_defs import schedules
+    from orchestration.ingestion.ledger import now_utc, write_attempt
+
+    paths = get_paths()
+    day = "2026-10-02"
+    day_dir = paths.landing / "ga4_events" / day
+    day_dir.mkdir(parents=True)
+    landed = day_dir / "events.ndjson"
+    shutil.copy(GA4_SAMPLE, landed)
+    row = {"table_name": "ga4_events", "landing_date": date.fromisoformat(day),
+           "source_file": f"ga4_events/{day}/events.ndjson", "file_sha256": "b" * 64, "file_bytes": 9,
+           "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "status": "failed",
+           "error": "not valid utf-8", "replaces_sha256": None, "lake_file": None, "ingested_at": now_utc(),
+           "run_id": "r1"}  # fmt: skip
+    write_attempt(paths, row)  # a bad file: handled, not to try again
+    sensor = defs.resolve_sensor_def("landing_files_sensor")
+    instance = dg.DagsterInstance.ephemeral()
+
+    def tick(cursor):
+        ctx = dg.build_sensor_context(instance=instance, cursor=cursor)
+        return [r.run_key for r in sensor(ctx)], ctx.cursor
+
+    keys, cursor = tick(None)
+    assert keys == []
+    write_attempt(paths, {**row, "rows_read": None, "rows_loaded": None, "rows_quarantined": None,
+                          "error": "not ingested: OutOfMemory", "ingested_at": now_utc()})  # fmt: skip
+    keys, cursor = tick(cursor)
+    assert keys == [], "checked at most every RETRY_MINUTES (the first tick checked)"
+    monkeypatch.setattr(schedules, "RETRY_MINUTES", 0)
+    requested = []
+    for _ in range(schedules.RETRY_LIMIT + 1):
+        keys, cursor = tick(cursor)
+        requested += keys
+    assert len(requested) == schedules.RETRY_LIMIT and all(k.startswith(f"{day}:retry:") for k in requested)
+    # the files changed: the day is requested as changed, and may be retried again afterwards
+    landed.write_text(landed.read_text() + "\n")
+    keys, cursor = tick(cursor)
+    assert len(keys) == 1 and ":retry:" not in keys[0]
+    starting = create_run_for_test(instance, job_name="daily_job", status=dg.DagsterRunStatus.STARTING,
+                                   tags={"dagster/partition": day})  # fmt: skip
+    keys, cursor = tick(cursor)
+    assert keys == [], "not while a run of the day is in progress"
+    instance.report_run_canceled(starting)
+    keys, cursor = tick(cursor)
+    assert len(keys) == 1 and ":retry:" in keys[0]
+    assert json.loads(cursor)["retries"][day]["count"] == 1
+    # the day ingested since: nothing to retry
+    write_attempt(paths, {**row, "status": "loaded", "error": None, "ingested_at": now_utc()})
+    keys, cursor = tick(cursor)
+    assert keys == []

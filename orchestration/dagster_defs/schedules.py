@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -20,6 +21,10 @@ SCHEDULE_HOUR = int(os.environ.get("OMNI_SCHEDULE_HOUR", "6"))
 SCHEDULE_MINUTE = int(os.environ.get("OMNI_SCHEDULE_MINUTE", "0"))
 # Which landing day a tick builds: 1 = yesterday's folder (the exports of a day land overnight).
 SCHEDULE_DAY_OFFSET = int(os.environ.get("OMNI_SCHEDULE_DAY_OFFSET", "1"))
+# A day whose run ended on an ingestion error (out of memory, I/O: the ledger's retryable rows) is
+# requested again by the sensor at most this often, and this many times for the same landed files.
+RETRY_MINUTES = float(os.environ.get("OMNI_SENSOR_RETRY_MINUTES", "60"))
+RETRY_LIMIT = int(os.environ.get("OMNI_SENSOR_RETRY_LIMIT", "3"))
 
 
 def scheduled_partition_key(tick: datetime) -> str:
@@ -81,13 +86,54 @@ def days_with_unhandled_files(paths, landed: dict[str, list[tuple[str, os.stat_r
     }
 
 
+def days_with_retryable_files(paths, landed: dict[str, list[tuple[str, os.stat_result]]]) -> set[str]:
+    """Landing days holding a file whose latest ingestion attempt ended on an error of the ingestion
+    (ledger.retryable: not of the file), which no later attempt has followed."""
+    from orchestration.ingestion.ledger import latest_attempts, retryable
+
+    pending = {name for name, row in latest_attempts(paths).items() if retryable(row)}
+    return {day for day, files in landed.items() if any(name in pending for name, _ in files)}
+
+
+_IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _retry_requests(context, paths, landed, current: dict[str, str], cursor: dict, skip: set[str]) -> list[str]:
+    """The days to request again for a retryable ingestion error (days_with_retryable_files), checked at
+    most every RETRY_MINUTES, each at most RETRY_LIMIT times for the same files (a changed day starts
+    again), never while a run of that day is queued or in progress. Updates cursor["retries"]."""
+    now = time.time()
+    if now - cursor.get("retry_checked", 0.0) < RETRY_MINUTES * 60:
+        return []
+    cursor["retry_checked"] = now
+    retries = cursor.setdefault("retries", {})
+    days = []
+    for day in sorted(days_with_retryable_files(paths, landed) & set(current) - skip):
+        done = retries.get(day, {})
+        count = done.get("count", 0) if done.get("signature") == current[day] else 0
+        if count >= RETRY_LIMIT:
+            continue
+        if context.instance.get_runs(
+            filters=dg.RunsFilter(statuses=_IN_PROGRESS, tags={"dagster/partition": day}), limit=1
+        ):
+            continue
+        retries[day] = {"signature": current[day], "count": count + 1}
+        days.append(day)
+    return days
+
+
 @dg.sensor(job=daily_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_files_sensor(context: dg.SensorEvaluationContext):
     """Requests a daily_job run for every landing day whose files changed since the last tick, and for a
     day it has not seen that holds a file ingestion has not tried since it was written. A day that is not
     a partition yet (a folder named by a later date than today in OMNI_TIMEZONE) stays out of the cursor,
-    so it is requested once its partition exists. A run that ended on an ingestion error is not requested
-    again by itself: run the day again (`omni day`, or re-execute the run in the UI)."""
+    so it is requested once its partition exists. A day whose run ended on an ingestion error (not a bad
+    file: out of memory, I/O) is requested again every RETRY_MINUTES, up to RETRY_LIMIT times."""
     cursor = json.loads(context.cursor) if context.cursor else {}
     if "days" not in cursor:  # a cursor of an earlier release: the days alone
         cursor = {"days": cursor, "requests": 0}
@@ -100,10 +146,13 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     # a day seen before whose files changed is requested whatever the ledger says (a re-delivery copied
     # with its old mtime, clock skew); a day not seen before only if something in it is still to ingest
     unseen = {day for day in current if day not in seen}
-    for day in sorted(changed | (days_with_unhandled_files(paths, landed, unseen) if unseen else set())):
+    requested = changed | (days_with_unhandled_files(paths, landed, unseen) if unseen else set())
+    retried = _retry_requests(context, paths, landed, current, cursor, requested)
+    for day, kind in sorted([(d, "") for d in requested] + [(d, "retry:") for d in retried]):
         # numbered: Dagster drops a request whose run key it has seen, and files restored to an earlier
         # state bring back an earlier signature
         requests += 1
-        yield dg.RunRequest(run_key=f"{day}:{current[day]}:{requests}", partition_key=day)
+        yield dg.RunRequest(run_key=f"{day}:{kind}{current[day]}:{requests}", partition_key=day)
     # days whose files are gone for a while stay seen: when they come back changed, they are requested
-    context.update_cursor(json.dumps({"days": {**seen, **current}, "requests": requests}))
+    cursor.update({"days": {**seen, **current}, "requests": requests})
+    context.update_cursor(json.dumps(cursor))
