@@ -64,8 +64,6 @@ concurrency:
   runs:
     max_concurrent_runs: 1
 """
-# Tags of the runs `omni` starts in-process: a run whose process is gone (killed) is stale, not in progress.
-PID_TAG, HOST_TAG = "omni/pid", "omni/host"
 
 
 def _max_concurrent_runs(config: Path):
@@ -169,35 +167,28 @@ def _instance():
     return DagsterInstance.get()
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def refuse_if_a_run_is_in_progress(instance) -> None:
-    """Two runs at once would both write the build database. A run `omni` started whose process is gone
-    (killed: it never recorded its end) is marked failed instead, or it would block every later run and
-    the daemon's queue."""
+    """Two runs at once would both write the build database. A run whose worker process is gone (killed,
+    or the machine restarted: it never recorded its end) is marked failed instead, or it would block
+    every later run and the daemon's queue (orchestration/dagster_defs/stale_runs.py)."""
     import dagster as dg
 
-    in_progress = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
-    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=in_progress)):
+    from orchestration.dagster_defs.stale_runs import HOST_TAG, IN_PROGRESS, PID_TAG, worker_gone
+
+    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
         run = record.dagster_run
-        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-        if pid and host == socket.gethostname() and not _process_alive(int(pid)):
-            instance.report_run_failed(run, message=f"its omni process ({pid}) ended without recording the run's end")
+        reason = worker_gone(instance, record)
+        if reason:
+            instance.report_run_failed(run, message=reason)
             continue
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
         started_by = f"omni (pid {pid} on {host})" if pid else "the Dagster daemon or UI"
         raise BusyError(
             f"run {run.run_id} of {run.job_name}, started by {started_by}, is in progress on the instance in "
             f"{os.environ.get('DAGSTER_HOME')}: try again when it has ended (two runs at once would both write "
-            "the build database, which one process at a time can open). If it is not running any more (its "
-            "machine restarted), terminate it in the Dagster UI (make dev: Runs, the run, Terminate, force)"
+            "the build database, which one process at a time can open). If it is not running any more and "
+            "was not marked failed (its worker ran on another machine), terminate it in the Dagster UI "
+            "(make dev: Runs, the run, Terminate, force)"
         )
 
 
@@ -231,6 +222,7 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
     import dagster as dg
 
     from orchestration.dagster_defs.ingestion import FILES_INGESTED_CHECK
+    from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("daily_job")

@@ -10,6 +10,7 @@ from orchestration.dagster_defs.ingestion import ingestion_assets
 from orchestration.dagster_defs.jobs import daily_job, ingestion_job
 from orchestration.dagster_defs.partitions import daily_partitions
 from orchestration.dagster_defs.schedules import daily_ingestion_schedule, landing_files_sensor
+from orchestration.dagster_defs.stale_runs import stale_runs_sensor
 from orchestration.quality.dagster_checks import mart_asset_checks, publish_asset, raw_asset_checks
 
 dbt_models = build_dbt_assets()
@@ -25,6 +26,6 @@ defs = dg.Definitions(
     asset_checks=[*raw_asset_checks(partitions_def=daily_partitions), *([mart_checks] if mart_checks else [])],
     jobs=[daily_job, ingestion_job],
     schedules=[daily_ingestion_schedule],
-    sensors=[landing_files_sensor],
+    sensors=[landing_files_sensor, stale_runs_sensor],
     resources={"dbt": dbt_resource()},
 )

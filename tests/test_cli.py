@@ -12,15 +12,14 @@ import dagster as dg
 import pytest
 
 from orchestration.cli import (
-    HOST_TAG,
     INSTANCE_CONFIG,
-    PID_TAG,
     CommandError,
     check_partition_range,
     ensure_instance_config,
     refuse_if_a_run_is_in_progress,
 )
 from orchestration.dagster_defs.partitions import START_DATE, TIMEZONE
+from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG
 
 
 def test_a_range_outside_the_partitions_is_refused_with_its_cause():

@@ -56,6 +56,8 @@ def test_schedule_and_sensors_exist(defs):
     assert defs.resolve_schedule_def("daily_ingestion_schedule").cron_schedule == "0 6 * * *"
     sensor = defs.resolve_sensor_def("landing_files_sensor")
     assert sensor.job_name == "daily_job"
+    stale = defs.resolve_sensor_def("stale_runs_sensor")
+    assert stale.default_status == dg.DefaultSensorStatus.RUNNING and not stale.targets
 
 
 def test_sensor_requests_a_run_for_changed_landing_days(defs, data_dir):
