@@ -53,6 +53,7 @@ SLOW_FILES_FIRST = (
     "test_pipeline_integration.py",
     "test_incremental_equivalence.py",
     "test_journeys_incremental_lost_activity.py",
+    "test_journeys_incremental_lost_subscribe.py",
     "test_identity_incremental_split.py",
     "test_identity_scenarios.py",
     "test_dbt_unit_tests.py",

@@ -783,6 +783,39 @@ def _reranked_versions(data: Path, seeded: dict[str, tuple[str, str]]) -> dict[s
         return found
 
 
+def _seed_lost_subscribes(landing: Path, first_day: date, last_day: date) -> dict[str, str]:
+    """Two members of the demo's audience in `first_day`'s and `last_day`'s subscribed exports (its
+    weekly full exports), with opt-in and confirmation times in both: `lost` without them in
+    `last_day`'s (a rebuild has no subscribe activity of it; the daily run of that day must remove the
+    one written on `first_day`), `regained` without them in `first_day`'s (its activity appears on
+    `last_day`). {role: e-mail as staging holds it}"""
+    first, last = (
+        next((landing / "mailchimp_audience" / d.isoformat()).glob("subscribed_*.csv")) for d in (first_day, last_day)
+    )
+    timed = {r["Email Address"] for r in _read_csv(last)[1] if r["OPTIN_TIME"].strip() and r["CONFIRM_TIME"].strip()}
+    both = [
+        r["Email Address"]
+        for r in _read_csv(first)[1]
+        if r["Email Address"] in timed and r["Email Address"] == r["Email Address"].strip().lower()
+    ]
+    lost, regained = both[:2]
+    untimed = {"OPTIN_TIME": "", "CONFIRM_TIME": ""}
+    _rewrite_csv(last, _with_values("Email Address", lost, untimed))
+    _rewrite_csv(first, _with_values("Email Address", regained, untimed))
+    return {"lost": lost, "regained": regained}
+
+
+def _subscribed(data: Path, members: dict[str, str]) -> set[str]:
+    """The _seed_lost_subscribes roles whose member has a subscribe activity in journeys.activities."""
+    with _read_warehouse(data) as con:
+        sql = (
+            "select record_id from journeys.activities where source = 'mailchimp_audience' "
+            "and activity = 'email_subscribe' and record_id in (?, ?)"
+        )
+        found = {r[0] for r in con.execute(sql, [members["lost"], members["regained"]]).fetchall()}
+    return {role for role, email in members.items() if email in found}
+
+
 def _write_crm_link(landing: Path, day: date, name: str, hour: int, email: str, device: str) -> None:
     """A one-row CRM identifier-links export `name`.csv in `day`'s landing folder: `email` and `device`."""
     folder = landing / "canonical_identifier_links" / day.isoformat()
@@ -1132,6 +1165,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     seeded = _seed_vanishing_records(landing, days[0], days[1], member)
     # ... and records whose re-delivered version ranks below an older live file's (_seed_reranked_records)
     reranked = _seed_reranked_records(landing, days[0], days[1])
+    # ... and a member whose last export has no opt-in and confirmation time left (one regains them)
+    lost_subscribes = _seed_lost_subscribes(landing, days[0], days[-1])
     # ... and a store sale whose time is unknown (a time zone Square names that the seed lacks)
     unzoned = _seed_unzoned_sale(landing, days[2])
     # ... and one whose zone is known on day 1 and unknown in day 1's late re-delivery
@@ -1236,6 +1271,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
         # (BOUNDED_RUNS: not day 5's retry, which recomputes whole by design)
         whole = _recomputed_whole(daily, started, BOUNDED_RUNS.get(i, ()))
         assert not whole, f"day {i}'s daily run recomputed every re-cut person whole: {whole}"
+        if i >= DAYS - 2:  # the subscribe is held until the run of the export without its times
+            assert _subscribed(daily, lost_subscribes) == ({"lost"} if i == DAYS - 2 else {"regained"})
         if i == 4:
             # an identity-only delivery (a CRM link merging two persons active only before the next run's
             # window) in a run that stops after journeys.activities: int_activities_unioned writes nothing,
@@ -1312,6 +1349,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
 
     compared = compare_public_marts(paths_under(daily).warehouse, paths_under(full).warehouse)
     assert compared["journeys.activities"] > 0 and compared["journeys.sessions"] > 0
+    assert _subscribed(full, lost_subscribes) == {"regained"}
     assert compared["identity.person_identifiers"] > 0
     assert compared["staging.stg_shopify__order_lines"] > 0 and compared["staging.stg_loyalty__members"] > 0
     # the late login reached the daily warehouse (so the comparison above covers a rewrite)

@@ -1,6 +1,7 @@
 {#- Activities whose record vanished from a re-delivered export (stg_lake__removed_records, written by
     the lake-sourced staging models: macros/staging/vanished_records.sql; its record_id is the activity's
-    record_id, so a Square receipt or loyalty member that lost an item line or version is logged too).
+    record_id, so a Square receipt or loyalty member that lost an item line or version is logged too;
+    so is a Mailchimp member whose new version yields no subscribe any more: macros/staging/lost_activities.sql).
     A daily run takes them out of the activity chain as a rebuild would (or rewrites them), reading only
     the log rows written since each model's last run:
       * int_activities_unioned re-reads the logged records from staging (a record re-read from an

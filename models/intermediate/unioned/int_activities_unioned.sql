@@ -9,7 +9,8 @@
     ones (GA4, Mailchimp activity) are written as read. loaded_at is the run that wrote the row,
     ingested_at the staging version's ingestion (a loyalty signup's: its newest version's). A record the
     staging tables logged as vanished from a re-delivered export (stg_lake__removed_records; a receipt
-    or loyalty member whose item line or version vanished too) is read again from staging and written
+    or loyalty member whose item line or version vanished too; a Mailchimp member whose new version has
+    no opt-in or confirmation time left) is read again from staging and written
     whatever it was; the post-hook deletes the logged activities this run did not write (gone, or
     re-read as a technical GA4 event): macros/journeys/removed_activities.sql. -#}
 {{ config(

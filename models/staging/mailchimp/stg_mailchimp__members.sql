@@ -4,10 +4,15 @@
     macros/identity/incremental_window.sql; a file's status is told by its own rows, all of them new
     together). A change of this SQL needs a full refresh. -#}
 {#- The hooks and the lake rows read: a member missing from a re-delivered file is removed (or re-read
-    from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
+    from an older file) as in a rebuild (macros/staging/vanished_records.sql); a member whose new version
+    has no opt-in and no confirmation time any more is logged, so the activity chain drops its subscribe
+    activity (macros/staging/lost_activities.sql). -#}
 {{ config(
     unique_key='email',
-    pre_hook="{{ staging_log_vanished_records('mailchimp_audience', 'email', normalize_email('email_address'), order_columns=['landing_date', 'last_changed_at', 'ingested_at']) }}",
+    pre_hook=[
+        "{{ staging_log_vanished_records('mailchimp_audience', 'email', normalize_email('email_address'), order_columns=['landing_date', 'last_changed_at', 'ingested_at']) }}",
+        "{{ mailchimp_log_lost_subscribes() }}",
+    ],
     post_hook="{{ staging_delete_vanished_records('mailchimp_audience', 'email') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
