@@ -8,7 +8,10 @@ One demo landing folder; two warehouses:
           that stops after identity, before journeys.activities, retried without lookback (the retry
           must re-stitch the earlier activities whose person the stopped run changed), and one that
           stops before journeys.sessions and the funnel chain, then retried (they missed a run of the
-          sessionization: the re-cut persons are recomputed whole); besides the shipped funnels, both
+          sessionization: the re-cut persons are recomputed whole), and before the last day's ingestion
+          day 3's CRM events file is delivered again with the bytes of day 2's (a duplicate: nothing
+          written, but its first version leaves the lake: its own event vanishes and its edited event
+          falls back to day 2's version, as in a rebuild); besides the shipped funnels, both
           compile a strict funnel counted by session and an unordered one (EXTRA_FUNNELS);
   full:   ingest every day, then one `dbt run --full-refresh` without vars.
 After the last day, GA4 re-exports an earlier day (within lookback_days) with a login it did not have
@@ -93,7 +96,8 @@ RUN_HISTORY = {
 # The ingestion ledger is the history of deliveries: the daily lake saw the rewritten GA4 file twice (the
 # second row says it `replaced` the first), the full lake once. Compared: the latest ingestion of every
 # landed file, with `replaced` read as `loaded` and without the replaced file's hash or the replacement's
-# warning.
+# warning (nor a duplicate's note that it replaced its own first version: the full lake saw only its
+# final bytes, a duplicate of another file from the start).
 LATEST_DELIVERY = {("quality", "ingestion_ledger"): ("source_file", "ingested_at")}
 DELIVERY_HISTORY = {("quality", "ingestion_ledger"): {"replaces_sha256"}}
 # Columns holding a person id / a sessionized session id (or a funnel unit, which is either).
@@ -624,6 +628,108 @@ def _seed_canonical_records(landing: Path, first_day: date, day: date) -> dict[s
     }
 
 
+# how a duplicate's ledger error says it replaced its own earlier version (orchestration/ingestion/ingest.py)
+DUPLICATE_NOTE = "; it replaces its own earlier version, whose rows left the lake"
+
+
+def _dup_event(event_id: str, at: str, activity: str, email: str) -> dict[str, str]:
+    return dict(event_id=event_id, occurred_at=at, activity=activity, channel="email", email=email)
+
+
+def _seed_duplicate_redelivery(landing: Path, first_day: date, day: date) -> dict[str, str]:
+    """CRM canonical events for a re-delivery whose bytes another live file holds (_redeliver_as_duplicate):
+    `first_day`'s crm_resend_a.csv carries an event; `day`'s crm_resend_b.csv first carries that event
+    edited (another activity: it ranks first, a later landing day) and an event of its own. The
+    re-delivery gives crm_resend_b.csv the bytes of crm_resend_a.csv: ingestion writes nothing (a
+    duplicate) but removes its first version, so its own event vanishes and the edited one falls back to
+    `first_day`'s version, under that file's day and name, as in a rebuild (which sees the same bytes twice
+    and loads them once, from `first_day`'s file). Identifiers no demo record carries, sorting after the
+    demo's (the late-link scenarios pick the first known e-mail)."""
+    first_at, at = f"{first_day.isoformat()}T11:20:00+02:00", f"{day.isoformat()}T11:20:00+02:00"
+    kept_email, vanished_email = "zz.dup.kept@example.com", "zz.dup.vanished@example.com"
+    header = list(TABLES["canonical_events"].header)
+    paths = (landing / "canonical_events" / first_day.isoformat() / "crm_resend_a.csv",
+             landing / "canonical_events" / day.isoformat() / "crm_resend_b.csv")  # fmt: skip
+    first = [_dup_event("CRM-E-300", first_at, "newsletter_signup", kept_email)]
+    later = [
+        _dup_event("CRM-E-300", first_at, "newsletter_unsubscribe", kept_email),
+        _dup_event("CRM-E-400", at, "newsletter_signup", vanished_email),
+    ]
+    for path, rows in zip(paths, (first, later), strict=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_csv(path, header, rows)
+    return {
+        "kept": "CRM-E-300",
+        "vanished": "CRM-E-400",
+        "vanished_email": vanished_email,
+        "other_file": paths[0].relative_to(landing).as_posix(),
+        "file": paths[1].relative_to(landing).as_posix(),
+    }
+
+
+def _redeliver_as_duplicate(landing: Path, seeded: dict[str, str]) -> date:
+    """crm_resend_b.csv delivered again with the bytes of crm_resend_a.csv; returns its landing day."""
+    (landing / seeded["file"]).write_bytes((landing / seeded["other_file"]).read_bytes())
+    return date.fromisoformat(seeded["file"].split("/")[1])
+
+
+def _duplicate_redelivery_state(data: Path, seeded: dict[str, str]) -> dict[str, object]:
+    """What the daily warehouse holds of the _seed_duplicate_redelivery events: the vanishing event's rows
+    (staging, its activity, its identifier observations and its e-mail in identity), the edited event's
+    (file and activity in staging and journeys.activities), and the re-delivered file's latest ledger row
+    (status, whether it names the version it replaced)."""
+    vanished, kept = seeded["vanished"], seeded["kept"]
+    with _read_warehouse(data) as con:
+
+        def rows(sql: str, *params) -> list[tuple]:
+            return con.execute(sql, list(params)).fetchall()
+
+        def count(sql: str, *params) -> int:
+            return rows(sql, *params)[0][0]
+
+        return {
+            "vanished staged": count("select count(*) from staging.stg_canonical__events where event_id = ?", vanished),
+            "vanished activities": count(
+                "select count(*) from journeys.activities where activity_id = ?", f"canonical_events:{vanished}"
+            ),
+            "vanished observations": count(
+                "select count(*) from intermediate.int_identifier_observations "
+                "where source = 'canonical_events' and record_id = ? and identifier_value is not null",
+                vanished,
+            ),
+            "vanished e-mail": count(
+                "select count(*) from identity.person_identifiers where identifier_type = 'email' "
+                "and identifier_value = ?",
+                seeded["vanished_email"],
+            ),
+            "kept staged": rows(
+                "select source_file, activity from staging.stg_canonical__events where event_id = ?", kept
+            ),
+            "kept activities": rows(
+                "select activity from journeys.activities where activity_id = ?", f"canonical_events:{kept}"
+            ),
+            "ledger": rows(
+                "select status, replaces_sha256 is not null from quality.ingestion_ledger where source_file = ? "
+                "order by ingested_at desc limit 1",
+                seeded["file"],
+            ),
+        }
+
+
+def _assert_duplicate_redelivery(before: dict[str, object], after: dict[str, object], seeded: dict[str, str]) -> None:
+    """Before the re-delivery the daily warehouse held the vanishing event everywhere and the edited event
+    from the re-delivered file (so the check after it is not vacuous); after it, the vanishing event is
+    gone from staging, the activity chain and identity, and the edited event is the other file's version
+    again, as a rebuild keeps it."""
+    vanished_keys = [k for k in before if k.startswith("vanished")]
+    assert all(before[k] >= 1 for k in vanished_keys), before
+    edited = ([(seeded["file"], "newsletter_unsubscribe")], [("newsletter_unsubscribe",)], [("loaded", False)])
+    assert (before["kept staged"], before["kept activities"], before["ledger"]) == edited, before
+    assert all(after[k] == 0 for k in vanished_keys), after
+    first = ([(seeded["other_file"], "newsletter_signup")], [("newsletter_signup",)], [("duplicate", True)])
+    assert (after["kept staged"], after["kept activities"], after["ledger"]) == first, after
+
+
 def _drop_seeded_records(landing: Path, day: date, seeded: dict[str, str]) -> None:
     """`day`'s Square, Zendesk, loyalty and CRM order and customer exports delivered again without the
     seeded records, and its CRM identifier links export without any row (an emptied re-delivery: no lake
@@ -1064,8 +1170,12 @@ def _canonical_select(con, db: str, schema: str, table: str) -> str:
         elif name == "status" and (schema, table) in LATEST_DELIVERY:
             expr = f"case when {ref} = 'replaced' then 'loaded' else {ref} end"
         elif name == "error" and (schema, table) in LATEST_DELIVERY:
-            # a replacement's warning is about the version it replaced (e.g. one with rows): history too
-            expr = f"case when t.\"status\" = 'replaced' then null else {ref} end"
+            # a replacement's warning is about the version it replaced (e.g. one with rows): history too, and
+            # so is a duplicate's note that it replaced its own earlier version (DUPLICATE_NOTE)
+            expr = (
+                f"case when t.\"status\" = 'replaced' then null when t.\"status\" = 'duplicate' "
+                f"and t.\"replaces_sha256\" is not null then replace({ref}, '{DUPLICATE_NOTE}', '') else {ref} end"
+            )
         elif data_type in ("DOUBLE", "FLOAT", "REAL"):
             expr = f"round({ref}, 9)"
         else:
@@ -1173,6 +1283,8 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     rezoned = _seed_unzoned_sale(landing, days[1], "REZONED", "Copenhagen")
     # ... and a ticket that day 1's late re-delivery gives to another requester, nothing else changed
     reassigned, requester, first_requester = _seed_reassigned_ticket(landing, days[1])
+    # ... and CRM events whose day-3 file is delivered again late with the bytes of day 2's
+    resent = _seed_duplicate_redelivery(landing, days[2], days[3])
     target = tmp_path / "target"
     # Parse once; every later invocation re-uses the partial parse.
     _dbt(daily, ["parse", "--quiet"], target)
@@ -1183,6 +1295,11 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     for i, day in enumerate(days):
         if i == 4:
             late_device, late_email = _land_late_link(daily, landing, day)
+        if i == DAYS - 1:
+            # day 3's CRM events file delivered again with day 2's bytes (found by the day's sensor run): a
+            # duplicate that replaces its first version
+            resent_before = _duplicate_redelivery_state(daily, resent)
+            _ingest(daily, _redeliver_as_duplicate(landing, resent))
         _ingest(daily, day)
         if i == 2:
             compile_funnels(funnels, paths_under(daily))
@@ -1287,6 +1404,9 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
                 unioned = "select max(loaded_at) from intermediate.int_activities_unioned"
                 assert con.execute(unioned).fetchall()[0][0] < linked_at
             assert _device_persons(daily, merged_device) == {(_person_of(daily, f"email:{merged_email}"), True)}
+    # day 3's CRM events file, re-delivered with the bytes day 2's file holds, lost its own event, and its
+    # edited event is day 2's version again (the run read no new lake row of either file)
+    _assert_duplicate_redelivery(resent_before, _duplicate_redelivery_state(daily, resent), resent)
     rewritten = days[-3]
     device, dropped = _rewrite_ga4_day(landing, rewritten)
     before = _ga4_event_rows(daily, dropped)

@@ -354,3 +354,60 @@ def test_an_unreadable_attempt_is_forgotten_once_the_file_loads(data_dir, monkey
     assert row["status"] == "loaded"
     (ga4,) = [t for t in summarise(paths) if t["table"] == "ga4_events"]
     assert (ga4["failed_files"], ga4["files"], ga4["rows_loaded"]) == (0, 1, 3)
+
+
+def test_re_delivery_with_another_files_bytes_replaces_its_own_earlier_version(data_dir):
+    """Day 2's file re-delivered with the bytes day 1's file holds: a duplicate (nothing written), but day 2's
+    earlier version must leave the lake, as with any re-delivery; the ledger row says which version it
+    replaced. When day 1's version is replaced later, day 2's rows are in no lake file: they are loaded."""
+    from orchestration.ingestion import ledger
+
+    paths = get_paths()
+    a_only, both = b"Email Address,First Name\na@x.com,A\n", b"Email Address,First Name\na@x.com,A2\nb@x.com,B\n"
+    _land_bytes(paths, "mailchimp_audience", D1, "subscribed.csv", a_only)
+    _land_bytes(paths, "mailchimp_audience", D2, "members.csv", both)
+    loaded = [r for d in (D1, D2) for r in ingest_partition("mailchimp_audience", d, paths)]
+    assert [r["status"] for r in loaded] == ["loaded", "loaded"]
+    _land_bytes(paths, "mailchimp_audience", D2, "members.csv", a_only)
+    (row,) = ingest_partition("mailchimp_audience", D2, paths)
+    assert (row["status"], row["replaces_sha256"]) == ("duplicate", loaded[1]["file_sha256"])
+    assert row["lake_file"] == loaded[0]["lake_file"] and row["rows_loaded"] == 0
+    assert f"same bytes as mailchimp_audience/{D1}/subscribed.csv" in row["error"]
+    assert "replaces its own earlier version" in row["error"]
+    glob = str(paths.raw / "mailchimp_audience" / "ingest_date=2*" / "*.parquet")
+    lake = duckdb.sql(f"SELECT _landing_date, email_address, first_name FROM '{glob}' ORDER BY ALL").fetchall()
+    assert lake == [(D1, "a@x.com", "A")]
+    assert [ingest_partition("mailchimp_audience", d, paths) for d in (D1, D2)] == [[], []]
+    audience = next(s for s in summarise(paths) if s["table"] == "mailchimp_audience")
+    assert (audience["live_files"], audience["rows_loaded"], audience["duplicate_files"]) == (1, 1, 1)
+    # the replaced version is superseded in the ledger frame, by the duplicate's bytes
+    frame = {(r["source_file"], r["status"]): r for r in ledger_frame(paths).to_pylist()}
+    assert frame[(f"mailchimp_audience/{D2}/members.csv", "loaded")]["superseded_by"] == row["file_sha256"]
+    # a new process replays the ledger the same way (the old version is not live: nothing to do)
+    ledger._STATES.clear()
+    assert [ingest_partition("mailchimp_audience", d, paths) for d in (D1, D2)] == [[], []]
+    # day 1 changes: day 2's bytes leave the lake with its old version, so day 2's file is loaded itself
+    _land_bytes(paths, "mailchimp_audience", D1, "subscribed.csv", both)
+    rows = {r["source_file"]: r["status"] for r in ingest_partition("mailchimp_audience", D1, paths)}
+    assert rows == {
+        f"mailchimp_audience/{D1}/subscribed.csv": "replaced",
+        f"mailchimp_audience/{D2}/members.csv": "loaded",
+    }
+    lake = duckdb.sql(f"SELECT _landing_date, email_address, first_name FROM '{glob}' ORDER BY ALL").fetchall()
+    assert lake == [(D1, "a@x.com", "A2"), (D1, "b@x.com", "B"), (D2, "a@x.com", "A")]
+
+
+def test_re_delivery_by_name_with_another_files_bytes_replaces_its_earlier_day(data_dir):
+    """GA4 replaces by name on any day: events_20231215 rewritten on day 3 with the bytes another live file
+    (events_20231216) holds replaces its day-1 version."""
+    paths = get_paths()
+    _ga4_file(paths, D1, 3)
+    _ga4_file(paths, D2, 2, name="events_20231216.ndjson")
+    for d in (D1, D2):
+        ingest_partition("ga4_events", d, paths)
+    assert _raw_rows(paths) == 5
+    other = paths.landing / "ga4_events" / D2.isoformat() / "events_20231216.ndjson"
+    _land_bytes(paths, "ga4_events", D3, "events_20231215.ndjson", other.read_bytes())
+    (row,) = ingest_partition("ga4_events", D3, paths)
+    assert row["status"] == "duplicate" and row["replaces_sha256"] is not None
+    assert _raw_rows(paths) == 2

@@ -26,6 +26,14 @@
          from its other versions (staging_held_versions_of_new_records);
       3. post-hook (staging_delete_vanished_records): the logged rows that still come from the replaced
          file (no other version anywhere) are deleted (not those logged without a file).
+    A re-delivery whose bytes another live file already holds (ledger status `duplicate` with a
+    `replaces_sha256`: orchestration/ingestion/ingest.py) writes nothing, but its earlier version leaves
+    the lake all the same: it replaces that version like a `replaced` file, told only by the ledger (its
+    rows are the other file's, under that file's landing day and name, which this run does not read as
+    new rows). No lake row has its file key, so no replacing file carries a key: step 1 logs every held
+    row of the replaced file, step 2 reads every live version of those keys (the other file's among
+    them, ranked as any older live file's, whatever its day, name or order column), and step 3 deletes
+    those that no live file carries, as a rebuild keeps them.
     A row that moved to a newer file keeps its row when the older file is re-delivered: its held row
     came from the newer file, not from the replaced one. Tables derived from a logged one
     (stg_square__transactions, stg_canonical__order_lines) re-derive the records logged since their
@@ -61,7 +69,10 @@
     outside a daily run, on the first load, or when the held table predates source_file: the daily
     run then fails on its changed columns and asks for the full refresh a staging change needs).
     A replacing file is told by its lake rows (the same file key as a held row's) or by the ingestion
-    ledger (status `replaced`): a re-delivery that lost every row has no lake row to tell it. -#}
+    ledger (staging_replacing_files): a re-delivery that lost every row, or whose bytes another file
+    holds (a duplicate), has no lake row to tell it. The ledger row's source_file is the re-delivered
+    path (for a duplicate too, not the other file's), so its file key finds the held rows of the version
+    it replaced: the same path, or for `replace_by: name` the same name on an earlier day. -#}
 {% macro staging_replaced_files(source_name) -%}
     {%- if not (execute and incremental_window_active() and relation_has_column(this, 'source_file'))
         or staging_empty_run() -%}
@@ -91,8 +102,9 @@
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- The landed files of a lake table that replaced an earlier delivery (ledger status `replaced`) and
-    were ingested after `watermark` (a SQL timestamp), as a list. -#}
+{#- The landed files of a lake table that replaced an earlier delivery (staging_replacing_status: ledger
+    status `replaced`, or a `duplicate` that replaced its own earlier version) and were ingested after
+    `watermark` (a SQL timestamp), as a list. -#}
 {% macro staging_replacing_files(source_name, watermark) -%}
     {{ return(adapter.dispatch('staging_replacing_files', 'omni_warehouse')(source_name, watermark)) }}
 {%- endmacro %}
@@ -101,7 +113,7 @@
 {% macro default__staging_replacing_files(source_name, watermark) -%}
     {%- set query -%}
         select distinct source_file from {{ source('lake_ops', 'ingestion_ledger') }}
-        where table_name = '{{ source_name }}' and status = 'replaced' and ingested_at > {{ watermark }}
+        where table_name = '{{ source_name }}' and {{ staging_replacing_status() }} and ingested_at > {{ watermark }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
@@ -120,9 +132,15 @@
     {%- set query -%}
         select distinct source_file
         from read_parquet([{{ sql_string_list(listed) }}], union_by_name=true, hive_partitioning=true)
-        where status = 'replaced' and ingested_at > {{ watermark }}
+        where {{ staging_replacing_status() }} and ingested_at > {{ watermark }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- The ledger rows of a file that replaced its earlier version: `replaced`, or a `duplicate` whose bytes
+    another live file already held (nothing written, the earlier version removed: replaces_sha256 set) -#}
+{% macro staging_replacing_status() -%}
+    (status = 'replaced' or (status = 'duplicate' and replaces_sha256 is not null))
 {%- endmacro %}
 
 {#- a SQL string literal -#}

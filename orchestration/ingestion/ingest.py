@@ -243,14 +243,21 @@ def _decide_and_load(
             )
         return
     first = state.loaded_copy(scan.sha256)
+    prior = state.live_with_key(source_file, scan.sha256)
     if first is not None:
         row.update(
             status="duplicate",
             lake_file=first["lake_file"],
             error=f"{source_file}: same bytes as {first['source_file']}, already loaded; nothing written",
         )
+        if prior is not None and prior["landing_date"] <= day:
+            # The file's own earlier version goes, as for any re-delivery: its new bytes are in the lake
+            # already (through the other file), so nothing is written, but the old rows must not stay. The
+            # daily staging runs read such a duplicate as a replacement (staging_replacing_files).
+            _remove_version(paths, table, prior)
+            row["replaces_sha256"] = prior["file_sha256"]
+            row["error"] += "; it replaces its own earlier version, whose rows left the lake"
         return
-    prior = state.live_with_key(source_file, scan.sha256)
     if prior is not None and prior["landing_date"] > day:
         row["status"] = "stale"
         row["error"] = (
@@ -281,9 +288,7 @@ def _decide_and_load(
     )  # fmt: skip
     assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"]
     if prior is not None:
-        old_raw, old_quarantine = _targets(paths, table.name, prior["landing_date"], prior["file_sha256"])
-        old_raw.unlink(missing_ok=True)
-        old_quarantine.unlink(missing_ok=True)
+        _remove_version(paths, table, prior)
         row.update(status="replaced", replaces_sha256=prior["file_sha256"])
         if not row["rows_read"] and prior["rows_read"]:
             # Allowed (an export can legitimately empty), but a cut or failed export looks the same.
@@ -291,6 +296,12 @@ def _decide_and_load(
                 f"{source_file}: warning: this re-delivery has no rows, so the {prior['rows_read']} row(s) of the "
                 "version it replaces left the lake. Fix: if the export was cut or failed, land the complete file again"
             )
+
+
+def _remove_version(paths: Paths, table: Table, version: dict) -> None:
+    old_raw, old_quarantine = _targets(paths, table.name, version["landing_date"], version["file_sha256"])
+    old_raw.unlink(missing_ok=True)
+    old_quarantine.unlink(missing_ok=True)
 
 
 def _encoding_error(table: Table, scan: Scan, source_file: str, cause: str) -> str:

@@ -96,6 +96,12 @@ def retryable(row: dict) -> bool:
     return row["status"] == "failed" and row["rows_read"] is None
 
 
+def replaces(row: dict) -> bool:
+    """Whether the attempt superseded an earlier version of its file (replaces_sha256): a `replaced` file, or
+    a `duplicate` whose new bytes another live file already held (nothing written, the old version gone)."""
+    return row["status"] in ("replaced", "duplicate") and bool(row["replaces_sha256"])
+
+
 def replace_key(table_name: str, source_file: str) -> tuple:
     """What identifies "the same file, changed": (day, name) or the name alone (Table.replace_by)."""
     _, day, name = source_file.split("/", 2)
@@ -143,7 +149,7 @@ class TableState:
             self.duplicates[row["source_file"]] = row
         else:
             self.duplicates.pop(row["source_file"], None)
-        if row["status"] == "replaced" and row["replaces_sha256"]:
+        if replaces(row):
             key = replace_key(self.table_name, row["source_file"])
             for k, old in list(self.live.items()):
                 if k[0] == row["replaces_sha256"] and replace_key(self.table_name, old["source_file"]) == key:
@@ -196,7 +202,7 @@ def ledger_frame(paths: Paths) -> pa.Table:
         key = replace_key(table, row["source_file"])
         latest[(table, row["source_file"], sha)] = row
         last_try[(table, row["source_file"])] = row["ingested_at"]  # attempts come oldest first
-        if row["status"] == "replaced" and row["replaces_sha256"]:
+        if replaces(row):
             superseded[(table, row["replaces_sha256"], key)] = sha
         if row["status"] in LIVE:
             superseded.pop((table, sha, key), None)
