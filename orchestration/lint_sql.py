@@ -7,12 +7,29 @@ touches the user's warehouse and works on a fresh clone.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths
+
+# A whole lint takes about 2 minutes on two cores. sqlfluff's worker pool waits for ever when a worker
+# dies (seen once under memory pressure), so a lint that outlasts this is stopped and run again on one
+# process, which has no pool.
+TIMEOUT_SECONDS = int(os.environ.get("OMNI_LINT_TIMEOUT_SECONDS", "900"))
+
+
+def _lint(cmd: list[str], env: dict[str, str]) -> int | None:
+    """sqlfluff's exit code, None when it outlasted TIMEOUT_SECONDS (it and its workers are stopped)."""
+    proc = subprocess.Popen(cmd, cwd=DBT_PROJECT_DIR, env=env, start_new_session=True)
+    try:
+        return proc.wait(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
 
 
 def main() -> int:
@@ -26,8 +43,13 @@ def main() -> int:
         ensure_schema_stubs(paths)
         paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
         sqlfluff = str(Path(sys.executable).parent / "sqlfluff")
-        cmd = [sqlfluff, "lint", "models", "--dialect", "duckdb", "--processes", "2", *sys.argv[1:]]
-        return subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=dbt_env(paths)).returncode
+        for processes in ("2", "1"):
+            cmd = [sqlfluff, "lint", "models", "--dialect", "duckdb", "--processes", processes, *sys.argv[1:]]
+            code = _lint(cmd, dbt_env(paths))
+            if code is not None:
+                return code
+            print(f"sqlfluff on {processes} process(es) did not finish in {TIMEOUT_SECONDS} s", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
