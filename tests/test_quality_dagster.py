@@ -201,3 +201,36 @@ def test_publish_reuses_this_runs_mart_results_and_still_blocks_on_them(data_dir
     before = len(read_gate_results(paths, run_id="run-x"))
     assert publish(paths, "run-y", build_docs=False)["status"] == "published"  # validates the repaired marts
     assert len(read_gate_results(paths, run_id="run-x")) == before
+
+
+def test_a_run_that_wrote_into_another_days_partition_gates_that_day_too(data_dir):
+    """A run of one day can load a file of another (a re-delivery's own bytes, loaded again under its
+    landing day once the other file holding them changed): that day's gate runs again in this run, or
+    publish would go by its earlier gate, which never saw the file."""
+    from orchestration.ingestion.ledger import now_utc, write_attempt
+
+    paths = get_paths()
+    ensure_schema_stubs(paths)
+    day, other = date(2026, 10, 14), date(2026, 10, 11)
+    write_partition(paths, "shopify_orders", day, good_rows("shopify_orders", day))
+    write_partition(paths, "shopify_orders", other, corrupt_shopify(good_rows("shopify_orders", other)))
+
+    @dg.asset(key=["raw", "shopify_orders"], partitions_def=PARTITIONS)
+    def raw_loading_another_day(context) -> None:
+        write_attempt(paths, {
+            "table_name": "shopify_orders", "landing_date": other, "source_file": f"shopify_orders/{other}/export.csv",
+            "file_sha256": "c" * 64, "file_bytes": 9, "rows_read": 1, "rows_loaded": 1, "rows_quarantined": 0,
+            "status": "loaded", "error": None, "replaces_sha256": None, "lake_file": "raw/x.parquet",
+            "ingested_at": now_utc(), "run_id": context.run.run_id,
+        })  # fmt: skip
+
+    checks = raw_asset_checks(["shopify_orders"], partitions_def=PARTITIONS)
+    result = dg.materialize(
+        [raw_loading_another_day, downstream, *checks], partition_key=str(day), raise_on_error=False
+    )
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and check.metadata["partitions"].value == [str(day), str(other)]
+    assert {f["partition"] for f in check.metadata["failures"].value} == {str(other)}
+    assert dg.AssetKey(["downstream"]) not in {e.asset_key for e in result.get_asset_materialization_events()}
+    # the same partition without the other day's load passes: only this run's writes widen the gate
+    assert _run(str(day)).success

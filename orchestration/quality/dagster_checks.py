@@ -29,6 +29,20 @@ def _latest_partition(paths: Paths, table: str) -> str | None:
     return days[-1] if days else None
 
 
+def _other_days_written(paths: Paths, table: str, run_id: str, days: Sequence[str]) -> list[str]:
+    """Landing days outside `days` into whose raw partition this run's ingestion wrote: a re-delivery's
+    own bytes, loaded again under its landing day when the other file that held them changed. Their
+    gate is run again, or the latest one (from before the file) would pass it unseen at publish."""
+    from orchestration.ingestion.ledger import latest_attempts
+
+    written = {
+        row["landing_date"].isoformat()
+        for row in latest_attempts(paths, [table], run_id=run_id).values()
+        if row["status"] in ("loaded", "replaced") and row["lake_file"]
+    }
+    return sorted(written - set(days))
+
+
 def check_result(
     results: list[GateResult],
     days: Sequence[str],
@@ -89,9 +103,11 @@ def _raw_check(table: str, partitions_def: dg.PartitionsDefinition | None) -> dg
         else:
             latest = _latest_partition(paths, table)
             days = [latest] if latest else []
+        run_id = context.op_execution_context.run_id
+        days += _other_days_written(paths, table, run_id, days)
         results: list[GateResult] = []
         for day in days:
-            results += validate_raw_partition(table, day, paths, run_id=context.op_execution_context.run_id)
+            results += validate_raw_partition(table, day, paths, run_id=run_id)
         record_gate_results(results, paths)
         if blocking(results):
             context.log.error(describe_failures(results))
