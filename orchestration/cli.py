@@ -58,12 +58,26 @@ class UnreadFilesError(CommandError):
 # A new Dagster instance runs one run at a time: every run writes the one DuckDB build file, which one
 # process can open for writing; a second run would fail on its lock, or publish marts that its own gates
 # never saw. The daemon queues the runs the schedule and the sensor request; `omni` waits for none and
-# refuses to start beside a run in progress (refuse_if_a_run_is_in_progress).
+# refuses to start beside a run in progress (refuse_if_a_run_is_in_progress). A daemon's run that failed
+# other than on a step (its worker gone: orchestration/dagster_defs/stale_runs.py) is run again once;
+# a failed model, test or gate is not (the run's own step retries handle transient errors).
 INSTANCE_CONFIG = """# written by omni (orchestration/cli.py): one run at a time, see INSTANCE_CONFIG there
 concurrency:
   runs:
     max_concurrent_runs: 1
+run_retries:
+  enabled: true
+  max_retries: 1
+  retry_on_asset_or_op_failure: false
 """
+# What earlier releases wrote: upgraded in place (a file of the user's own is never rewritten).
+_EARLIER_INSTANCE_CONFIGS = (
+    """# written by omni (orchestration/cli.py): one run at a time, see INSTANCE_CONFIG there
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+""",
+)
 
 
 def _max_concurrent_runs(config: Path):
@@ -80,10 +94,11 @@ def _max_concurrent_runs(config: Path):
 
 
 def ensure_instance_config(dagster_home: Path) -> None:
-    """INSTANCE_CONFIG in a new (or empty) dagster.yaml; a user's own configuration is kept."""
+    """INSTANCE_CONFIG in a new (or empty, or an earlier release's) dagster.yaml; a user's own configuration
+    is kept."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists() or not config.read_text().strip():
+    if not config.exists() or not config.read_text().strip() or config.read_text() in _EARLIER_INSTANCE_CONFIGS:
         config.write_text(INSTANCE_CONFIG)
     elif _max_concurrent_runs(config) != 1:
         print(
@@ -177,7 +192,7 @@ def refuse_if_a_run_is_in_progress(instance) -> None:
 
     for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
         run = record.dagster_run
-        reason = worker_gone(instance, record)
+        reason = worker_gone(instance, record, beside_workers=False)
         if reason:
             instance.report_run_failed(run, message=reason)
             continue
@@ -186,9 +201,10 @@ def refuse_if_a_run_is_in_progress(instance) -> None:
         raise BusyError(
             f"run {run.run_id} of {run.job_name}, started by {started_by}, is in progress on the instance in "
             f"{os.environ.get('DAGSTER_HOME')}: try again when it has ended (two runs at once would both write "
-            "the build database, which one process at a time can open). If it is not running any more and "
-            "was not marked failed (its worker ran on another machine), terminate it in the Dagster UI "
-            "(make dev: Runs, the run, Terminate, force)"
+            "the build database, which one process at a time can open). A run whose worker is gone is marked "
+            "failed by the daemon's stale_runs_sensor within a minute; if it is not running any more and the "
+            "daemon is not running either, terminate it in the Dagster UI (make dev: Runs, the run, Terminate, "
+            "force)"
         )
 
 
@@ -222,7 +238,7 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
     import dagster as dg
 
     from orchestration.dagster_defs.ingestion import FILES_INGESTED_CHECK
-    from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG
+    from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG, WORKER_TAG, worker_tag
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("daily_job")
@@ -230,7 +246,10 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
         PID_TAG: str(os.getpid()),
+        WORKER_TAG: worker_tag(os.getpid()),
         HOST_TAG: socket.gethostname(),
+        # an in-process run has no code location the daemon could run again: `omni` reports, the user reruns
+        "dagster/max_retries": "0",
     }
     run_config = dict(RUN_CONFIG)
     if full_refresh:

@@ -72,6 +72,14 @@ def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept
     assert config.read_text() == INSTANCE_CONFIG
     instance = dg.DagsterInstance.from_config(str(home))
     assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    # a run whose worker is gone (marked failed, not a step failure) is run again once by the daemon
+    assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+    assert not instance.run_retries_retry_on_asset_or_op_failure
+    # the file an earlier release wrote is upgraded
+    config.write_text("# written by omni (orchestration/cli.py): one run at a time, see INSTANCE_CONFIG there\n"
+                      "concurrency:\n  runs:\n    max_concurrent_runs: 1\n")  # fmt: skip
+    ensure_instance_config(home)
+    assert config.read_text() == INSTANCE_CONFIG
     config.write_text("telemetry:\n  enabled: false\n")
     ensure_instance_config(home)
     assert config.read_text() == "telemetry:\n  enabled: false\n"

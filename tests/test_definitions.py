@@ -354,6 +354,11 @@ def test_sensor_requests_a_day_again_after_an_ingestion_error_a_limited_number_o
     keys, cursor = tick(cursor)
     assert keys == [], "not while a run of the day is in progress"
     instance.report_run_canceled(starting)
+    in_range = {"dagster/asset_partition_range_start": "2026-10-01", "dagster/asset_partition_range_end": "2026-10-03"}
+    backfill = create_run_for_test(instance, job_name="daily_job", status=dg.DagsterRunStatus.STARTED, tags=in_range)
+    keys, cursor = tick(cursor)
+    assert keys == [], "not while a range holding the day is in progress (omni day, omni backfill)"
+    instance.report_run_canceled(backfill)
     keys, cursor = tick(cursor)
     assert len(keys) == 1 and ":retry:" in keys[0]
     assert json.loads(cursor)["retries"][day]["count"] == 1

@@ -100,7 +100,21 @@ _IN_PROGRESS = [
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
 ]
+
+
+def _busy(instance: dg.DagsterInstance, day: str) -> bool:
+    """Whether a run of `day` is queued or in progress: a run of its partition, or of a range holding it
+    (`omni day`, `omni backfill` and single-run backfills tag the range's ends)."""
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_IN_PROGRESS)):
+        tags = run.tags
+        if tags.get("dagster/partition") == day:
+            return True
+        start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+        if start and end and start <= day <= end:
+            return True
+    return False
 
 
 def _retry_requests(context, paths, landed, current: dict[str, str], cursor: dict, skip: set[str]) -> list[str]:
@@ -118,9 +132,7 @@ def _retry_requests(context, paths, landed, current: dict[str, str], cursor: dic
         count = done.get("count", 0) if done.get("signature") == current[day] else 0
         if count >= RETRY_LIMIT:
             continue
-        if context.instance.get_runs(
-            filters=dg.RunsFilter(statuses=_IN_PROGRESS, tags={"dagster/partition": day}), limit=1
-        ):
+        if _busy(context.instance, day):
             continue
         retries[day] = {"signature": current[day], "count": count + 1}
         days.append(day)

@@ -1,9 +1,14 @@
-"""Runs whose worker process is gone (a killed `omni`, a run worker killed by the out-of-memory killer, a
-machine restarted mid-run) never record their end: Dagster keeps them in progress for ever, and with one
-run at a time (orchestration/cli.py, INSTANCE_CONFIG) they would block the daemon's queue and `omni`.
-Dagster's run monitoring cannot tell for local runs (the default run launcher has no worker health
-check), so they are found here and marked failed: by `omni` before it starts, and by stale_runs_sensor
-every minute while the daemon runs."""
+"""Runs whose worker process is gone (a killed `omni`, a machine restarted mid-run, a killed process tree)
+never record their end: Dagster keeps them in progress for ever, and with one run at a time
+(orchestration/cli.py, INSTANCE_CONFIG) they would block the daemon's queue and `omni`. Dagster's run
+monitoring cannot tell for local runs (the default run launcher has no worker health check), so they are
+found here and marked failed: by stale_runs_sensor every minute while the daemon runs, and by `omni`
+before it starts. Dagster's run retries (INSTANCE_CONFIG) then run a daemon's run again once.
+
+A worker is known by its host, pid and identity (the kernel's boot id and the process's start time in
+clock ticks since boot), never by wall-clock times, which a clock step moves: `omni` tags its runs with
+its own; a run of the daemon or the UI logs its worker's pid on start, and the sensor (which runs in the
+code server beside the workers it launches) records that worker's host and identity on first sight."""
 
 from __future__ import annotations
 
@@ -14,64 +19,66 @@ import dagster as dg
 
 # Tags of the runs `omni` starts in-process: its process is the run's worker.
 PID_TAG, HOST_TAG = "omni/pid", "omni/host"
+# "<host>|<pid>|<boot id>:<start ticks>" of the run's worker (omni's own, or recorded by the sensor)
+WORKER_TAG = "omni/worker"
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
-# how much later than the run's launch its worker's start may read (the kernel counts in clock ticks,
-# since a boot time in whole seconds)
-_START_SLACK_SECONDS = 5.0
 _WORKER_STARTED = "Started process for run (pid: "
+# A run without a recorded worker identity is taken as ended by a restart when the machine booted this
+# long after the run started (wall clocks: a margin that no clock step of a sleeping laptop makes up).
+_RESTART_SLACK_SECONDS = 600.0
 
 
-def _process_start(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), None if there is no such process. Where /proc cannot
-    tell the time (not Linux), a live process reads as started at 0 (never younger than a run)."""
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def process_identity(pid: int) -> str | None:
+    """'<boot id>:<start ticks>' of process `pid`, None if there is no such process, '' where /proc cannot
+    tell (not Linux): a pid reused after a restart or a wrap-around has another identity."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return None
     except PermissionError:
         pass
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-        with open("/proc/stat") as f:
-            boot = next(float(line.split()[1]) for line in f if line.startswith("btime "))
-    except (OSError, StopIteration, ValueError):
-        return 0.0
+    stat, boot_id = _read(f"/proc/{pid}/stat"), _read("/proc/sys/kernel/random/boot_id")
+    if stat is None or boot_id is None:
+        return "" if stat is None and boot_id is None else None
     # field 22, counted after the command name (which may hold spaces and parentheses)
-    ticks = float(stat[stat.rfind(")") + 2 :].split()[19])
-    return boot + ticks / os.sysconf("SC_CLK_TCK")
+    return f"{boot_id.strip()}:{stat[stat.rfind(')') + 2 :].split()[19]}"
+
+
+def worker_tag(pid: int) -> str:
+    return f"{socket.gethostname()}|{pid}|{process_identity(pid) or ''}"
+
+
+def _boot_time() -> float | None:
+    stat = _read("/proc/stat")
+    lines = [line for line in (stat or "").splitlines() if line.startswith("btime ")]
+    return float(lines[0].split()[1]) if lines else None
 
 
 def _local_origin(run: dg.DagsterRun) -> bool:
-    """Whether the run's worker ran on this machine: its code location is a server the daemon or UI
-    started here, or a gRPC server on this host (a remote one's processes are not ours to look at)."""
+    """Whether the run's worker was launched by a code server the daemon or the UI started on their machine
+    (or a gRPC server on localhost): the machine the sensor runs on."""
     from dagster._core.remote_origin import (
         GrpcServerCodeLocationOrigin,
         InProcessCodeLocationOrigin,
         ManagedGrpcPythonEnvCodeLocationOrigin,
     )
 
-    if run.remote_job_origin is None:
-        return False
     origin = run.remote_job_origin.repository_origin.code_location_origin
     if isinstance(origin, (ManagedGrpcPythonEnvCodeLocationOrigin, InProcessCodeLocationOrigin)):
         return True
-    return isinstance(origin, GrpcServerCodeLocationOrigin) and origin.host in (
-        "localhost",
-        "127.0.0.1",
-        socket.gethostname(),
-    )
+    return isinstance(origin, GrpcServerCodeLocationOrigin) and origin.host in ("localhost", "127.0.0.1")
 
 
-def run_worker(instance: dg.DagsterInstance, record) -> tuple[int, float] | None:
-    """(pid, when it was launched) of the run's worker process on this machine, None when unknown: `omni`'s
-    tags, else the pid the run worker logged on start (runs of the daemon and the UI)."""
-    run = record.dagster_run
-    pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-    if pid:
-        return (int(pid), record.create_timestamp.timestamp()) if host == socket.gethostname() else None
-    if not _local_origin(run):
-        return None
+def _logged_worker(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int, float] | None:
+    """(pid, when) the run's worker logged on start, None before it has."""
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         if (entry.message or "").startswith(_WORKER_STARTED):
             logged = entry.dagster_event.engine_event_data.metadata.get("pid")
@@ -80,25 +87,54 @@ def run_worker(instance: dg.DagsterInstance, record) -> tuple[int, float] | None
     return None
 
 
-def worker_gone(instance: dg.DagsterInstance, record) -> str | None:
-    """Why the in-progress run's worker is known to be gone, None if it may still run."""
-    worker = run_worker(instance, record)
-    if worker is None:
+def worker_gone(instance: dg.DagsterInstance, record, *, beside_workers: bool) -> str | None:
+    """Why the in-progress run's worker is known to be gone, None if it may still run. beside_workers: the
+    caller runs on the machine of the daemon's workers (the sensor); it then records a daemon run's worker
+    on first sight. `omni` is not (a devcontainer, another machine sharing the instance): it judges a
+    daemon run only once the sensor has recorded its worker."""
+    run = record.dagster_run
+    tag = run.tags.get(WORKER_TAG)
+    if run.remote_job_origin is None:  # `omni` in-process (a re-executed run copies tags, but has an origin)
+        if not run.tags.get(PID_TAG):
+            return None
+        host, pid, identity = run.tags.get(HOST_TAG), int(run.tags[PID_TAG]), None
+        if tag:
+            host, _, identity = tag.split("|", 2)
+        launched = record.create_timestamp.timestamp()
+    elif tag:
+        host, pid_text, identity = tag.split("|", 2)
+        pid, launched = int(pid_text), None
+    else:
+        if not (beside_workers and _local_origin(run)):
+            return None
+        logged = _logged_worker(instance, run)
+        if logged is None:
+            return None
+        host, identity, (pid, launched) = socket.gethostname(), None, logged
+    if host != socket.gethostname():
         return None
-    pid, launched = worker
-    started = _process_start(pid)
-    if started is None:
+    now = process_identity(pid)
+    if now is None:
         return f"its worker process ({pid}) ended without recording the run's end"
-    if started > launched + _START_SLACK_SECONDS:
-        return f"its worker process ({pid}) ended without recording the run's end (the pid is another process's now)"
+    if identity:
+        return (
+            None if now in (identity, "") else f"its worker process ({pid}) is gone (the pid is another process's now)"
+        )
+    # no identity recorded (a daemon run seen for the first time, or a run of an older omni): the live pid
+    # is its worker unless the machine restarted after the launch (by a margin no clock step makes up)
+    boot = _boot_time()
+    if launched is not None and boot is not None and boot > launched + _RESTART_SLACK_SECONDS:
+        return f"its worker process ({pid}) is gone: the machine restarted after the run started"
+    if run.remote_job_origin is not None and now:
+        instance.add_run_tags(run.run_id, {WORKER_TAG: f"{host}|{pid}|{now}"})
     return None
 
 
-def fail_stale_runs(instance: dg.DagsterInstance) -> list[str]:
+def fail_stale_runs(instance: dg.DagsterInstance, *, beside_workers: bool = True) -> list[str]:
     """Marks failed every in-progress run whose worker is gone; returns their ids."""
     failed = []
     for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
-        reason = worker_gone(instance, record)
+        reason = worker_gone(instance, record, beside_workers=beside_workers)
         if reason:
             instance.report_run_failed(record.dagster_run, message=reason)
             failed.append(record.dagster_run.run_id)
@@ -108,7 +144,8 @@ def fail_stale_runs(instance: dg.DagsterInstance) -> list[str]:
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def stale_runs_sensor(context: dg.SensorEvaluationContext):
     """Marks failed the runs whose worker process is gone (killed, the machine restarted), which would
-    otherwise stay in progress and block the queue (one run at a time). Requests nothing."""
+    otherwise stay in progress and block the queue (one run at a time); Dagster's run retries run a
+    daemon's run again. Requests nothing."""
     failed = fail_stale_runs(context.instance)
     return dg.SkipReason(
         f"marked failed, their worker gone: {', '.join(failed)}" if failed else "no run with its worker gone"
