@@ -58,26 +58,12 @@ class UnreadFilesError(CommandError):
 # A new Dagster instance runs one run at a time: every run writes the one DuckDB build file, which one
 # process can open for writing; a second run would fail on its lock, or publish marts that its own gates
 # never saw. The daemon queues the runs the schedule and the sensor request; `omni` waits for none and
-# refuses to start beside a run in progress (refuse_if_a_run_is_in_progress). A daemon's run that failed
-# other than on a step (its worker gone: orchestration/dagster_defs/stale_runs.py) is run again once;
-# a failed model, test or gate is not (the run's own step retries handle transient errors).
+# refuses to start beside a run in progress (refuse_if_a_run_is_in_progress).
 INSTANCE_CONFIG = """# written by omni (orchestration/cli.py): one run at a time, see INSTANCE_CONFIG there
 concurrency:
   runs:
     max_concurrent_runs: 1
-run_retries:
-  enabled: true
-  max_retries: 1
-  retry_on_asset_or_op_failure: false
 """
-# What earlier releases wrote: upgraded in place (a file of the user's own is never rewritten).
-_EARLIER_INSTANCE_CONFIGS = (
-    """# written by omni (orchestration/cli.py): one run at a time, see INSTANCE_CONFIG there
-concurrency:
-  runs:
-    max_concurrent_runs: 1
-""",
-)
 
 
 def _max_concurrent_runs(config: Path):
@@ -94,11 +80,10 @@ def _max_concurrent_runs(config: Path):
 
 
 def ensure_instance_config(dagster_home: Path) -> None:
-    """INSTANCE_CONFIG in a new (or empty, or an earlier release's) dagster.yaml; a user's own configuration
-    is kept."""
+    """INSTANCE_CONFIG in a new (or empty) dagster.yaml; a user's own configuration is kept."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists() or not config.read_text().strip() or config.read_text() in _EARLIER_INSTANCE_CONFIGS:
+    if not config.exists() or not config.read_text().strip():
         config.write_text(INSTANCE_CONFIG)
     elif _max_concurrent_runs(config) != 1:
         print(
@@ -184,18 +169,15 @@ def _instance():
 
 def refuse_if_a_run_is_in_progress(instance) -> None:
     """Two runs at once would both write the build database. A run whose worker process is gone (killed,
-    or the machine restarted: it never recorded its end) is marked failed instead, or it would block
-    every later run and the daemon's queue (orchestration/dagster_defs/stale_runs.py)."""
+    or the machine restarted: it never recorded its end) is ended instead, or it would block every later
+    run and the daemon's queue (orchestration/dagster_defs/stale_runs.py)."""
     import dagster as dg
 
-    from orchestration.dagster_defs.stale_runs import HOST_TAG, IN_PROGRESS, PID_TAG, worker_gone
+    from orchestration.dagster_defs.stale_runs import HOST_TAG, IN_PROGRESS, PID_TAG, end_stale_runs
 
-    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
+    end_stale_runs(instance, location=None)
+    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=1):
         run = record.dagster_run
-        reason = worker_gone(instance, record, beside_workers=False)
-        if reason:
-            instance.report_run_failed(run, message=reason)
-            continue
         pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
         started_by = f"omni (pid {pid} on {host})" if pid else "the Dagster daemon or UI"
         raise BusyError(
@@ -236,20 +218,20 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
     Returns what the failed `export_files_ingested` checks say (files that could not be ingested).
     """
     import dagster as dg
+    from dagster._core.utils import make_new_run_id
 
     from orchestration.dagster_defs.ingestion import FILES_INGESTED_CHECK
     from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG, WORKER_TAG, worker_tag
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("daily_job")
+    run_id = make_new_run_id()  # named in the worker's tag: a re-executed run copies tags
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
         PID_TAG: str(os.getpid()),
-        WORKER_TAG: worker_tag(os.getpid()),
+        WORKER_TAG: worker_tag(run_id, os.getpid()),
         HOST_TAG: socket.gethostname(),
-        # an in-process run has no code location the daemon could run again: `omni` reports, the user reruns
-        "dagster/max_retries": "0",
     }
     run_config = dict(RUN_CONFIG)
     if full_refresh:
@@ -261,7 +243,9 @@ def run_daily(start: date, end: date, full_refresh: bool = False) -> list[str]:
         flush=True,
     )
     # (a run in progress was refused by _prepare_environment, before the funnels and the manifest)
-    result = job.execute_in_process(instance=_instance(), tags=tags, raise_on_error=False, run_config=run_config)
+    result = job.execute_in_process(
+        instance=_instance(), run_id=run_id, tags=tags, raise_on_error=False, run_config=run_config
+    )
     unread = [
         f"  {ev.asset_key.to_user_string()}: " + (ev.description or "").strip().replace("\n", "\n    ")
         for ev in result.get_asset_check_evaluations()

@@ -32,6 +32,21 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     return data
 
 
+def scenario_warehouse(monkeypatch, folder: Path):
+    """Paths of a fresh warehouse under `folder` for a dbt scenario test: schema stubs, the funnel
+    configuration and the seeds in place (OMNI_DATA_DIR points there for the rest of the test)."""
+    from orchestration.config import DBT_PROJECT_DIR, get_paths
+    from orchestration.funnels.compile import compile_funnels
+    from orchestration.identity.scenario import prepare, run_dbt
+
+    monkeypatch.setenv("OMNI_DATA_DIR", str(folder))
+    paths = get_paths()
+    prepare(paths)
+    compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
+    run_dbt(paths, "seed")
+    return paths
+
+
 def omni(*args: str, data: Path, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the `omni` CLI in a child process against a private data folder, as a user would."""
     env = {k: v for k, v in os.environ.items() if k not in PATH_VARS}

@@ -19,7 +19,7 @@ from orchestration.cli import (
     refuse_if_a_run_is_in_progress,
 )
 from orchestration.dagster_defs.partitions import START_DATE, TIMEZONE
-from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG
+from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG, WORKER_TAG, worker_tag
 
 
 def test_a_range_outside_the_partitions_is_refused_with_its_cause():
@@ -34,8 +34,13 @@ def test_a_range_outside_the_partitions_is_refused_with_its_cause():
     check_partition_range(first, first + timedelta(days=1))
 
 
-def _started_run(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.DagsterRun:
-    run = dg.DagsterRun(job_name="daily_job", run_id=f"run-{len(instance.get_runs())}", tags=tags)
+def _started_run(instance: dg.DagsterInstance, worker_pid: int | None) -> dg.DagsterRun:
+    """A run as `omni` starts it in-process (its worker recorded in its tags), or without a worker."""
+    run_id = f"run-{len(instance.get_runs())}"
+    tags = {}
+    if worker_pid:
+        tags = {PID_TAG: str(worker_pid), HOST_TAG: socket.gethostname(), WORKER_TAG: worker_tag(run_id, worker_pid)}
+    run = dg.DagsterRun(job_name="daily_job", run_id=run_id, tags=tags)
     instance.add_run(run)
     instance.handle_new_event(
         dg.EventLogEntry(
@@ -52,15 +57,15 @@ def test_a_run_in_progress_is_waited_for_and_a_killed_one_is_marked_failed():
     refuse_if_a_run_is_in_progress(instance)  # nothing in progress
     gone = subprocess.Popen(["true"])
     gone.wait()
-    killed = _started_run(instance, {PID_TAG: str(gone.pid), HOST_TAG: socket.gethostname()})
+    killed = _started_run(instance, gone.pid)
     refuse_if_a_run_is_in_progress(instance)
     assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
-    running = _started_run(instance, {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()})
+    running = _started_run(instance, os.getpid())
     with pytest.raises(CommandError, match=f"run {running.run_id} of daily_job, started by omni") as busy:
         refuse_if_a_run_is_in_progress(instance)
     assert busy.value.exit_code == 3 and "terminate it in the Dagster UI" in str(busy.value)
     instance.report_run_failed(instance.get_run_by_id(running.run_id))
-    daemon = _started_run(instance, {})
+    daemon = _started_run(instance, None)
     with pytest.raises(CommandError, match=f"run {daemon.run_id} of daily_job, started by the Dagster daemon"):
         refuse_if_a_run_is_in_progress(instance)
 
@@ -72,14 +77,6 @@ def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept
     assert config.read_text() == INSTANCE_CONFIG
     instance = dg.DagsterInstance.from_config(str(home))
     assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
-    # a run whose worker is gone (marked failed, not a step failure) is run again once by the daemon
-    assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
-    assert not instance.run_retries_retry_on_asset_or_op_failure
-    # the file an earlier release wrote is upgraded
-    config.write_text("# written by omni (orchestration/cli.py): one run at a time, see INSTANCE_CONFIG there\n"
-                      "concurrency:\n  runs:\n    max_concurrent_runs: 1\n")  # fmt: skip
-    ensure_instance_config(home)
-    assert config.read_text() == INSTANCE_CONFIG
     config.write_text("telemetry:\n  enabled: false\n")
     ensure_instance_config(home)
     assert config.read_text() == "telemetry:\n  enabled: false\n"

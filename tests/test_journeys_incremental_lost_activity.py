@@ -18,9 +18,8 @@ from datetime import date
 
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR, get_paths
-from orchestration.funnels.compile import compile_funnels
-from orchestration.identity.scenario import prepare, query, run_dbt, write_rows
+from orchestration.identity.scenario import query, run_dbt, write_rows
+from tests.conftest import scenario_warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -71,17 +70,8 @@ def _paths(paths) -> list[tuple]:
     return query(paths, "select channel_path, count(*) from intermediate.int_purchase_paths group by 1 order by 1")
 
 
-def _warehouse(monkeypatch, folder):
-    monkeypatch.setenv("OMNI_DATA_DIR", str(folder))
-    paths = get_paths()
-    prepare(paths)
-    compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
-    run_dbt(paths, "seed")
-    return paths
-
-
 def test_daily_run_drops_the_funnel_rows_of_a_lost_activity(data_dir, monkeypatch):
-    daily = _warehouse(monkeypatch, data_dir / "daily")
+    daily = scenario_warehouse(monkeypatch, data_dir / "daily")
     _land(daily, corrected=False)
     _build(daily)
     _land(daily, corrected=True)
@@ -89,7 +79,7 @@ def test_daily_run_drops_the_funnel_rows_of_a_lost_activity(data_dir, monkeypatc
     _land_more(daily)
     _build(daily, variables=WINDOW)
 
-    full = _warehouse(monkeypatch, data_dir / "full")
+    full = scenario_warehouse(monkeypatch, data_dir / "full")
     _land(full, corrected=False)
     _land(full, corrected=True)
     _land_more(full)

@@ -16,9 +16,8 @@ from datetime import date
 
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR, get_paths
-from orchestration.funnels.compile import compile_funnels
-from orchestration.identity.scenario import prepare, query, run_dbt, write_rows
+from orchestration.identity.scenario import query, run_dbt, write_rows
+from tests.conftest import scenario_warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -49,15 +48,6 @@ def _land(paths, day: int) -> None:
             _member(MOVED, "2026-01-03 07:30:00", changed=changed),
         ]
     write_rows(paths, AUDIENCE, members, DAYS[day], "subscribed_members_export_test.csv")
-
-
-def _warehouse(monkeypatch, folder):
-    monkeypatch.setenv("OMNI_DATA_DIR", str(folder))
-    paths = get_paths()
-    prepare(paths)
-    compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
-    run_dbt(paths, "seed")
-    return paths
 
 
 def _window(day: date) -> str:
@@ -91,7 +81,7 @@ def _activities(paths) -> list[tuple]:
 
 
 def test_daily_run_drops_the_subscribe_of_a_member_without_times(data_dir, monkeypatch):
-    daily = _warehouse(monkeypatch, data_dir / "daily")
+    daily = scenario_warehouse(monkeypatch, data_dir / "daily")
     for i, day in enumerate(DAYS):
         _land(daily, i)
         run_dbt(daily, "run", "--select", *MODELS, variables=_window(day))
@@ -100,7 +90,7 @@ def test_daily_run_drops_the_subscribe_of_a_member_without_times(data_dir, monke
             sql = "select count(*) from intermediate.int_activities_sessionized where activity_id = ?"
             assert query(daily, sql.replace("?", f"'{AUDIENCE}:{LOST}'")) == [(1,)]
 
-    full = _warehouse(monkeypatch, data_dir / "full")
+    full = scenario_warehouse(monkeypatch, data_dir / "full")
     for i in range(len(DAYS)):
         _land(full, i)
     run_dbt(full, "run", "--select", *MODELS)

@@ -2,13 +2,14 @@
 never record their end: Dagster keeps them in progress for ever, and with one run at a time
 (orchestration/cli.py, INSTANCE_CONFIG) they would block the daemon's queue and `omni`. Dagster's run
 monitoring cannot tell for local runs (the default run launcher has no worker health check), so they are
-found here and marked failed: by stale_runs_sensor every minute while the daemon runs, and by `omni`
-before it starts. Dagster's run retries (INSTANCE_CONFIG) then run a daemon's run again once.
+found here and ended: by stale_runs_sensor every minute while the daemon runs, and by `omni` before it
+starts. The sensor requests a daily partition's run again once.
 
-A worker is known by its host, pid and identity (the kernel's boot id and the process's start time in
-clock ticks since boot), never by wall-clock times, which a clock step moves: `omni` tags its runs with
-its own; a run of the daemon or the UI logs its worker's pid on start, and the sensor (which runs in the
-code server beside the workers it launches) records that worker's host and identity on first sight."""
+A worker is known by where it runs (host name and pid namespace), its pid and its identity (the kernel's
+boot id and the process's start time in ticks since boot), never by wall clocks, which a clock step moves;
+the record names its run, since Dagster copies tags onto a re-executed run. `omni` records its own; a run
+of the daemon or the UI logs its worker's pid on start, and the sensor, which runs in the code server
+that launched the worker, records it on first sight when the worker is its own child."""
 
 from __future__ import annotations
 
@@ -17,14 +18,18 @@ import socket
 
 import dagster as dg
 
+from orchestration.dagster_defs.jobs import daily_job
+
 # Tags of the runs `omni` starts in-process: its process is the run's worker.
 PID_TAG, HOST_TAG = "omni/pid", "omni/host"
-# "<host>|<pid>|<boot id>:<start ticks>" of the run's worker (omni's own, or recorded by the sensor)
+# "<run id>|<where>|<pid>|<identity>" of the run's worker (omni's own, or recorded by the sensor)
 WORKER_TAG = "omni/worker"
+# the run the sensor requested again after its worker was gone (a run is requested again once)
+RERUN_OF_TAG = "omni/rerun_of"
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 _WORKER_STARTED = "Started process for run (pid: "
-# A run without a recorded worker identity is taken as ended by a restart when the machine booted this
-# long after the run started (wall clocks: a margin that no clock step of a sleeping laptop makes up).
+# A run whose worker was never recorded is taken as ended by a restart when the machine booted this long
+# after the run started (wall clocks: a margin that no clock step of a sleeping laptop makes up).
 _RESTART_SLACK_SECONDS = 600.0
 
 
@@ -37,8 +42,8 @@ def _read(path: str) -> str | None:
 
 
 def process_identity(pid: int) -> str | None:
-    """'<boot id>:<start ticks>' of process `pid`, None if there is no such process, '' where /proc cannot
-    tell (not Linux): a pid reused after a restart or a wrap-around has another identity."""
+    """'<boot id>:<start ticks>' of process `pid`; None only if there is no such process; '' when it
+    exists but /proc cannot tell (not Linux, hidden pids): unknown, taken as alive."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -47,34 +52,32 @@ def process_identity(pid: int) -> str | None:
         pass
     stat, boot_id = _read(f"/proc/{pid}/stat"), _read("/proc/sys/kernel/random/boot_id")
     if stat is None or boot_id is None:
-        return "" if stat is None and boot_id is None else None
+        return ""
     # field 22, counted after the command name (which may hold spaces and parentheses)
     return f"{boot_id.strip()}:{stat[stat.rfind(')') + 2 :].split()[19]}"
 
 
-def worker_tag(pid: int) -> str:
-    return f"{socket.gethostname()}|{pid}|{process_identity(pid) or ''}"
+def _parent(pid: int) -> int | None:
+    stat = _read(f"/proc/{pid}/stat")
+    return int(stat[stat.rfind(")") + 2 :].split()[1]) if stat else None
+
+
+def here() -> str:
+    """This process's machine and pid namespace: containers can share a host name, not pids."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}/{namespace}"
+
+
+def worker_tag(run_id: str, pid: int) -> str:
+    return f"{run_id}|{here()}|{pid}|{process_identity(pid) or ''}"
 
 
 def _boot_time() -> float | None:
-    stat = _read("/proc/stat")
-    lines = [line for line in (stat or "").splitlines() if line.startswith("btime ")]
+    lines = [line for line in (_read("/proc/stat") or "").splitlines() if line.startswith("btime ")]
     return float(lines[0].split()[1]) if lines else None
-
-
-def _local_origin(run: dg.DagsterRun) -> bool:
-    """Whether the run's worker was launched by a code server the daemon or the UI started on their machine
-    (or a gRPC server on localhost): the machine the sensor runs on."""
-    from dagster._core.remote_origin import (
-        GrpcServerCodeLocationOrigin,
-        InProcessCodeLocationOrigin,
-        ManagedGrpcPythonEnvCodeLocationOrigin,
-    )
-
-    origin = run.remote_job_origin.repository_origin.code_location_origin
-    if isinstance(origin, (ManagedGrpcPythonEnvCodeLocationOrigin, InProcessCodeLocationOrigin)):
-        return True
-    return isinstance(origin, GrpcServerCodeLocationOrigin) and origin.host in ("localhost", "127.0.0.1")
 
 
 def _logged_worker(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int, float] | None:
@@ -87,66 +90,90 @@ def _logged_worker(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[in
     return None
 
 
-def worker_gone(instance: dg.DagsterInstance, record, *, beside_workers: bool) -> str | None:
-    """Why the in-progress run's worker is known to be gone, None if it may still run. beside_workers: the
-    caller runs on the machine of the daemon's workers (the sensor); it then records a daemon run's worker
-    on first sight. `omni` is not (a devcontainer, another machine sharing the instance): it judges a
-    daemon run only once the sensor has recorded its worker."""
-    run = record.dagster_run
-    tag = run.tags.get(WORKER_TAG)
-    if run.remote_job_origin is None:  # `omni` in-process (a re-executed run copies tags, but has an origin)
-        if not run.tags.get(PID_TAG):
-            return None
-        host, pid, identity = run.tags.get(HOST_TAG), int(run.tags[PID_TAG]), None
-        if tag:
-            host, _, identity = tag.split("|", 2)
-        launched = record.create_timestamp.timestamp()
-    elif tag:
-        host, pid_text, identity = tag.split("|", 2)
-        pid, launched = int(pid_text), None
-    else:
-        if not (beside_workers and _local_origin(run)):
-            return None
-        logged = _logged_worker(instance, run)
-        if logged is None:
-            return None
-        host, identity, (pid, launched) = socket.gethostname(), None, logged
-    if host != socket.gethostname():
+def _recorded_worker(run: dg.DagsterRun) -> tuple[str, int, str] | None:
+    """(where, pid, identity) recorded for this very run (a re-executed run carries its parent's)."""
+    parts = run.tags.get(WORKER_TAG, "").split("|")
+    if len(parts) != 4 or parts[0] != run.run_id:
         return None
+    return parts[1], int(parts[2]), parts[3]
+
+
+def worker_gone(instance: dg.DagsterInstance, record, *, location: str | None) -> str | None:
+    """Why the in-progress run's worker is known to be gone, None if it may still run. location: the code
+    location the caller is the server of (the sensor), which launched the workers of its runs and records
+    such a run's worker on first sight; None for `omni` (it may run in a container or on a machine apart
+    from the daemon's workers): it judges a daemon's run only once its worker is recorded where `omni` runs."""
+    run = record.dagster_run
+    recorded = _recorded_worker(run)
+    if recorded:
+        where, pid, identity = recorded
+        if where != here():
+            return None
+        now = process_identity(pid)
+        if now is None:
+            return f"its worker process ({pid}) ended without recording the run's end"
+        if now and identity and now != identity:
+            return f"its worker process ({pid}) is gone (the pid is another process's now)"
+        return None
+    if run.remote_job_origin is None or location is None:
+        return None  # an omni run of an older release, or omni looking at a daemon's run not recorded yet
+    if run.remote_job_origin.repository_origin.code_location_origin.location_name != location:
+        return None  # launched by another code server, perhaps on another machine
+    logged = _logged_worker(instance, run)
+    if logged is None:
+        return None  # no worker started yet
+    pid, launched = logged
     now = process_identity(pid)
     if now is None:
         return f"its worker process ({pid}) ended without recording the run's end"
-    if identity:
-        return (
-            None if now in (identity, "") else f"its worker process ({pid}) is gone (the pid is another process's now)"
-        )
-    # no identity recorded (a daemon run seen for the first time, or a run of an older omni): the live pid
-    # is its worker unless the machine restarted after the launch (by a margin no clock step makes up)
+    if _parent(pid) == os.getpid():
+        instance.add_run_tags(run.run_id, {WORKER_TAG: worker_tag(run.run_id, pid)})
+        return None
+    # not this code server's child: a stranger holding the pid since a restart, or a worker of an earlier
+    # code server (restarted since) still running; only a restart well after the launch tells them apart
     boot = _boot_time()
-    if launched is not None and boot is not None and boot > launched + _RESTART_SLACK_SECONDS:
+    if boot is not None and boot > launched + _RESTART_SLACK_SECONDS:
         return f"its worker process ({pid}) is gone: the machine restarted after the run started"
-    if run.remote_job_origin is not None and now:
-        instance.add_run_tags(run.run_id, {WORKER_TAG: f"{host}|{pid}|{now}"})
     return None
 
 
-def fail_stale_runs(instance: dg.DagsterInstance, *, beside_workers: bool = True) -> list[str]:
-    """Marks failed every in-progress run whose worker is gone; returns their ids."""
+def end_stale_runs(instance: dg.DagsterInstance, *, location: str | None) -> list[dg.DagsterRun]:
+    """Ends every in-progress run whose worker is gone: failed, or canceled if it was being canceled (a
+    Terminate without force). Returns the runs marked failed."""
     failed = []
     for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
-        reason = worker_gone(instance, record, beside_workers=beside_workers)
-        if reason:
-            instance.report_run_failed(record.dagster_run, message=reason)
-            failed.append(record.dagster_run.run_id)
+        reason = worker_gone(instance, record, location=location)
+        if not reason:
+            continue
+        run = instance.get_run_by_id(record.dagster_run.run_id)  # it may have ended meanwhile
+        if run is None or run.status not in IN_PROGRESS:
+            continue
+        if run.status == dg.DagsterRunStatus.CANCELING:
+            instance.report_run_canceled(run, message=reason)
+        else:
+            instance.report_run_failed(run, message=reason)
+            failed.append(run)
     return failed
 
 
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=daily_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def stale_runs_sensor(context: dg.SensorEvaluationContext):
-    """Marks failed the runs whose worker process is gone (killed, the machine restarted), which would
-    otherwise stay in progress and block the queue (one run at a time); Dagster's run retries run a
-    daemon's run again. Requests nothing."""
-    failed = fail_stale_runs(context.instance)
-    return dg.SkipReason(
-        f"marked failed, their worker gone: {', '.join(failed)}" if failed else "no run with its worker gone"
-    )
+    """Ends the runs whose worker process is gone (killed, the machine restarted), which would otherwise
+    stay in progress and block the queue (one run at a time), and requests a daily partition's run again
+    once (not a range's, nor a run it requested itself)."""
+    origin = context.code_location_origin
+    failed = end_stale_runs(context.instance, location=origin.location_name if origin else None)
+    again = [
+        run
+        for run in failed
+        if run.job_name == daily_job.name and run.tags.get("dagster/partition") and RERUN_OF_TAG not in run.tags
+    ]
+    for run in again:
+        yield dg.RunRequest(
+            run_key=f"rerun:{run.run_id}",
+            partition_key=run.tags["dagster/partition"],
+            tags={RERUN_OF_TAG: run.run_id},
+        )
+    if not again:
+        ended = ", ".join(run.run_id for run in failed)
+        yield dg.SkipReason(f"marked failed, their worker gone: {ended}" if failed else "no run with its worker gone")
