@@ -57,7 +57,7 @@ def test_schedule_and_sensors_exist(defs):
     sensor = defs.resolve_sensor_def("landing_files_sensor")
     assert sensor.job_name == "daily_job"
     stale = defs.resolve_sensor_def("stale_runs_sensor")
-    assert stale.default_status == dg.DefaultSensorStatus.RUNNING and not stale.targets
+    assert stale.default_status == dg.DefaultSensorStatus.RUNNING and stale.job_name == "daily_job"
 
 
 def test_sensor_requests_a_run_for_changed_landing_days(defs, data_dir):
