@@ -51,7 +51,9 @@ lint: $(STAMP)
 
 # The Dagster UI on localhost, on the same instance `make run` records its runs in.
 dev: $(STAMP)
-	$(BIN)/python -c "from orchestration.cli import _prepare_environment, dbt_parse; from orchestration.config import get_paths; p = get_paths(); _prepare_environment(p); dbt_parse(p)"
+	$(BIN)/python -c "from orchestration.cli import prepare_dev; prepare_dev()"
+	# dbt on PATH: dagster-dbt's parse on load (DbtProject.prepare_if_dev) calls `dbt` by name
+	PATH="$(abspath $(BIN)):$$PATH" \
 	DAGSTER_HOME=$$($(BIN)/python -c "from orchestration.config import get_paths; print(get_paths().dagster_home)") \
 		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 

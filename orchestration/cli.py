@@ -110,6 +110,23 @@ def _prepare_environment(paths: Paths, refuse_busy: bool = False) -> None:
     compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
 
 
+def prepare_dev() -> None:
+    """`make dev`: the environment, funnel configuration and dbt manifest the UI loads. Beside a run in
+    progress they are left as that run wrote them (written again, they would change under it); the UI
+    still starts, to watch it."""
+    paths = get_paths()
+    try:
+        _prepare_environment(paths, refuse_busy=True)
+    except BusyError as exc:
+        print(
+            f"note: {str(exc).split(':', 1)[0]}: the funnel configuration and dbt's manifest are left as that run "
+            "wrote them (run make dev again after it to load changed funnels or models)",
+            file=sys.stderr,
+        )
+        return
+    dbt_parse(paths)
+
+
 def dbt_parse(paths: Paths) -> None:
     """Write manifest.json in dbt's target folder (config.dbt_target_path), which the Dagster dbt assets are
     loaded from."""

@@ -87,3 +87,27 @@ def test_a_new_instance_runs_one_run_at_a_time_and_a_users_configuration_is_kept
     config.write_text("run_coordinator:\n  module: m\n  class: C\n  config:\n    max_concurrent_runs: 1\n")
     ensure_instance_config(home)
     assert capsys.readouterr().err == ""
+
+
+def test_make_dev_beside_a_run_in_progress_leaves_the_funnels_and_manifest_as_the_run_wrote_them(
+    data_dir, monkeypatch, capsys
+):
+    from orchestration import cli
+    from orchestration.config import get_paths
+    from orchestration.funnels.compile import config_dir
+
+    parsed = []
+    monkeypatch.setattr(cli, "dbt_parse", lambda paths: parsed.append(paths))
+    saved = dict(os.environ)  # prepare_dev sets the environment of the process, as make dev needs
+    try:
+        cli.prepare_dev()
+        funnels = sorted(config_dir(get_paths()).glob("*.parquet"))
+        assert parsed and funnels
+        written = {f: f.stat().st_mtime_ns for f in funnels}
+        running = _started_run(dg.DagsterInstance.get(), os.getpid())  # an omni run, alive
+        cli.prepare_dev()
+        assert len(parsed) == 1 and {f: f.stat().st_mtime_ns for f in funnels} == written
+        assert f"note: run {running.run_id} of daily_job" in capsys.readouterr().err
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
