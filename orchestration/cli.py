@@ -47,6 +47,10 @@ class BusyError(CommandError):
 
     exit_code = 3
 
+    def __init__(self, which: str, message: str):
+        super().__init__(f"{which}: {message}")
+        self.which = which  # "run <id> of <job>, started by ..., is in progress on the instance in ..."
+
 
 class UnreadFilesError(CommandError):
     """The run built and published, but landed files could not be ingested: exit 2, so that a scheduler
@@ -119,7 +123,7 @@ def prepare_dev() -> None:
         _prepare_environment(paths, refuse_busy=True)
     except BusyError as exc:
         print(
-            f"note: {str(exc).split(':', 1)[0]}: the funnel configuration and dbt's manifest are left as that run "
+            f"note: {exc.which}: the funnel configuration and dbt's manifest are left as that run "
             "wrote them (run make dev again after it to load changed funnels or models)",
             file=sys.stderr,
         )
@@ -199,11 +203,11 @@ def refuse_if_a_run_is_in_progress(instance) -> None:
         started_by = f"omni (pid {pid} on {host})" if pid else "the Dagster daemon or UI"
         raise BusyError(
             f"run {run.run_id} of {run.job_name}, started by {started_by}, is in progress on the instance in "
-            f"{os.environ.get('DAGSTER_HOME')}: try again when it has ended (two runs at once would both write "
-            "the build database, which one process at a time can open). A run whose worker is gone is marked "
-            "failed by the daemon's stale_runs_sensor within a minute; if it is not running any more and the "
-            "daemon is not running either, terminate it in the Dagster UI (make dev: Runs, the run, Terminate, "
-            "force)"
+            f"{os.environ.get('DAGSTER_HOME')}",
+            "try again when it has ended (two runs at once would both write the build database, which one "
+            "process at a time can open). A run whose worker is gone is marked failed by the daemon's "
+            "stale_runs_sensor within a minute; if it is not running any more and the daemon is not running "
+            "either, terminate it in the Dagster UI (make dev: Runs, the run, Terminate, force)",
         )
 
 

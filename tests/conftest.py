@@ -47,6 +47,47 @@ def scenario_warehouse(monkeypatch, folder: Path):
     return paths
 
 
+def ledger_row(table: str, day, name: str, **fields) -> dict:
+    """An ingestion ledger row (orchestration/ingestion/ledger.py) for a test that writes attempts itself:
+    a loaded file of `table` landed on `day` as `name`, unless `fields` say otherwise."""
+    from orchestration.ingestion.ledger import now_utc
+
+    return {
+        "table_name": table, "landing_date": day, "source_file": f"{table}/{day}/{name}", "file_sha256": "b" * 64,
+        "file_bytes": 9, "rows_read": 1, "rows_loaded": 1, "rows_quarantined": 0, "status": "loaded",
+        "error": None, "replaces_sha256": None, "lake_file": None, "ingested_at": now_utc(), "run_id": "",
+        **fields,
+    }  # fmt: skip
+
+
+def log_run_event(instance, run_id: str, event, timestamp: float = 0.0) -> None:
+    """A Dagster event of a run in the instance's event log, as its worker writes it (no user message)."""
+    import dagster as dg
+
+    instance.handle_new_event(
+        dg.EventLogEntry(
+            error_info=None, level="DEBUG", user_message="", run_id=run_id, timestamp=timestamp, dagster_event=event
+        )  # fmt: skip
+    )
+
+
+def start_run(instance, run, timestamp: float = 0.0) -> None:
+    """Adds `run` to the instance, STARTED as its worker's RUN_START event makes it."""
+    import dagster as dg
+
+    instance.add_run(run)
+    log_run_event(instance, run.run_id, dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name=run.job_name),
+                  timestamp)  # fmt: skip
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+
+
+def ended_pid() -> int:
+    """The pid of a process that has ended (no process holds it now, short of a wrap-around)."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
 def omni(*args: str, data: Path, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the `omni` CLI in a child process against a private data folder, as a user would."""
     env = {k: v for k, v in os.environ.items() if k not in PATH_VARS}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from orchestration.cli import (
 )
 from orchestration.dagster_defs.partitions import START_DATE, TIMEZONE
 from orchestration.dagster_defs.stale_runs import HOST_TAG, PID_TAG, WORKER_TAG, worker_tag
+from tests.conftest import ended_pid, start_run
 
 
 def test_a_range_outside_the_partitions_is_refused_with_its_cause():
@@ -41,23 +41,14 @@ def _started_run(instance: dg.DagsterInstance, worker_pid: int | None) -> dg.Dag
     if worker_pid:
         tags = {PID_TAG: str(worker_pid), HOST_TAG: socket.gethostname(), WORKER_TAG: worker_tag(run_id, worker_pid)}
     run = dg.DagsterRun(job_name="daily_job", run_id=run_id, tags=tags)
-    instance.add_run(run)
-    instance.handle_new_event(
-        dg.EventLogEntry(
-            error_info=None, level="DEBUG", user_message="", run_id=run.run_id, timestamp=0.0,
-            dagster_event=dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name="daily_job"),
-        )
-    )  # fmt: skip
-    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+    start_run(instance, run)
     return run
 
 
 def test_a_run_in_progress_is_waited_for_and_a_killed_one_is_marked_failed():
     instance = dg.DagsterInstance.ephemeral()
     refuse_if_a_run_is_in_progress(instance)  # nothing in progress
-    gone = subprocess.Popen(["true"])
-    gone.wait()
-    killed = _started_run(instance, gone.pid)
+    killed = _started_run(instance, ended_pid())
     refuse_if_a_run_is_in_progress(instance)
     assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
     running = _started_run(instance, os.getpid())

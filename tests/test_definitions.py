@@ -10,6 +10,7 @@ import pytest
 
 from orchestration.config import get_paths
 from orchestration.sources import TABLES
+from tests.conftest import ledger_row
 
 GA4_SAMPLE = "/work/shared/samples/ga4/ga4_bq_export_rows__dataform-ga4-sessions.ndjson"
 
@@ -276,15 +277,13 @@ def test_an_ingestion_error_outlasting_the_retries_is_reported_not_fatal(defs, d
     stop the rest of the day: after the retries it fails export_files_ingested, as a bad file does."""
     from orchestration.dagster_defs import ingestion
     from orchestration.ingestion import IngestionError
-    from orchestration.ingestion.ledger import now_utc, write_attempt
+    from orchestration.ingestion.ledger import write_attempt
 
     calls = []
 
     def failing(table, day, paths, run_id=""):
-        row = {"table_name": table, "landing_date": day, "source_file": f"{table}/{day}/big.csv",
-               "file_sha256": "b" * 64, "file_bytes": 9, "rows_read": None, "rows_loaded": None,
-               "rows_quarantined": None, "status": "failed", "error": "not ingested: OutOfMemory",
-               "replaces_sha256": None, "lake_file": None, "ingested_at": now_utc(), "run_id": run_id}  # fmt: skip
+        row = ledger_row(table, day, "big.csv", rows_read=None, rows_loaded=None, rows_quarantined=None,
+                         status="failed", error="not ingested: OutOfMemory", run_id=run_id)  # fmt: skip
         # the first attempt also finds a bad file, which later attempts do not try again (bytes handled)
         bad = {**row, "source_file": f"{table}/{day}/bad.csv", "file_sha256": "a" * 64, "rows_read": 0,
                "rows_loaded": 0, "rows_quarantined": 0, "error": "not valid utf-8"}  # fmt: skip
@@ -320,11 +319,8 @@ def test_sensor_requests_a_day_again_after_an_ingestion_error_a_limited_number_o
     day_dir.mkdir(parents=True)
     landed = day_dir / "events.ndjson"
     shutil.copy(GA4_SAMPLE, landed)
-    row = {"table_name": "ga4_events", "landing_date": date.fromisoformat(day),
-           "source_file": f"ga4_events/{day}/events.ndjson", "file_sha256": "b" * 64, "file_bytes": 9,
-           "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "status": "failed",
-           "error": "not valid utf-8", "replaces_sha256": None, "lake_file": None, "ingested_at": now_utc(),
-           "run_id": "r1"}  # fmt: skip
+    row = ledger_row("ga4_events", date.fromisoformat(day), "events.ndjson", rows_read=0, rows_loaded=0,
+                     status="failed", error="not valid utf-8", run_id="r1")  # fmt: skip
     write_attempt(paths, row)  # a bad file: handled, not to try again
     sensor = defs.resolve_sensor_def("landing_files_sensor")
     instance = dg.DagsterInstance.ephemeral()

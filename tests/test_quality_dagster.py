@@ -16,6 +16,7 @@ from orchestration.quality.publish import PublishBlocked, publish
 from orchestration.quality.results import read_gate_results, record_gate_results
 from orchestration.quality.suites import mart_suites
 from orchestration.sources import TABLES
+from tests.conftest import ledger_row
 from tests.test_quality_lake import corrupt_shopify, good_rows, write_partition
 
 PARTITIONS = dg.DailyPartitionsDefinition(start_date="2026-10-01")
@@ -207,7 +208,7 @@ def test_a_run_that_wrote_into_another_days_partition_gates_that_day_too(data_di
     """A run of one day can load a file of another (a re-delivery's own bytes, loaded again under its
     landing day once the other file holding them changed): that day's gate runs again in this run, or
     publish would go by its earlier gate, which never saw the file."""
-    from orchestration.ingestion.ledger import now_utc, write_attempt
+    from orchestration.ingestion.ledger import write_attempt
 
     paths = get_paths()
     ensure_schema_stubs(paths)
@@ -217,12 +218,9 @@ def test_a_run_that_wrote_into_another_days_partition_gates_that_day_too(data_di
 
     @dg.asset(key=["raw", "shopify_orders"], partitions_def=PARTITIONS)
     def raw_loading_another_day(context) -> None:
-        write_attempt(paths, {
-            "table_name": "shopify_orders", "landing_date": other, "source_file": f"shopify_orders/{other}/export.csv",
-            "file_sha256": "c" * 64, "file_bytes": 9, "rows_read": 1, "rows_loaded": 1, "rows_quarantined": 0,
-            "status": "loaded", "error": None, "replaces_sha256": None, "lake_file": "raw/x.parquet",
-            "ingested_at": now_utc(), "run_id": context.run.run_id,
-        })  # fmt: skip
+        row = ledger_row("shopify_orders", other, "export.csv", file_sha256="c" * 64, lake_file="raw/x.parquet",
+                         run_id=context.run.run_id)  # fmt: skip
+        write_attempt(paths, row)
 
     checks = raw_asset_checks(["shopify_orders"], partitions_def=PARTITIONS)
     result = dg.materialize(

@@ -29,6 +29,7 @@ from orchestration.dagster_defs.stale_runs import (
     process_identity,
     stale_runs_sensor,
 )
+from tests.conftest import ended_pid, log_run_event, start_run
 
 LOCAL = ManagedGrpcPythonEnvCodeLocationOrigin(
     loadable_target_origin=LoadableTargetOrigin(module_name="orchestration.definitions"), location_name="omni"
@@ -43,39 +44,13 @@ def _daemon_run(
     origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), "daily_job")
     run_id = f"run-{len(instance.get_runs())}"
     run = dg.DagsterRun(job_name="daily_job", run_id=run_id, remote_job_origin=origin, tags=tags or {})
-    instance.add_run(run)
-
-    def log(event: dg.DagsterEvent) -> None:
-        instance.handle_new_event(
-            dg.EventLogEntry(
-                error_info=None,
-                level="DEBUG",
-                user_message="",
-                run_id=run.run_id,
-                timestamp=launched,
-                dagster_event=event,
-            )  # fmt: skip
-        )
-
-    log(dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name="daily_job"))
+    start_run(instance, run, launched)
     if worker_pid is not None:
         message = f"Started process for run (pid: {worker_pid})."
-        log(
-            dg.DagsterEvent(
-                dg.DagsterEventType.ENGINE_EVENT.value,
-                job_name="daily_job",
-                message=message,
-                event_specific_data=EngineEventData.in_process(worker_pid),
-            )  # fmt: skip
-        )  # as the run worker logs it: the message in the event, none of the user's
-    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+        event = dg.DagsterEvent(dg.DagsterEventType.ENGINE_EVENT.value, job_name="daily_job", message=message,
+                                event_specific_data=EngineEventData.in_process(worker_pid))  # fmt: skip
+        log_run_event(instance, run_id, event, launched)  # as the run worker logs it: the message in the event
     return run.run_id
-
-
-def _ended_pid() -> int:
-    proc = subprocess.Popen(["true"])
-    proc.wait()
-    return proc.pid
 
 
 @pytest.fixture
@@ -99,13 +74,13 @@ def test_the_code_server_ends_its_runs_whose_worker_is_gone_and_records_live_one
     """As the sensor does in the code server that launched the workers (location "omni")."""
     instance = dg.DagsterInstance.ephemeral()
     now = time.time()
-    gone = _daemon_run(instance, LOCAL, _ended_pid(), now)
+    gone = _daemon_run(instance, LOCAL, ended_pid(), now)
     alive = _daemon_run(instance, LOCAL, live_worker, now)  # our child, as the server's workers are
     # pid 1 is not our child: a stranger holding the pid since a restart after the run started ...
     restarted = _daemon_run(instance, LOCAL, 1, _boot_time() - 3600)
     # ... or a worker of an earlier code server still running: not judged
     earlier_server = _daemon_run(instance, LOCAL, 1, now)
-    other_location = _daemon_run(instance, REMOTE, _ended_pid(), now)  # another code server's run
+    other_location = _daemon_run(instance, REMOTE, ended_pid(), now)  # another code server's run
     starting = _daemon_run(instance, LOCAL, None, now)  # no worker logged yet
     failed = {run.run_id for run in end_stale_runs(instance, location="omni")}
     assert failed == {gone, restarted}
@@ -128,7 +103,7 @@ def test_a_re_executed_run_is_not_judged_by_its_parents_worker(live_worker):
     worker must not end the new run."""
     instance = dg.DagsterInstance.ephemeral()
     parent = "run-parent"
-    copied = {WORKER_TAG: f"{parent}|{here()}|{_ended_pid()}|b:1", PID_TAG: "1", HOST_TAG: socket.gethostname()}
+    copied = {WORKER_TAG: f"{parent}|{here()}|{ended_pid()}|b:1", PID_TAG: "1", HOST_TAG: socket.gethostname()}
     child = _daemon_run(instance, LOCAL, live_worker, time.time(), copied)
     assert end_stale_runs(instance, location="omni") == [] and end_stale_runs(instance, location=None) == []
     assert _status(instance, child) == dg.DagsterRunStatus.STARTED
@@ -136,7 +111,7 @@ def test_a_re_executed_run_is_not_judged_by_its_parents_worker(live_worker):
 
 def test_a_run_being_canceled_whose_worker_is_gone_is_canceled_not_failed():
     instance = dg.DagsterInstance.ephemeral()
-    run_id = _daemon_run(instance, LOCAL, _ended_pid(), time.time())
+    run_id = _daemon_run(instance, LOCAL, ended_pid(), time.time())
     instance.report_run_canceling(instance.get_run_by_id(run_id))  # Terminate, without force
     assert end_stale_runs(instance, location="omni") == []
     assert _status(instance, run_id) == dg.DagsterRunStatus.CANCELED
@@ -144,7 +119,7 @@ def test_a_run_being_canceled_whose_worker_is_gone_is_canceled_not_failed():
 
 def test_the_sensor_requests_a_daily_partition_again_once(live_worker):
     instance = dg.DagsterInstance.ephemeral()
-    ended = _ended_pid()
+    ended = ended_pid()
     day = "2026-10-02"
     first = f"run-{len(instance.get_runs())}"
     _daemon_run(instance, LOCAL, None, time.time(),
@@ -164,7 +139,7 @@ def test_omni_judges_a_daemon_run_only_once_its_worker_is_recorded_where_omni_ru
     """omni may run in another container or on another machine than the daemon's workers: a pid it cannot
     see is no proof. It ends a daemon run whose worker recorded where omni runs is gone, and its own runs."""
     instance = dg.DagsterInstance.ephemeral()
-    unrecorded = _daemon_run(instance, LOCAL, _ended_pid(), time.time())
+    unrecorded = _daemon_run(instance, LOCAL, ended_pid(), time.time())
     with pytest.raises(Exception, match=f"run {unrecorded} of daily_job, started by the Dagster daemon or UI"):
         refuse_if_a_run_is_in_progress(instance)
     instance.report_run_failed(instance.get_run_by_id(unrecorded))
@@ -173,7 +148,7 @@ def test_omni_judges_a_daemon_run_only_once_its_worker_is_recorded_where_omni_ru
     with pytest.raises(Exception, match=f"run {elsewhere} of daily_job"):
         refuse_if_a_run_is_in_progress(instance)
     instance.report_run_failed(instance.get_run_by_id(elsewhere))
-    ended, n = _ended_pid(), len(instance.get_runs())
+    ended, n = ended_pid(), len(instance.get_runs())
     recorded = _daemon_run(instance, LOCAL, None, time.time(), {WORKER_TAG: f"run-{n}|{here()}|{ended}|b:1"})
     refuse_if_a_run_is_in_progress(instance)  # not busy: the dead run is marked failed
     assert _status(instance, recorded) == dg.DagsterRunStatus.FAILURE

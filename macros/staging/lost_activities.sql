@@ -33,11 +33,17 @@
         )
 {%- endmacro %}
 
+{#- When a Mailchimp member subscribed (its email_subscribe activity): the confirmation, else the opt-in
+    time; null (no activity) without either. One rule for int_activities_unioned and the hook below. -#}
+{% macro mailchimp_subscribed_at(confirm_at, optin_at) -%}
+    coalesce({{ confirm_at }}, {{ optin_at }})
+{%- endmacro %}
+
 {#- stg_mailchimp__members' hook: a member whose new version has no opt-in and no confirmation time -#}
 {% macro mailchimp_log_lost_subscribes() -%}
     {{ staging_log_lost_activities(
         'mailchimp_audience', 'email', normalize_email('email_address'),
-        held_yields='coalesce(held.confirm_at, held.optin_at) is not null',
-        lake_lacks='coalesce(' ~ timestamp_from_offset_text('confirm_time') ~ ', '
-            ~ timestamp_from_offset_text('optin_time') ~ ') is null') }}
+        held_yields=mailchimp_subscribed_at('held.confirm_at', 'held.optin_at') ~ ' is not null',
+        lake_lacks=mailchimp_subscribed_at(timestamp_from_offset_text('confirm_time'),
+            timestamp_from_offset_text('optin_time')) ~ ' is null') }}
 {%- endmacro %}

@@ -14,6 +14,7 @@ import dagster as dg
 from orchestration.config import get_paths
 from orchestration.dagster_defs.jobs import daily_job
 from orchestration.dagster_defs.partitions import TIMEZONE, daily_partitions
+from orchestration.dagster_defs.stale_runs import IN_PROGRESS
 from orchestration.ingestion.ingest import landed_files, landing_days
 from orchestration.sources import TABLES
 
@@ -95,19 +96,14 @@ def days_with_retryable_files(paths, landed: dict[str, list[tuple[str, os.stat_r
     return {day for day, files in landed.items() if any(name in pending for name, _ in files)}
 
 
-_IN_PROGRESS = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
+# a run of the day waiting in the queue counts too
+_QUEUED_OR_IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, *IN_PROGRESS]
 
 
 def _busy(instance: dg.DagsterInstance, day: str) -> bool:
     """Whether a run of `day` is queued or in progress: a run of its partition, or of a range holding it
     (`omni day`, `omni backfill` and single-run backfills tag the range's ends)."""
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_IN_PROGRESS)):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_QUEUED_OR_IN_PROGRESS)):
         tags = run.tags
         if tags.get("dagster/partition") == day:
             return True

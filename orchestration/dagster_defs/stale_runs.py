@@ -41,6 +41,12 @@ def _read(path: str) -> str | None:
         return None
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from field 3 on (after the command name, which may hold spaces and parentheses)."""
+    stat = _read(f"/proc/{pid}/stat")
+    return stat[stat.rfind(")") + 2 :].split() if stat else None
+
+
 def process_identity(pid: int) -> str | None:
     """'<boot id>:<start ticks>' of process `pid`; None only if there is no such process; '' when it
     exists but /proc cannot tell (not Linux, hidden pids): unknown, taken as alive."""
@@ -50,16 +56,15 @@ def process_identity(pid: int) -> str | None:
         return None
     except PermissionError:
         pass
-    stat, boot_id = _read(f"/proc/{pid}/stat"), _read("/proc/sys/kernel/random/boot_id")
-    if stat is None or boot_id is None:
+    fields, boot_id = _stat_fields(pid), _read("/proc/sys/kernel/random/boot_id")
+    if fields is None or boot_id is None:
         return ""
-    # field 22, counted after the command name (which may hold spaces and parentheses)
-    return f"{boot_id.strip()}:{stat[stat.rfind(')') + 2 :].split()[19]}"
+    return f"{boot_id.strip()}:{fields[19]}"  # field 22: start time in clock ticks since boot
 
 
 def _parent(pid: int) -> int | None:
-    stat = _read(f"/proc/{pid}/stat")
-    return int(stat[stat.rfind(")") + 2 :].split()[1]) if stat else None
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None  # field 4
 
 
 def here() -> str:

@@ -33,12 +33,12 @@ def _other_days_written(paths: Paths, table: str, run_id: str, days: Sequence[st
     """Landing days outside `days` into whose raw partition this run's ingestion wrote: a re-delivery's
     own bytes, loaded again under its landing day when the other file that held them changed. Their
     gate is run again, or the latest one (from before the file) would pass it unseen at publish."""
-    from orchestration.ingestion.ledger import latest_attempts
+    from orchestration.ingestion.ledger import LIVE, latest_attempts
 
     written = {
         row["landing_date"].isoformat()
         for row in latest_attempts(paths, [table], run_id=run_id).values()
-        if row["status"] in ("loaded", "replaced") and row["lake_file"]
+        if row["status"] in LIVE and row["lake_file"]
     }
     return sorted(written - set(days))
 

@@ -129,7 +129,7 @@ mailchimp_subscribes as (
         concat('mailchimp_audience:', email) as activity_id,
         'mailchimp_audience' as source,
         email as record_id,
-        coalesce(confirm_at, optin_at) as occurred_at,
+        {{ mailchimp_subscribed_at('confirm_at', 'optin_at') }} as occurred_at,
         'email_subscribe' as activity,
         'email' as channel,
         cast(null as {{ string }}) as device_id,
@@ -141,7 +141,7 @@ mailchimp_subscribes as (
         {{ json_object_text({'status': 'status', 'optin_at': 'optin_at', 'confirm_at': 'confirm_at'}) }} as properties,
         cast(ingested_at as {{ timestamp }}) as ingested_at
     from {{ ref('stg_mailchimp__members') }}
-    where coalesce(confirm_at, optin_at) is not null
+    where {{ mailchimp_subscribed_at('confirm_at', 'optin_at') }} is not null
     {{ since.get('mailchimp_audience', '') }}
 
 ),
