@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -45,6 +46,12 @@ def scenario_warehouse(monkeypatch, folder: Path):
     compile_funnels(DBT_PROJECT_DIR / "funnels", paths)
     run_dbt(paths, "seed")
     return paths
+
+
+def record_id_of(identifier_type: str, value: str) -> str:
+    """A record keyed by an identifier (Mailchimp member, loyalty member) as the activity chain and the
+    public marts know it: identifier_record_id's sha256 of `type:value`, never the clear value."""
+    return hashlib.sha256(f"{identifier_type}:{value}".encode()).hexdigest()
 
 
 def ledger_row(table: str, day, name: str, **fields) -> dict:

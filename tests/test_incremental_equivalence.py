@@ -60,6 +60,7 @@ import pytest
 from orchestration.config import DBT_PROJECT_DIR, dbt_env, get_paths, paths_under
 from orchestration.dagster_defs.dbt import dbt_build_args, dbt_window_env
 from orchestration.sources import TABLES
+from tests.conftest import record_id_of
 
 PERSONS = 120
 DAYS = 6
@@ -303,7 +304,8 @@ def _vanished_record_rows(data: Path, order: str, seeded: dict[str, str]) -> dic
         ("shopify_orders", order),
         ("square_items", receipt),
         ("zendesk_tickets", seeded["ticket"]),
-        ("loyalty_members", seeded["member"]),
+        # (a loyalty member's record id is the hash of its card number)
+        ("loyalty_members", record_id_of("loyalty_id", seeded["member"])),
         ("canonical_orders", seeded["crm_order"]),
     ):
         checks[f"activities {source}"] = (
@@ -918,8 +920,9 @@ def _subscribed(data: Path, members: dict[str, str]) -> set[str]:
             "select record_id from journeys.activities where source = 'mailchimp_audience' "
             "and activity = 'email_subscribe' and record_id in (?, ?)"
         )
-        found = {r[0] for r in con.execute(sql, [members["lost"], members["regained"]]).fetchall()}
-    return {role for role, email in members.items() if email in found}
+        hashed = {role: record_id_of("email", email) for role, email in members.items()}
+        found = {r[0] for r in con.execute(sql, [hashed["lost"], hashed["regained"]]).fetchall()}
+    return {role for role in members if hashed[role] in found}
 
 
 def _write_crm_link(landing: Path, day: date, name: str, hour: int, email: str, device: str) -> None:
@@ -936,9 +939,12 @@ def _land_late_link(data: Path, landing: Path, day: date) -> tuple[str, str]:
     """A CRM link landed on `day`: a known person's e-mail and an anonymous web device with activity on
     earlier days (the device's person changes: its earlier activities must be re-stitched)."""
     with _read_warehouse(data) as con:
+        # (the clear device id is int_activities_unioned's: journeys.activities publishes its hash)
         device = con.execute(
-            "select min(device_id) from journeys.activities "
-            "where not is_known_person and channel = 'web' and device_id is not null and cast(occurred_at as date) < ?",
+            "select min(u.device_id) from journeys.activities a "
+            "join intermediate.int_activities_unioned u using (activity_id) "
+            "where not a.is_known_person and a.channel = 'web' and u.device_id is not null "
+            "and cast(a.occurred_at as date) < ?",
             [day],
         ).fetchall()[0][0]
         email = con.execute(
@@ -957,9 +963,10 @@ def _land_stale_merge(data: Path, landing: Path, day: date, before: date) -> tup
         found = con.execute(
             "with stale as (select person_id from journeys.activities group by person_id "
             "having max(cast(occurred_at as date)) < ?), "
-            "devices as (select person_id, min(device_id) as device_id from journeys.activities "
-            "where person_id in (select person_id from stale) and channel = 'web' and device_id is not null "
-            "group by person_id), "
+            "devices as (select a.person_id, min(u.device_id) as device_id from journeys.activities a "
+            "join intermediate.int_activities_unioned u using (activity_id) "
+            "where a.person_id in (select person_id from stale) and a.channel = 'web' and u.device_id is not null "
+            "group by a.person_id), "
             "emails as (select person_id, min(substr(node_key, length('email:') + 1)) as email "
             "from intermediate.int_identity_person_ids where person_id in (select person_id from stale) "
             "and identifier_type = 'email' and not is_excluded group by person_id) "
@@ -976,7 +983,7 @@ def _land_stale_merge(data: Path, landing: Path, day: date, before: date) -> tup
 def _device_persons(data: Path, device: str) -> set[tuple[str, bool]]:
     with _read_warehouse(data) as con:
         sql = "select distinct person_id, is_known_person from journeys.activities where device_id = ?"
-        return set(con.execute(sql, [device]).fetchall())
+        return set(con.execute(sql, [record_id_of("ga_client_id", device)]).fetchall())
 
 
 def _person_of(data: Path, node_key: str) -> str:
@@ -1498,7 +1505,7 @@ def test_daily_incremental_runs_equal_one_full_refresh(tmp_path):
     member_emails = con.execute(
         "select identifier_value from intermediate.int_identifier_observations "
         "where source = 'loyalty_members' and record_id = ? and identifier_type = 'email' order by 1",
-        [member],
+        [record_id_of("loyalty_id", member)],
     ).fetchall()
     # the sales of unknown time (from the start, or since the re-delivery) are activities without a time,
     # in no session

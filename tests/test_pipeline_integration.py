@@ -255,3 +255,49 @@ def test_build_after_a_failed_one_tests_whole_tables(demo_run, day_run):
     failures = _failed_dbt_nodes(data)
     assert failures and all("int_funnel_step_events" in n for n in failures), failures
     assert marker.exists()
+
+
+def test_no_clear_identifier_in_a_public_mart_but_the_restricted_one(demo_run):
+    """README "Privacy": clear e-mails and phones only in identity.person_identifiers (restricted); every
+    other mart carries hashed identifiers. Every text column of every relation of the serving database
+    is checked against every identifier the demo emitted (data/truth): no value is one or has one as a
+    `:`-separated part, and no value contains an e-mail, a phone or a Mailchimp member id (a URL with one
+    inside)."""
+    data, _ = demo_run
+    con = duckdb.connect(str(data / "warehouse" / "serving.duckdb"), read_only=True)
+    try:
+        con.execute(
+            "create temp table truth as select distinct identifier_type as kind, identifier_value as value "
+            f"from read_csv('{data / 'truth' / 'identifiers.csv'}', all_varchar = true) "
+            # (an order reference is no personal data: it is published as the order's id)
+            "where length(identifier_value) >= 6 and identifier_type <> 'order_ref'"
+        )
+        assert con.execute("select count(distinct kind) from truth where kind in ('email', 'phone')").fetchone()[0] == 2
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR' and table_catalog <> 'temp' "
+            "and not (table_schema = 'identity' and table_name = 'person_identifiers')"
+        ).fetchall()
+        assert ("journeys", "activities", "record_id") in columns
+        found = {}
+        for schema, table, column in columns:
+            values = f'(select distinct "{column}" as v from "{schema}"."{table}" where "{column}" is not null)'
+            hits = con.execute(
+                f"select t.kind, min(m.v) from {values} m join truth t on m.v = t.value group by 1 "
+                # a part of a composed id (`<source>:<record id>`, GA4's `<client id>:<session>`)
+                "union all select t.kind, min(m.v) from ("
+                f"select v, unnest(string_split(v, ':')) as part from {values}) m "
+                "join truth t on m.part = t.value group by 1 "
+                f"union all select t.kind, min(m.v) from {values} m join truth t "
+                "on t.kind in ('email', 'phone') and contains(m.v, t.value) group by 1 "
+                f"union all select 'e-mail pattern', min(v) from {values} m "
+                "where regexp_matches(v, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\\.[A-Za-z0-9.-]+') having count(*) > 0 "
+                # Mailchimp's member id in a tracked link (the demo's e-mail landing pages carry it)
+                f"union all select 'mc_eid', min(v) from {values} m "
+                "where regexp_matches(replace(v, 'mc_eid=redacted', ''), 'mc_eid=') having count(*) > 0"
+            ).fetchall()
+            if hits:
+                found[f"{schema}.{table}.{column}"] = sorted(set(hits))
+    finally:
+        con.close()
+    assert found == {}

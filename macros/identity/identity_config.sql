@@ -33,6 +33,13 @@
     concat({{ type_expr }}, ':', {{ value_expr }})
 {%- endmacro %}
 
+{#- A source record whose key is an identifier (a Mailchimp member's e-mail, a loyalty member's card
+    number), as the activity chain and the public marts know it: the identifier's public hash
+    (person_identifiers.identifier_hash), never the clear value. -#}
+{% macro identifier_record_id(identifier_type, value_expr) -%}
+    {{ identity_sha256(identity_node_key("'" ~ identifier_type ~ "'", value_expr)) }}
+{%- endmacro %}
+
 {#- sha256 hex of a string (public hashed identifiers). -#}
 {% macro identity_sha256(expr) -%}
     {{ return(adapter.dispatch('identity_sha256', 'omni_warehouse')(expr)) }}

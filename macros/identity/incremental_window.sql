@@ -330,11 +330,25 @@ changed_devices as (
     from changed_nodes
     where identifier_type in ('{{ identity_setting('identity_device_types') | join("', '") }}')
 ),
+
+-- the same devices as journeys.activities carries them (journeys_device_id: the hash of the device
+-- as one of the device types; every type's, so an equi-join finds it whatever the activity's channel)
+changed_device_hashes as (
+    select distinct {{ identity_sha256(identity_node_key('t.device_type', 'cd.device_id')) }} as device_id
+    from changed_devices cd
+    cross join (values
+        {%- for device_type in identity_setting('identity_device_types') %}
+        ('{{ device_type }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as t (device_type)
+),
 {%- endmacro %}
 
-{% macro restitched_activities_joins(alias) -%}
+{#- `hashed_devices`: the activity relation is journeys.activities, whose device ids are hashes -#}
+{% macro restitched_activities_joins(alias, hashed_devices=false) -%}
 left join reattributed r on {{ alias }}.source = r.source and {{ alias }}.record_id = r.record_id
-    left join changed_devices cd on {{ alias }}.device_id = cd.device_id
+    left join {{ 'changed_device_hashes' if hashed_devices else 'changed_devices' }} cd
+        on {{ alias }}.device_id = cd.device_id
 {%- endmacro %}
 
 {% macro restitched_activities_condition(alias) -%}

@@ -68,6 +68,31 @@
     {{ return(customers_enabled()) }}
 {%- endmacro %}
 
+{#- journeys.activities.device_id: the device's public hash, never the tool's clear id. A device on an
+    app activity is an app_instance_id, any other a ga_client_id (as staging observes them: GA4 by
+    platform, the CRM's anonymous_id by channel), so the hash is that identifier's
+    identity.person_identifiers.identifier_hash and identity_edges' hash. -#}
+{% macro journeys_device_id(channel, device_id) -%}
+    case when {{ device_id }} is not null then {{ identity_sha256(identity_node_key(
+        "case when " ~ channel ~ " = 'app' then 'app_instance_id' else 'ga_client_id' end", device_id)) }} end
+{%- endmacro %}
+
+{#- journeys.activities.session_id: a hash of the tool's session id (GA4's carries the device's clear id). -#}
+{% macro journeys_session_id(session_id) -%}
+    {{ dbt.hash(session_id) }}
+{%- endmacro %}
+
+{#- journeys.activities' column `column` of int_activities_unioned's row `alias`: what the mart publishes -#}
+{% macro journeys_published(alias, column) -%}
+    {%- if column == 'device_id' -%}
+    {{ journeys_device_id(alias ~ '.channel', alias ~ '.device_id') }}
+    {%- elif column == 'session_id' -%}
+    {{ journeys_session_id(alias ~ '.session_id') }}
+    {%- else -%}
+    {{ alias }}.{{ column }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- What a session is cut by (int_activities_sessionized): web and app activities by device, every other
     channel (and a web or app activity without a device) per channel. `alias` is the activity relation. -#}
 {% macro session_scope_of(alias) -%}

@@ -15,15 +15,16 @@
     read as new and its activity written. Nothing runs outside a daily run, and the usual day logs
     nothing (one read of the day's new lake rows, filtered). -#}
 
-{#- pre_hook. `key`: the model's unique key, which is also the activity's record_id; `lake_key`: SQL
-    over the lake columns giving it; `held_yields`: SQL over the held row (alias `held`) true when it
-    yields the activity; `lake_lacks`: SQL over a lake row true when that version yields none. -#}
-{% macro staging_log_lost_activities(source_name, key, lake_key, held_yields, lake_lacks) -%}
+{#- pre_hook. `key`: the model's unique key; `lake_key`: SQL over the lake columns giving it;
+    `record_id`: the held row's column that is the activity's record_id (default: the key);
+    `held_yields`: SQL over the held row (alias `held`) true when it yields the activity; `lake_lacks`:
+    SQL over a lake row true when that version yields none. -#}
+{% macro staging_log_lost_activities(source_name, key, lake_key, held_yields, lake_lacks, record_id=none) -%}
     {%- if not (execute and incremental_window_active()) or staging_empty_run() -%}{{ return('') }}{%- endif -%}
     {%- set new_rows = staging_new_lake_rows_filter() -%}
     {%- if not new_rows -%}{{ return('') }}{%- endif -%}
     insert into {{ removed_records_relation() }} (source, record_id, model_key, source_file, removed_at)
-    select distinct '{{ source_name }}', held.{{ key }}, held.{{ key }}, cast(null as {{ dbt.type_string() }}),
+    select distinct '{{ source_name }}', held.{{ record_id or key }}, held.{{ key }}, cast(null as {{ dbt.type_string() }}),
         {{ identity_run_started_at() }}
     from {{ this }} held
     where ({{ held_yields }})
@@ -45,5 +46,6 @@
         'mailchimp_audience', 'email', normalize_email('email_address'),
         held_yields=mailchimp_subscribed_at('held.confirm_at', 'held.optin_at') ~ ' is not null',
         lake_lacks=mailchimp_subscribed_at(timestamp_from_offset_text('confirm_time'),
-            timestamp_from_offset_text('optin_time')) ~ ' is null') }}
+            timestamp_from_offset_text('optin_time')) ~ ' is null',
+        record_id='record_id') }}
 {%- endmacro %}

@@ -58,7 +58,7 @@ restitched as (
     union
     select a.activity_id
     from {{ ref('activities') }} a
-    {{ restitched_activities_joins('a') }}
+    {{ restitched_activities_joins('a', hashed_devices=true) }}
     where {{ restitched_activities_condition('a') }}
     union
     -- removed: gone from journeys.activities (or re-read from an older file) since this model's last run

@@ -31,7 +31,7 @@
 {#- each source's record column: the records staging logged as vanished (or changed by a vanished row:
     a receipt that lost an item line, a member that lost a version) are read again -#}
 {%- set logged = {'ga4_events': 'event_id', 'mailchimp_activity': 'email_activity_id', 'shopify_orders': 'order_id',
-    'mailchimp_audience': 'email', 'square_items': 'receipt_id', 'loyalty_members': 'loyalty_id',
+    'mailchimp_audience': 'record_id', 'square_items': 'receipt_id', 'loyalty_members': 'record_id',
     'zendesk_tickets': 'ticket_id', 'delighted_responses': 'response_id', 'canonical_events': 'event_id',
     'canonical_orders': 'order_id'} -%}
 {%- set removed_since = '(select max(loaded_at) from ' ~ this ~ ')' -%}
@@ -71,12 +71,13 @@ ga4 as (
         currency,
         case when activity in ('product_view', 'add_to_cart') then first_item_id end as product_id,
         case when activity in ('product_view', 'add_to_cart') then first_item_category end as product_category,
+        -- URLs without the member ids and e-mail addresses links may carry (macros/privacy.sql)
         {{ json_object_text({
             'event_name': 'event_name',
             'platform': 'platform',
-            'page_location': 'page_location',
+            'page_location': redact_url('page_location'),
             'page_title': 'page_title',
-            'page_referrer': 'page_referrer',
+            'page_referrer': redact_url('page_referrer'),
             'search_term': 'search_term',
             'item_ids': 'item_ids',
             'transaction_id': 'transaction_id',
@@ -126,9 +127,10 @@ shopify as (
 mailchimp_subscribes as (
 
     select
-        concat('mailchimp_audience:', email) as activity_id,
+        -- record_id: the hash of the member's e-mail, never the address (stg_mailchimp__members)
+        concat('mailchimp_audience:', record_id) as activity_id,
         'mailchimp_audience' as source,
-        email as record_id,
+        record_id,
         {{ mailchimp_subscribed_at('confirm_at', 'optin_at') }} as occurred_at,
         'email_subscribe' as activity,
         'email' as channel,
@@ -165,7 +167,7 @@ mailchimp_activity as (
             'campaign_id': 'campaign_id',
             'campaign_title': 'campaign_title',
             'list_id': 'list_id',
-            'url': 'url',
+            'url': redact_url('url'),
             'bounce_type': 'bounce_type',
         }) }} as properties,
         cast(ingested_at as {{ timestamp }}) as ingested_at
@@ -209,9 +211,10 @@ loyalty as (
 
     -- one signup per member, at the join time of its earliest recorded state
     select
-        concat('loyalty_members:', loyalty_id) as activity_id,
+        -- record_id: the hash of the card number, never the number (stg_loyalty__members)
+        concat('loyalty_members:', record_id) as activity_id,
         'loyalty_members' as source,
-        loyalty_id as record_id,
+        record_id,
         min(coalesce(joined_at, updated_at)) as occurred_at,
         'loyalty_signup' as activity,
         'loyalty' as channel,
@@ -230,7 +233,7 @@ loyalty as (
     {%- if 'loyalty_members' in since %}
     where loyalty_id in (select loyalty_id from {{ ref('stg_loyalty__members') }} where true {{ since['loyalty_members'] }})
     {%- endif %}
-    group by loyalty_id
+    group by loyalty_id, record_id
 
 ),
 

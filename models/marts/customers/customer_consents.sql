@@ -57,7 +57,8 @@ identifiers as (
         case when is_granted then 'granted' else 'withdrawn' end as consent_state,
         consented_at,
         '{{ src }}' as source,
-        concat('{{ src }}:', record_key) as record_id
+        -- the record's key is an identifier: its public hash, never the clear value
+        concat('{{ src }}:', {{ identifier_record_id(key_type, 'record_key') }}) as record_id
     from (
         select
             versions.person_id,
@@ -92,7 +93,7 @@ mailchimp_statements as (
         select
             identifiers.person_id,
             members.email,
-            coalesce(members.esp_member_id, members.leid) as member_key,
+            members.record_id as member_record_id,
             states.consent_state,
             case
                 when states.consent_state = 'granted' then coalesce(members.confirm_at, members.optin_at)
@@ -115,8 +116,9 @@ mailchimp_events as (
         consent_state,
         consented_at,
         'mailchimp_audience' as source,
-        -- never the clear address: the member's Mailchimp id, else a hash of the address
-        concat('mailchimp_audience:', coalesce(member_key, {{ dbt.hash('email') }})) as record_id
+        -- never the clear address nor the member's Mailchimp id: the hash of the address, as the
+        -- member's email_subscribe activity's id in journeys.activities
+        concat('mailchimp_audience:', member_record_id) as record_id
     from mailchimp_statements
 
 ),

@@ -50,7 +50,7 @@ activities as (
         or {{ restitched_activities_condition('u') }}
         {%- if not consumed %}
         {%- for column in activity_content_columns() %}
-        or u.{{ column }} is distinct from t.{{ column }}
+        or {{ journeys_published('u', column) }} is distinct from t.{{ column }}
         {%- endfor %}
         {%- endif %}
     {%- endif %}
@@ -112,8 +112,9 @@ select
     a.occurred_at,
     a.activity,
     a.channel,
-    a.device_id,
-    a.session_id,
+    -- hashes: the clear device id (and GA4's session id, which carries it) stay in the models before
+    {{ journeys_published('a', 'device_id') }} as device_id,
+    {{ journeys_published('a', 'session_id') }} as session_id,
     a.revenue,
     a.currency,
     a.product_id,

@@ -7,11 +7,11 @@
     from an older file) as in a rebuild (macros/staging/vanished_records.sql). -#}
 {{ config(
     unique_key='loyalty_id',
-    pre_hook="{{ staging_log_vanished_records('loyalty_members', 'member_version_id', hash_key(['trim(member_id)', 'trim(updated_at)']), 'held.loyalty_id') }}",
+    pre_hook="{{ staging_log_vanished_records('loyalty_members', 'member_version_id', hash_key(['trim(member_id)', 'trim(updated_at)']), 'held.record_id') }}",
     post_hook="{{ staging_delete_vanished_records('loyalty_members', 'member_version_id') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
-{%- set vanished = staging_vanished('loyalty_members', 'member_version_id', hash_key(['trim(member_id)', 'trim(updated_at)']), 'held.loyalty_id') %}
+{%- set vanished = staging_vanished('loyalty_members', 'member_version_id', hash_key(['trim(member_id)', 'trim(updated_at)']), 'held.record_id') %}
 
 with
 
@@ -38,6 +38,9 @@ renamed as (
     select
         {{ hash_key(['trim(member_id)', 'trim(updated_at)']) }} as member_version_id,
         {{ normalize_id('member_id') }} as loyalty_id,
+        -- the member as the activity chain and the public marts know it: the hash of its identifier,
+        -- never the clear card number (customer_profiles.primary_loyalty_id_hash)
+        {{ identifier_record_id('loyalty_id', normalize_id('member_id')) }} as record_id,
         {{ timestamp_from_offset_text('updated_at') }} as updated_at,
         {{ timestamp_from_offset_text('joined_at') }} as joined_at,
         {{ normalize_email('email') }} as email,

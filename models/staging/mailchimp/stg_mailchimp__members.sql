@@ -10,13 +10,13 @@
 {{ config(
     unique_key='email',
     pre_hook=[
-        "{{ staging_log_vanished_records('mailchimp_audience', 'email', normalize_email('email_address'), order_columns=['landing_date', 'last_changed_at', 'ingested_at']) }}",
+        "{{ staging_log_vanished_records('mailchimp_audience', 'email', normalize_email('email_address'), 'held.record_id', order_columns=['landing_date', 'last_changed_at', 'ingested_at']) }}",
         "{{ mailchimp_log_lost_subscribes() }}",
     ],
     post_hook="{{ staging_delete_vanished_records('mailchimp_audience', 'email') }}",
 ) }}
 -- depends_on: {{ ref('stg_lake__removed_records') }}
-{%- set vanished = staging_vanished('mailchimp_audience', 'email', normalize_email('email_address'), order_columns=['landing_date', 'last_changed_at', 'ingested_at']) %}
+{%- set vanished = staging_vanished('mailchimp_audience', 'email', normalize_email('email_address'), 'held.record_id', order_columns=['landing_date', 'last_changed_at', 'ingested_at']) %}
 {%- set columns = relation_column_names(source('lake', 'mailchimp_audience')) %}
 
 with
@@ -76,6 +76,9 @@ renamed as (
 
     select
         {{ normalize_email('email_address') }} as email,
+        -- the member as the activity chain and the public marts know it: never the clear address, the
+        -- hash of its identifier (customer_profiles.primary_email_hash, identity_edges' hashes)
+        {{ identifier_record_id('email', normalize_email('email_address')) }} as record_id,
         case
             when is_cleaned_file = 1 or lower(_source_file) like '%cleaned%' then 'cleaned'
             when is_unsubscribed_file = 1 or lower(_source_file) like '%unsubscribed%' then 'unsubscribed'
