@@ -12,19 +12,6 @@
     {{ return(parts) }}
 {%- endmacro %}
 
-{#- The whole row of a quarantined record as JSON text, so rows of every lake table fit one column. -#}
-{% macro quality_row_json(relation_alias) -%}
-    {{ return(adapter.dispatch('quality_row_json')(relation_alias)) }}
-{%- endmacro %}
-
-{% macro default__quality_row_json(relation_alias) -%}
-    to_json(struct({{ relation_alias }}.*))
-{%- endmacro %}
-
-{% macro duckdb__quality_row_json(relation_alias) -%}
-    cast(to_json({{ relation_alias }}) as varchar)
-{%- endmacro %}
-
 {#- A UTC instant (timestamptz in the lake) as the naive UTC timestamp every mart uses. -#}
 {% macro quality_utc_timestamp(expr) -%}
     {{ return(adapter.dispatch('quality_utc_timestamp')(expr)) }}
