@@ -74,9 +74,10 @@ new_versions as (
 
 versions as (
 
-    -- with the held versions of the same records: is_current ranks them all
+    -- with the held versions of the same records: is_current ranks them all (a member by its record_id,
+    -- as the vanished-records log knows it)
     select * from new_versions
-    {{ staging_held_versions_of_new_records('new_versions', 'loyalty_id', 'member_version_id', ['is_current'], vanished) }}
+    {{ staging_held_versions_of_new_records('new_versions', 'record_id', 'member_version_id', ['is_current'], vanished) }}
 
 ),
 
