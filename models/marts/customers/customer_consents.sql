@@ -32,7 +32,9 @@ identifiers as (
     -- the unpivot, so the joins and the window run once per version instead of once per purpose
     select
         coalesce(by_key.person_id, by_email.person_id) as person_id,
-        records.{{ key_col }} as record_key,
+        -- the record's key is an identifier: its public hash, never the clear value (once per version,
+        -- not per purpose)
+        {{ identifier_record_id(key_type, 'records.' ~ key_col) }} as record_key,
         records.updated_at as consented_at,
         {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
         records.consent_{{ purpose }},
@@ -57,8 +59,7 @@ identifiers as (
         case when is_granted then 'granted' else 'withdrawn' end as consent_state,
         consented_at,
         '{{ src }}' as source,
-        -- the record's key is an identifier: its public hash, never the clear value
-        concat('{{ src }}:', {{ identifier_record_id(key_type, 'record_key') }}) as record_id
+        concat('{{ src }}:', record_key) as record_id
     from (
         select
             versions.person_id,
