@@ -6,5 +6,12 @@
 {% macro redact_url(url) -%}
     {{ regexp_replace_all(
         regexp_replace_all(url, 'mc_eid=[^&#]*', 'mc_eid=redacted'),
-        '[A-Za-z0-9._+-]+(@|%40)[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+', 'redacted') }}
+        email_pattern(at='(@|%40)'), 'redacted') }}
+{%- endmacro %}
+
+{#- Anything that looks like an e-mail address (`at`: what stands for the @). No quote, backslash, comma
+    or space in it, so it stops at CSV, JSON and URL delimiters. The URL redaction above and the quality
+    marts' tokens (macros/quality/quality_redaction.sql) use it. -#}
+{% macro email_pattern(at='@') -%}
+    {{ return("[A-Za-z0-9._%+-]+" ~ at ~ "[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}") }}
 {%- endmacro %}

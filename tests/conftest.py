@@ -50,7 +50,7 @@ def scenario_warehouse(monkeypatch, folder: Path):
 
 def record_id_of(identifier_type: str, value: str) -> str:
     """A record keyed by an identifier (Mailchimp member, loyalty member) as the activity chain and the
-    public marts know it: identifier_record_id's sha256 of `type:value`, never the clear value."""
+    public marts know it: identifier_hash's sha256 of `type:value`, never the clear value."""
     return hashlib.sha256(f"{identifier_type}:{value}".encode()).hexdigest()
 
 

@@ -33,11 +33,11 @@
     concat({{ type_expr }}, ':', {{ value_expr }})
 {%- endmacro %}
 
-{#- A source record whose key is an identifier (a Mailchimp member's e-mail, a loyalty member's card
-    number), as the activity chain and the public marts know it: the identifier's public hash
-    (person_identifiers.identifier_hash), never the clear value. -#}
-{% macro identifier_record_id(identifier_type, value_expr) -%}
-    {{ identity_sha256(identity_node_key("'" ~ identifier_type ~ "'", value_expr)) }}
+{#- An identifier's public hash (person_identifiers.identifier_hash): the sha256 of its node key. What
+    the public marts carry instead of the clear value, also where an identifier is a record's key (a
+    Mailchimp member's e-mail, a loyalty member's card number) or an activity's device. -#}
+{% macro identifier_hash(type_expr, value_expr) -%}
+    {{ identity_sha256(identity_node_key(type_expr, value_expr)) }}
 {%- endmacro %}
 
 {#- sha256 hex of a string (public hashed identifiers). -#}

@@ -334,7 +334,7 @@ changed_devices as (
 -- the same devices as journeys.activities carries them (journeys_device_id: the hash of the device
 -- as one of the device types; every type's, so an equi-join finds it whatever the activity's channel)
 changed_device_hashes as (
-    select distinct {{ identity_sha256(identity_node_key('t.device_type', 'cd.device_id')) }} as device_id
+    select distinct {{ identifier_hash('t.device_type', 'cd.device_id') }} as device_id
     from changed_devices cd
     cross join (values
         {%- for device_type in identity_setting('identity_device_types') %}

@@ -73,8 +73,8 @@
     platform, the CRM's anonymous_id by channel), so the hash is that identifier's
     identity.person_identifiers.identifier_hash and identity_edges' hash. -#}
 {% macro journeys_device_id(channel, device_id) -%}
-    case when {{ device_id }} is not null then {{ identity_sha256(identity_node_key(
-        "case when " ~ channel ~ " = 'app' then 'app_instance_id' else 'ga_client_id' end", device_id)) }} end
+    case when {{ device_id }} is not null then {{ identifier_hash(
+        "case when " ~ channel ~ " = 'app' then 'app_instance_id' else 'ga_client_id' end", device_id) }} end
 {%- endmacro %}
 
 {#- journeys.activities.session_id: a hash of the tool's session id (GA4's carries the device's clear id). -#}

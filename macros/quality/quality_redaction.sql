@@ -17,12 +17,6 @@
     - A failing sample in gate_results of a column named like that, or of a column of clear identifiers
       of any type (identifier_value), is tokenised value by value (quality_redact_sample). -#}
 
-{#- Anything that looks like an e-mail address. No quote, backslash, comma or space in it, so it stops
-    at CSV and JSON delimiters. -#}
-{% macro quality_email_pattern() -%}
-    {{ return("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}") }}
-{%- endmacro %}
-
 {#- A phone-like run in an unparsed line: optional + or (, then 6 to 20 digits with at most two
     separators (space ( ) . -) between two digits: '+46 (0)70 123 45 67', '20 12 34 56'. -#}
 {% macro quality_digit_run_pattern() -%}
@@ -102,7 +96,7 @@
 
 {#- Every e-mail address in a text replaced by its token. -#}
 {% macro quality_redact_emails(expr) -%}
-    {{ quality_redact_matches(expr, quality_email_pattern(), "'email'") }}
+    {{ quality_redact_matches(expr, email_pattern(), "'email'") }}
 {%- endmacro %}
 
 {#- Every phone-like digit run of an unparsed line replaced by its token. -#}
@@ -236,5 +230,5 @@
 {% test quality_no_clear_email(model, column_name) %}
 select {{ column_name }}
 from {{ model }}
-where {{ regexp_like(column_name, quality_email_pattern()) }}
+where {{ regexp_like(column_name, email_pattern()) }}
 {% endtest %}

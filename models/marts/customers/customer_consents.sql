@@ -34,7 +34,7 @@ identifiers as (
         coalesce(by_key.person_id, by_email.person_id) as person_id,
         -- the record's key is an identifier: its public hash, never the clear value (once per version,
         -- not per purpose)
-        {{ identifier_record_id(key_type, 'records.' ~ key_col) }} as record_key,
+        {{ identifier_hash("'" ~ key_type ~ "'", 'records.' ~ key_col) }} as record_key,
         records.updated_at as consented_at,
         {%- for purpose in ['email', 'sms', 'push', 'profiling'] %}
         records.consent_{{ purpose }},

@@ -3,7 +3,7 @@ select
     p.person_id,
     n.identifier_type,
     n.identifier_value,
-    {{ identity_sha256(identity_node_key('n.identifier_type', 'n.identifier_value')) }} as identifier_hash,
+    {{ identifier_hash('n.identifier_type', 'n.identifier_value') }} as identifier_hash,
     n.first_seen_at,
     n.last_seen_at,
     n.sources,

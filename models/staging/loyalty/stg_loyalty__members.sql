@@ -40,7 +40,7 @@ renamed as (
         {{ normalize_id('member_id') }} as loyalty_id,
         -- the member as the activity chain and the public marts know it: the hash of its identifier,
         -- never the clear card number (customer_profiles.primary_loyalty_id_hash)
-        {{ identifier_record_id('loyalty_id', normalize_id('member_id')) }} as record_id,
+        {{ identifier_hash("'loyalty_id'", normalize_id('member_id')) }} as record_id,
         {{ timestamp_from_offset_text('updated_at') }} as updated_at,
         {{ timestamp_from_offset_text('joined_at') }} as joined_at,
         {{ normalize_email('email') }} as email,

@@ -78,7 +78,7 @@ renamed as (
         {{ normalize_email('email_address') }} as email,
         -- the member as the activity chain and the public marts know it: never the clear address, the
         -- hash of its identifier (customer_profiles.primary_email_hash, identity_edges' hashes)
-        {{ identifier_record_id('email', normalize_email('email_address')) }} as record_id,
+        {{ identifier_hash("'email'", normalize_email('email_address')) }} as record_id,
         case
             when is_cleaned_file = 1 or lower(_source_file) like '%cleaned%' then 'cleaned'
             when is_unsubscribed_file = 1 or lower(_source_file) like '%unsubscribed%' then 'unsubscribed'
